@@ -1,0 +1,59 @@
+// Composition root of the BFF: config → connections → Koa app → listening server.
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
+import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
+import { defineDeployable } from '../runtime/deployable.ts';
+import { createDatabasePool } from '../services/kernel/database.ts';
+import { createBffApp } from './bff.app.ts';
+import { createHttpMetrics } from './metrics.ts';
+
+export const bffConfig = logEnv
+  .extend(databaseEnv.shape)
+  .extend(natsEnv.shape)
+  .extend(temporalEnv.shape)
+  .extend({
+    BFF_HOST: z.string().min(1).default('127.0.0.1'),
+    BFF_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  });
+
+export const bff = defineDeployable({
+  name: 'bff',
+  config: bffConfig,
+  async start(config, { logger }) {
+    const pool = await createDatabasePool(config.DATABASE_URL, { maximumPoolSize: config.DATABASE_POOL_SIZE });
+    const nats = await connectNats(config.NATS_URL, 'bff');
+    const temporal = await connectTemporalClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+    const app = createBffApp({
+      logger,
+      metrics: createHttpMetrics(),
+      readiness: {
+        postgres: async () => {
+          await pool.query(sql.unsafe`select 1`);
+        },
+        nats: async () => {
+          if (nats.isClosed()) throw new Error('connection closed');
+          await nats.flush();
+        },
+        temporal: async () => {
+          await temporal.connection.healthService.check({});
+        },
+      },
+    });
+    const server = app.listen(config.BFF_PORT, config.BFF_HOST);
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    logger.info({ url: `http://${config.BFF_HOST}:${port}` }, 'BFF listening');
+    return {
+      async stop() {
+        server.closeIdleConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await temporal.connection.close();
+        await nats.drain();
+        await pool.end();
+      },
+    };
+  },
+});

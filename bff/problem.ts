@@ -1,0 +1,43 @@
+// The BFF's one error type and its problem+json rendering (RFC 9457, DESIGN §5).
+import { ERROR_STATUS, type ErrorCode, type Problem } from '../contracts/index.ts';
+
+/** Thrown anywhere in the BFF to answer with a problem+json of a stable code. */
+export class HttpProblem extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(`${code}: ${detail}`);
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+const TITLES: Record<ErrorCode, string> = {
+  VALIDATION_FAILED: 'Request validation failed',
+  IDEMPOTENCY_KEY_MISSING: 'Idempotency-Key header missing',
+  UNAUTHENTICATED: 'Authentication required',
+  FORBIDDEN: 'Forbidden',
+  NOT_FOUND: 'Not found',
+  METHOD_NOT_ALLOWED: 'Method not allowed',
+  VERSION_CONFLICT: 'Version conflict',
+  IDEMPOTENCY_IN_FLIGHT: 'Request with this Idempotency-Key is in flight',
+  PAYLOAD_TOO_LARGE: 'Payload too large',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
+  IDEMPOTENCY_KEY_REUSED: 'Idempotency-Key reused with a different request',
+  INTERNAL: 'Internal error',
+  UNAVAILABLE: 'Service unavailable',
+};
+
+export function toProblem(error: HttpProblem, requestId: string): Problem & Record<string, unknown> {
+  return {
+    type: `urn:problem:${error.code.toLowerCase().replaceAll('_', '-')}`,
+    title: TITLES[error.code],
+    status: error.status,
+    code: error.code,
+    detail: error.detail,
+    requestId,
+    ...error.extensions,
+  };
+}

@@ -1,0 +1,45 @@
+// Top of the BFF's middleware chain: request id, access log, metrics, and the one error path.
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Logger } from '../runtime/logger.ts';
+import type { HttpMetrics } from './metrics.ts';
+import { HttpProblem, toProblem } from './problem.ts';
+
+export interface BffState {
+  requestId: string;
+  logger: Logger;
+}
+
+const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Every response carries X-Request-Id and every log line of the request the same id. */
+export function requestMiddleware(logger: Logger, metrics: HttpMetrics): Middleware<BffState> {
+  return async (ctx, next) => {
+    const incoming = ctx.get('x-request-id');
+    const requestId = CLIENT_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.state.logger = logger.child({ requestId });
+    ctx.set('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new HttpProblem('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+      }
+    } catch (error) {
+      const known =
+        error instanceof HttpProblem
+          ? error
+          : new HttpProblem('INTERNAL', 'the server failed to handle this request; quote the requestId when reporting it');
+      if (!(error instanceof HttpProblem)) ctx.state.logger.error({ err: error }, 'unhandled error');
+      ctx.status = known.status;
+      ctx.type = 'application/problem+json';
+      ctx.body = toProblem(known, requestId);
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      metrics.observe(ctx.method, route, ctx.status, seconds);
+      ctx.state.logger.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
+    }
+  };
+}

@@ -1,0 +1,60 @@
+// The project CLI: `node tools/bootstrap.mjs <command>` (through npm scripts). Failures print what
+// failed and what to do, never a stack trace.
+import { ConfigError } from '../runtime/config.ts';
+import { StackError } from './stack/processes.ts';
+import { loadStackSettings, type Profile } from './stack/settings.ts';
+import { down, status, up } from './stack/stack.ts';
+import { runTests } from './test-run.ts';
+
+const USAGE = `usage: npm run <command> [-- options]
+  up                 start the local stack (servers + deployables) in the background
+  down [--test]      stop what \`up\` (or a kept test stack) started
+  status [--json] [--test]
+                     every component's URL, port, pid and health
+  test [mocha args]  test stack + typecheck + lint + all mocha tiers (or just the given files)`;
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const profile: Profile = rest.includes('--test') ? 'test' : 'dev';
+  switch (command) {
+    case 'up':
+      await up(loadStackSettings('dev', process.env), (line) => process.stdout.write(`${line}\n`));
+      return 0;
+    case 'down':
+      await down(loadStackSettings(profile, process.env), (line) => process.stdout.write(`${line}\n`));
+      return 0;
+    case 'status': {
+      const report = await status(loadStackSettings(profile, process.env));
+      if (rest.includes('--json')) {
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      } else {
+        for (const [name, c] of Object.entries(report)) {
+          const mark = c.healthy ? '✓' : '✗';
+          process.stdout.write(
+            `${mark} ${name.padEnd(16)} ${String(c.url ?? '-').padEnd(44)} port ${String(c.port ?? '-').padEnd(6)} pid ${c.pid ?? '-'}\n`,
+          );
+        }
+      }
+      return Object.values(report).every((c) => c.healthy) ? 0 : 3;
+    }
+    case 'test':
+      return runTests(rest, process.env, say);
+    default:
+      say(USAGE);
+      return command === undefined || command === 'help' ? 0 : 64;
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof StackError || error instanceof ConfigError) {
+    say(`✗ ${error.message}`);
+    process.exitCode = 1;
+  } else {
+    say(`✗ unexpected failure: ${(error as Error).stack ?? String(error)}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,85 @@
+// Where the local stack lives and which ports it uses. Two profiles: `dev` (what `npm run up`
+// starts) and `test` (what `npm test` starts), in separate state folders on separate ports so a
+// test run never touches your dev data. Every default can be overridden by env.
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { parseEnv } from '../../runtime/config.ts';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Project-local tools (the Temporal CLI virtualenv); shared by both profiles. */
+export const toolsDir = join(repoRoot, '.local', 'tools');
+
+export type Profile = 'dev' | 'test';
+
+const DEFAULT_PORTS = {
+  dev: { postgres: 55432, nats: 54222, natsMonitor: 58222, temporal: 57233, temporalUi: 58233, bff: 58080 },
+  test: { postgres: 55442, nats: 54232, natsMonitor: 58232, temporal: 57243, temporalUi: 58243, bff: 58090 },
+} as const;
+
+const port = z.coerce.number().int().min(1024).max(65535);
+
+/** The env variable that overrides each port; the test profile prefixes them with TEST_. */
+export function portEnvNames(profile: Profile) {
+  const prefix = profile === 'test' ? 'TEST_' : '';
+  return {
+    postgres: `${prefix}PG_PORT`,
+    nats: `${prefix}NATS_PORT`,
+    natsMonitor: `${prefix}NATS_MONITOR_PORT`,
+    temporal: `${prefix}TEMPORAL_PORT`,
+    temporalUi: `${prefix}TEMPORAL_UI_PORT`,
+    bff: `${prefix}BFF_PORT`,
+  } as const;
+}
+
+export type StackSettings = ReturnType<typeof loadStackSettings>;
+
+export function loadStackSettings(profile: Profile, env: NodeJS.ProcessEnv) {
+  const names = portEnvNames(profile);
+  const defaults = DEFAULT_PORTS[profile];
+  const dirEnv = profile === 'test' ? 'TEST_STACK_DIR' : 'STACK_DIR';
+  const schema = z.object({
+    [dirEnv]: z.string().min(1).default(join(repoRoot, '.local', profile)),
+    [names.postgres]: port.default(defaults.postgres),
+    [names.nats]: port.default(defaults.nats),
+    [names.natsMonitor]: port.default(defaults.natsMonitor),
+    [names.temporal]: port.default(defaults.temporal),
+    [names.temporalUi]: port.default(defaults.temporalUi),
+    [names.bff]: port.default(defaults.bff),
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+    NATS_URL: z.string().regex(/^(nats|tls):\/\//, 'must be a nats:// URL').optional(),
+    TEMPORAL_ADDRESS: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').optional(),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  });
+  const parsed = parseEnv(schema, env, `the ${profile} stack`) as Record<string, string | number | undefined>;
+  const stateDir = resolve(String(parsed[dirEnv]));
+  return {
+    profile,
+    stateDir,
+    envNames: names,
+    ports: {
+      postgres: Number(parsed[names.postgres]),
+      nats: Number(parsed[names.nats]),
+      natsMonitor: Number(parsed[names.natsMonitor]),
+      temporal: Number(parsed[names.temporal]),
+      temporalUi: Number(parsed[names.temporalUi]),
+      bff: Number(parsed[names.bff]),
+    },
+    /** Servers given by env are used as they are: not started, not stopped. */
+    external: {
+      databaseUrl: parsed.DATABASE_URL as string | undefined,
+      natsUrl: parsed.NATS_URL as string | undefined,
+      temporalAddress: parsed.TEMPORAL_ADDRESS as string | undefined,
+    },
+    temporalNamespace: String(parsed.TEMPORAL_NAMESPACE),
+    paths: {
+      logs: join(stateDir, 'logs'),
+      secrets: join(stateDir, 'secrets'),
+      postgres: join(stateDir, 'postgres'),
+      nats: join(stateDir, 'nats'),
+      temporal: join(stateDir, 'temporal'),
+      app: join(stateDir, 'app'),
+      record: join(stateDir, 'stack.json'),
+    },
+  };
+}

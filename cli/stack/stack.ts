@@ -1,0 +1,218 @@
+// The local stack as a whole: bring servers (and, for `up`, the deployables) up idempotently,
+// report their status, and stop exactly what we started.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { discoverMigrations, migrate } from '../../services/kernel/migrations.ts';
+import { appHealthy, startApp, WORKER_QUEUES } from './app.ts';
+import { natsHealthy, natsMonitorUrl, natsUrl, startNats } from './nats.ts';
+import { databaseUrl, displayDatabaseUrl, postgresHealthy, startPostgres, stopPostgres } from './postgres.ts';
+import { assertPortFree, StackError, stopPid, tail, waitFor } from './processes.ts';
+import { isOurProcess, readRecord, writeRecord, type StackRecord } from './record.ts';
+import { repoRoot, type StackSettings } from './settings.ts';
+import {
+  ensureSearchAttributes,
+  httpOk,
+  startTemporal,
+  taskQueuePollers,
+  temporalAddress,
+  temporalHealthy,
+  temporalUiUrl,
+} from './temporal.ts';
+import { ensureNatsServer, ensurePostgresBinaries, ensureTemporalCli } from './tools.ts';
+
+export type Say = (line: string) => void;
+
+/** How the deployables and tests reach the servers. */
+export interface ServerEndpoints {
+  databaseUrl: string;
+  natsUrl: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+}
+
+const SERVER_START_TIMEOUT_MS = 90_000;
+
+function prepareStateDir(settings: StackSettings): void {
+  for (const dir of Object.values(settings.paths)) {
+    if (!dir.endsWith('.json')) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+}
+
+/** Starts whichever of Postgres, NATS and Temporal are neither external nor already running; migrates. */
+export async function ensureServers(settings: StackSettings, say: Say): Promise<ServerEndpoints> {
+  prepareStateDir(settings);
+  const record = readRecord(settings.paths.record);
+  const save = (update: Partial<StackRecord>) => {
+    Object.assign(record, update);
+    writeRecord(settings.paths.record, record);
+  };
+
+  // PostgreSQL
+  let dbUrl = settings.external.databaseUrl;
+  if (dbUrl) {
+    say(`✓ postgres: using DATABASE_URL ${displayDatabaseUrl(dbUrl)}`);
+  } else if (isOurProcess(record.postgres) && (await postgresHealthy(databaseUrl(settings)))) {
+    dbUrl = databaseUrl(settings);
+    say(`✓ postgres already up (pid ${record.postgres!.pid}, port ${settings.ports.postgres})`);
+  } else {
+    const bin = ensurePostgresBinaries(say);
+    await assertPortFree(settings.ports.postgres, 'postgres', settings.envNames.postgres);
+    const pid = await startPostgres(settings, bin, say);
+    save({ postgres: { pid, marker: 'postgres' } });
+    dbUrl = databaseUrl(settings);
+    say(`✓ postgres started (pid ${pid}, port ${settings.ports.postgres})`);
+  }
+  const report = await migrate(dbUrl, await discoverMigrations(join(repoRoot, 'services')));
+  say(
+    report.applied.length > 0
+      ? `✓ migrations applied: ${report.applied.join(', ')}`
+      : `✓ migrations up to date (${report.alreadyApplied})`,
+  );
+
+  // NATS JetStream
+  let nats = settings.external.natsUrl;
+  if (nats) {
+    say(`✓ nats: using NATS_URL ${nats}`);
+  } else if (isOurProcess(record.nats) && (await natsHealthy(natsMonitorUrl(settings)))) {
+    nats = natsUrl(settings);
+    say(`✓ nats already up (pid ${record.nats!.pid}, port ${settings.ports.nats})`);
+  } else {
+    const binary = ensureNatsServer(say);
+    await assertPortFree(settings.ports.nats, 'nats', settings.envNames.nats);
+    await assertPortFree(settings.ports.natsMonitor, 'nats monitoring', settings.envNames.natsMonitor);
+    const pid = startNats(settings, binary);
+    save({ nats: { pid, marker: 'nats-server' } });
+    const log = join(settings.paths.logs, 'nats.log');
+    await waitFor('nats-server', () => natsHealthy(natsMonitorUrl(settings)), SERVER_START_TIMEOUT_MS, `log:\n${tail(log)}`);
+    nats = natsUrl(settings);
+    say(`✓ nats started with JetStream (pid ${pid}, port ${settings.ports.nats})`);
+  }
+
+  // Temporal
+  const address = temporalAddress(settings);
+  if (settings.external.temporalAddress) {
+    say(`✓ temporal: using TEMPORAL_ADDRESS ${address}`);
+  } else if (isOurProcess(record.temporal) && (await temporalHealthy(address))) {
+    say(`✓ temporal already up (pid ${record.temporal!.pid}, port ${settings.ports.temporal})`);
+  } else {
+    const binary = ensureTemporalCli(say);
+    await assertPortFree(settings.ports.temporal, 'temporal', settings.envNames.temporal);
+    await assertPortFree(settings.ports.temporalUi, 'temporal web UI', settings.envNames.temporalUi);
+    const pid = startTemporal(settings, binary);
+    save({ temporal: { pid, marker: 'start-dev' } });
+    const log = join(settings.paths.logs, 'temporal.log');
+    await waitFor('temporal dev server', () => temporalHealthy(address), SERVER_START_TIMEOUT_MS, `log:\n${tail(log)}`);
+    say(`✓ temporal started (pid ${pid}, port ${settings.ports.temporal}, web UI ${temporalUiUrl(settings)})`);
+  }
+  const added = await ensureSearchAttributes(address, settings.temporalNamespace);
+  if (added.length > 0) say(`✓ search attributes registered: ${added.join(', ')}`);
+
+  return { databaseUrl: dbUrl, natsUrl: nats, temporalAddress: address, temporalNamespace: settings.temporalNamespace };
+}
+
+/** `npm run up`: servers, migrations, then the all-in-one deployables, detached. */
+export async function up(settings: StackSettings, say: Say): Promise<void> {
+  const endpoints = await ensureServers(settings, say);
+  const record = readRecord(settings.paths.record);
+  const bffUrl = `http://127.0.0.1:${settings.ports.bff}`;
+  if (isOurProcess(record.app) && (await appHealthy(bffUrl, endpoints))) {
+    say(`✓ deployables already up (pid ${record.app!.pid})`);
+  } else {
+    if (record.app && isOurProcess(record.app)) await stopPid(record.app.pid);
+    await assertPortFree(settings.ports.bff, 'bff', settings.envNames.bff);
+    const pid = startApp(settings, endpoints);
+    writeRecord(settings.paths.record, { ...record, app: { pid, marker: 'all-in-one.main.ts' } });
+    const log = join(settings.paths.logs, 'app.log');
+    await waitFor(
+      'deployables (bff, saga-worker, relay, projector)',
+      async () => {
+        if (!isOurProcess({ pid, marker: 'all-in-one.main.ts' })) {
+          throw new StackError(`the deployables process exited; log:\n${tail(log)}`);
+        }
+        return appHealthy(bffUrl, endpoints);
+      },
+      120_000,
+      `log:\n${tail(log)}`,
+    );
+    say(`✓ deployables started: bff, saga-worker, relay, projector (pid ${pid})`);
+  }
+  say('');
+  say(`  BFF             ${bffUrl}   (try ${bffUrl}/readyz)`);
+  say(`  Temporal Web UI ${settings.external.temporalAddress ? '(external server)' : temporalUiUrl(settings)}`);
+  say(`  state folder    ${settings.stateDir}   (logs in ${settings.paths.logs})`);
+  say('  stop with `npm run down`; inspect with `npm run status`');
+}
+
+/** Stops what `up` (or a test run) started, newest first; leaves external servers alone. */
+export async function down(settings: StackSettings, say: Say, bin?: { postgres?: string }): Promise<void> {
+  const record = readRecord(settings.paths.record);
+  let stopped = 0;
+  for (const name of ['app', 'temporal', 'nats'] as const) {
+    const entry = record[name];
+    if (entry && isOurProcess(entry)) {
+      await stopPid(entry.pid);
+      say(`✓ ${name} stopped (pid ${entry.pid})`);
+      stopped++;
+    }
+    delete record[name];
+    writeRecord(settings.paths.record, record);
+  }
+  if (record.postgres && isOurProcess(record.postgres)) {
+    stopPostgres(settings, bin?.postgres ?? ensurePostgresBinaries(say));
+    say(`✓ postgres stopped (pid ${record.postgres.pid})`);
+    stopped++;
+  }
+  delete record.postgres;
+  writeRecord(settings.paths.record, record);
+  if (stopped === 0) say('nothing of ours was running');
+}
+
+export interface ComponentStatus {
+  url: string | null;
+  port: number | null;
+  pid: number | null;
+  healthy: boolean;
+}
+
+/** Every component's URL, port, pid and health, checked live. */
+export async function status(settings: StackSettings): Promise<Record<string, ComponentStatus & Record<string, unknown>>> {
+  const record = readRecord(settings.paths.record);
+  const pidOf = (name: keyof StackRecord) => (isOurProcess(record[name]) ? record[name]!.pid : null);
+  const dbUrl = settings.external.databaseUrl ?? (pidOf('postgres') ? databaseUrl(settings) : null);
+  const nats = settings.external.natsUrl ?? natsUrl(settings);
+  const address = temporalAddress(settings);
+  const bffUrl = `http://127.0.0.1:${settings.ports.bff}`;
+  const uiUrl = temporalUiUrl(settings);
+  const portOf = (url: string) => Number(new URL(url.includes('://') ? url : `tcp://${url}`).port) || null;
+
+  const [pgOk, natsOk, temporalOk, uiOk, bffOk, ...pollers] = await Promise.all([
+    dbUrl ? postgresHealthy(dbUrl) : Promise.resolve(false),
+    settings.external.natsUrl ? Promise.resolve(false) : natsHealthy(natsMonitorUrl(settings)),
+    temporalHealthy(address),
+    settings.external.temporalAddress ? Promise.resolve(false) : httpOk(uiUrl),
+    pidOf('app') ? httpOk(`${bffUrl}/readyz`) : Promise.resolve(false),
+    ...WORKER_QUEUES.map((w) => taskQueuePollers(address, settings.temporalNamespace, w.taskQueue, w.kind)),
+  ]);
+  const app = pidOf('app');
+  const result: Record<string, ComponentStatus & Record<string, unknown>> = {
+    bff: { url: bffUrl, port: settings.ports.bff, pid: app, healthy: bffOk },
+    postgres: {
+      url: dbUrl ? displayDatabaseUrl(dbUrl) : `postgres://app@127.0.0.1:${settings.ports.postgres}/app`,
+      port: dbUrl ? portOf(dbUrl) : settings.ports.postgres,
+      pid: pidOf('postgres'),
+      healthy: pgOk,
+    },
+    nats: { url: nats, port: portOf(nats), pid: pidOf('nats'), healthy: natsOk || (!!settings.external.natsUrl && bffOk) },
+    temporal: { url: address, port: portOf(address), pid: pidOf('temporal'), healthy: temporalOk },
+    temporalUi: {
+      url: settings.external.temporalAddress ? null : uiUrl,
+      port: settings.external.temporalAddress ? null : settings.ports.temporalUi,
+      pid: pidOf('temporal'),
+      healthy: uiOk,
+    },
+  };
+  WORKER_QUEUES.forEach((worker, i) => {
+    result[worker.key] = { url: null, port: null, pid: app, healthy: (pollers[i] ?? 0) > 0, taskQueue: worker.taskQueue };
+  });
+  return result;
+}

@@ -1,0 +1,40 @@
+// Config fragments shared by the deployables' schemas, and the one place that turns a failed
+// parse of `process.env` into a message a person can act on. Only entry points pass `process.env`.
+import { z } from 'zod';
+
+export const logEnv = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const databaseEnv = z.object({
+  DATABASE_URL: z
+    .string({ error: 'is required (postgres://user:password@host:port/database)' })
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+});
+
+export const natsEnv = z.object({
+  NATS_URL: z
+    .string({ error: 'is required (nats://host:port)' })
+    .regex(/^(nats|tls):\/\/\S+$/, 'must be a nats:// URL'),
+});
+
+export const temporalEnv = z.object({
+  TEMPORAL_ADDRESS: z
+    .string({ error: 'is required (host:port of the Temporal frontend)' })
+    .regex(/^[\w.-]+:\d+$/, 'must be host:port'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+});
+
+/** Thrown when the environment does not satisfy a deployable's schema; its message lists every problem. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parse `env` with `schema`, or throw a ConfigError naming each bad variable and what is wrong. */
+export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv, who: string): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration for ${who}:\n${lines.join('\n')}`);
+}

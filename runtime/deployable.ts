@@ -1,0 +1,115 @@
+// The lifecycle every deployable shares: parse its config from env, start, stop cleanly on SIGTERM.
+// One process can run any set of deployables (the all-in-one topology) with the same code.
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import type { z } from 'zod';
+import { ConfigError, logEnv, parseEnv } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+export const DEPLOYABLE_NAMES = ['bff', 'saga-worker', 'relay', 'projector'] as const;
+export type DeployableName = (typeof DEPLOYABLE_NAMES)[number];
+
+/** A started deployable; `stop` drains work and closes its connections. */
+export interface Running {
+  stop(): Promise<void>;
+}
+
+export interface StartContext {
+  logger: Logger;
+  /** Call when something the deployable runs dies on its own; the process then shuts down with exit code 1. */
+  fail(error: unknown): void;
+}
+
+export interface Deployable<Schema extends z.ZodType = z.ZodType> {
+  name: DeployableName;
+  config: Schema;
+  start(config: z.infer<Schema>, context: StartContext): Promise<Running>;
+}
+
+/** Declares a deployable with its config type inferred from its schema. */
+export function defineDeployable<Schema extends z.ZodType>(deployable: Deployable<Schema>): Deployable<Schema> {
+  return deployable;
+}
+
+/**
+ * Starts `deployables` in order in this process and stops them in reverse on SIGTERM/SIGINT or when
+ * one fails. Config problems of all of them are reported together, as text, before anything starts.
+ */
+export async function runDeployables(deployables: Deployable[], env: NodeJS.ProcessEnv): Promise<void> {
+  let configs: unknown[];
+  let logger: Logger;
+  try {
+    const { LOG_LEVEL } = parseEnv(logEnv, env, 'logging');
+    logger = createLogger({ level: LOG_LEVEL, name: deployables.map((d) => d.name).join('+') });
+    const errors: string[] = [];
+    configs = deployables.map((d) => {
+      try {
+        return parseEnv(d.config, env, d.name);
+      } catch (error) {
+        errors.push((error as Error).message);
+        return undefined;
+      }
+    });
+    if (errors.length > 0) throw new ConfigError(errors.join('\n'));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+
+  installTemporalLogging(logger);
+  const running: { name: string; instance: Running }[] = [];
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason: string, exitCode: number): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info({ reason }, 'shutting down');
+      for (const { name, instance } of [...running].reverse()) {
+        try {
+          await instance.stop();
+          logger.info({ deployable: name }, 'stopped');
+        } catch (error) {
+          logger.error({ deployable: name, err: error }, 'stop failed');
+          exitCode = 1;
+        }
+      }
+      process.exit(exitCode);
+    })();
+    return stopping;
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => void shutdown(signal, 0));
+  }
+
+  for (const [index, deployable] of deployables.entries()) {
+    const child = logger.child({ deployable: deployable.name });
+    const context: StartContext = {
+      logger: child,
+      fail: (error) => {
+        child.fatal({ err: error }, 'deployable failed');
+        void shutdown(`${deployable.name} failed`, 1);
+      },
+    };
+    try {
+      running.push({ name: deployable.name, instance: await deployable.start(configs[index], context) });
+      child.info('started');
+    } catch (error) {
+      child.fatal({ err: error }, 'start failed');
+      await shutdown(`${deployable.name} could not start`, 1);
+      return;
+    }
+  }
+}
+
+/** Routes the Temporal SDK's own log lines (worker, core) into our pino logger. */
+function installTemporalLogging(logger: Logger): void {
+  const sdkLogger = logger.child({ component: 'temporal-sdk' });
+  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+    TRACE: 'trace',
+    DEBUG: 'debug',
+    INFO: 'info',
+    WARN: 'warn',
+    ERROR: 'error',
+  };
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (entry) => sdkLogger[levels[entry.level]](entry.meta ?? {}, entry.message)),
+  });
+}

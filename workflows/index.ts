@@ -1,0 +1,2 @@
+// The workflow bundle's entry: every workflow a saga worker runs is exported here.
+export { smokeWorkflow } from './smoke/smoke.workflow.ts';
