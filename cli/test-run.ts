@@ -10,12 +10,14 @@ import { natsMonitorUrl } from './stack/nats.ts';
 
 const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name);
 
+/** Every test tier, in the order they run (DESIGN §7): no servers, Postgres/NATS, Temporal, full stack. */
+const ALL_TIERS = ['**/*.unit.test.ts', '**/*.int.test.ts', '**/*.wf.test.ts', '**/*.e2e.test.ts'];
+
 export async function runTests(args: string[], env: NodeJS.ProcessEnv, say: Say): Promise<number> {
   const settings = loadStackSettings('test', env);
   const runningBefore = readRecord(settings.paths.record);
   say(`• test stack in ${settings.stateDir}`);
   const started = Date.now();
-  let exitCode = 1;
   try {
     const endpoints = await ensureServers(settings, say);
     const testEnv: NodeJS.ProcessEnv = {
@@ -35,7 +37,7 @@ export async function runTests(args: string[], env: NodeJS.ProcessEnv, say: Say)
         : [
             ['typecheck', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
             ['lint', bin('eslint'), ['--max-warnings=0', '.']],
-            ['mocha', bin('mocha'), []],
+            ['mocha', bin('mocha'), ALL_TIERS],
           ];
     const failed: string[] = [];
     for (const [name, command, commandArgs] of gates) {
@@ -44,7 +46,7 @@ export async function runTests(args: string[], env: NodeJS.ProcessEnv, say: Say)
       if (result.status !== 0) failed.push(name);
     }
     say(`\n${failed.length === 0 ? '✓ all gates passed' : `✗ failed: ${failed.join(', ')}`} in ${Math.round((Date.now() - started) / 1000)} s`);
-    exitCode = failed.length === 0 ? 0 : 1;
+    return failed.length === 0 ? 0 : 1;
   } finally {
     if (env.TEST_KEEP_STACK === '1') {
       say('• TEST_KEEP_STACK=1: leaving the test stack running (stop it with `npm run down -- --test`)');
@@ -52,5 +54,4 @@ export async function runTests(args: string[], env: NodeJS.ProcessEnv, say: Say)
       await down(settings, say);
     }
   }
-  return exitCode;
 }

@@ -33,7 +33,7 @@ export function run(command: string, args: string[], what: string, options: Spaw
   const result = spawnSync(command, args, { encoding: 'utf8', ...options });
   if (result.error) throw new StackError(`${what}: ${result.error.message}`);
   if (result.status !== 0) {
-    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
+    const output = `${String(result.stdout ?? '')}${String(result.stderr ?? '')}`.trim().split('\n').slice(-15).join('\n');
     throw new StackError(`${what} failed (exit ${result.status}):\n${output}`);
   }
   return String(result.stdout ?? '');
@@ -66,7 +66,7 @@ export async function isPortFree(port: number, host = '127.0.0.1'): Promise<bool
 export function portOwner(port: number): { pid: number; command: string } | undefined {
   const inodes = new Set<string>();
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(table, 'utf8');
     } catch {
@@ -82,14 +82,14 @@ export function portOwner(port: number): { pid: number; command: string } | unde
   if (inodes.size === 0) return undefined;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let fds: string[] = [];
+    let fds: string[];
     try {
       fds = readdirSync(`/proc/${entry}/fd`);
     } catch {
       continue;
     }
     for (const fd of fds) {
-      let target = '';
+      let target: string;
       try {
         target = readlinkSync(`/proc/${entry}/fd/${fd}`);
       } catch {

@@ -1,6 +1,8 @@
-// The smallest real workflow: one activity round trip. Used to prove a worker and a server work
-// together (tests, `npm run up`'s checks). It stays a plain example of the proxyActivities shape.
-import { proxyActivities } from '@temporalio/workflow';
+// The smallest real workflow: an optional durable timer, then one activity round trip. It proves a
+// worker and a server work together (tests, `npm run up`'s e2e check) and shows the
+// proxyActivities shape every workflow here uses.
+import type { Duration } from '@temporalio/common';
+import { proxyActivities, sleep } from '@temporalio/workflow';
 import type { SmokeActivities } from '../../activities/smoke/smoke.activities.ts';
 
 const { echo } = proxyActivities<SmokeActivities>({
@@ -8,6 +10,7 @@ const { echo } = proxyActivities<SmokeActivities>({
   retry: { maximumAttempts: 3 },
 });
 
-export async function smokeWorkflow(message: string): Promise<string> {
+export async function smokeWorkflow(message: string, delay: Duration = 0): Promise<string> {
+  if (delay !== 0) await sleep(delay);
   return `workflow saw: ${await echo(message)}`;
 }

@@ -1,0 +1,18 @@
+// What the test run (`npm test`, cli/test-run.ts) hands to the suites: the test stack's endpoints.
+import { z } from 'zod';
+import { parseEnv } from '../../runtime/config.ts';
+
+const testEnv = z.object({
+  DATABASE_URL: z.string().min(1),
+  NATS_URL: z.string().min(1),
+  NATS_MONITOR_URL: z.string().min(1).optional(),
+  TEMPORAL_ADDRESS: z.string().min(1),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_CLI_PATH: z.string().min(1),
+  TEMPORAL_TEST_SERVER_PATH: z.string().min(1),
+});
+
+/** The test stack's endpoints; fails with a readable message when a suite runs outside `npm test`. */
+export function testStack() {
+  return parseEnv(testEnv, process.env, 'the test suites (run them through `npm test`, which provides these)');
+}
