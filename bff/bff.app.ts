@@ -1,22 +1,37 @@
 // Composes the BFF's Koa app from its middleware and routes. No I/O here: dependencies come in.
 import Koa from 'koa';
 import type { Logger } from '../runtime/logger.ts';
+import { apiRouter, type RouteHandler } from './api.router.ts';
+import type { TokenVerifier } from './auth.ts';
+import { docsRoutes } from './docs.routes.ts';
 import { healthRoutes, type ReadinessChecks } from './health.routes.ts';
 import type { HttpMetrics } from './metrics.ts';
+import { HttpProblem } from './problem.ts';
 import { requestMiddleware, type BffState } from './request.middleware.ts';
 
 export interface BffDependencies {
   logger: Logger;
   metrics: HttpMetrics;
   readiness: ReadinessChecks;
+  /** The /v1 API; absent in tests of the operational endpoints alone. */
+  api?: { handlers: Record<string, RouteHandler>; verify: TokenVerifier };
 }
 
 export function createBffApp(deps: BffDependencies): Koa<BffState> {
   const app = new Koa<BffState>({ proxy: false });
   app.silent = true; // errors are logged once, by requestMiddleware
   app.use(requestMiddleware(deps.logger, deps.metrics));
-  const health = healthRoutes(deps.readiness, deps.metrics);
-  app.use(health.routes());
-  app.use(health.allowedMethods());
+  const routers = [healthRoutes(deps.readiness, deps.metrics), docsRoutes()];
+  if (deps.api) routers.push(apiRouter(deps.api.handlers, deps.api.verify));
+  for (const router of routers) {
+    app.use(router.routes());
+    app.use(
+      router.allowedMethods({
+        throw: true,
+        methodNotAllowed: () => new HttpProblem('METHOD_NOT_ALLOWED', 'this path does not take that method'),
+        notImplemented: () => new HttpProblem('METHOD_NOT_ALLOWED', 'this method is not supported'),
+      }),
+    );
+  }
   return app;
 }

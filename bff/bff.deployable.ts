@@ -3,20 +3,28 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
+import { authEnv, databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
+import { createCounterCommands } from '../services/counter/counter.commands.ts';
 import { createBffApp } from './bff.app.ts';
+import { createTokenVerifier } from './auth.ts';
+import { counterHandlers } from './counters.handlers.ts';
 import { createHttpMetrics } from './metrics.ts';
 
 export const bffConfig = logEnv
   .extend(databaseEnv.shape)
   .extend(natsEnv.shape)
   .extend(temporalEnv.shape)
+  .extend(authEnv.shape)
   .extend({
     BFF_HOST: z.string().min(1).default('127.0.0.1'),
     BFF_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  })
+  .refine((c) => Boolean(c.AUTH_JWKS_URL) !== Boolean(c.AUTH_JWKS_FILE), {
+    message: 'set exactly one of AUTH_JWKS_URL (production) or AUTH_JWKS_FILE (local dev)',
+    path: ['AUTH_JWKS_URL'],
   });
 
 export const bff = defineDeployable({
@@ -29,6 +37,15 @@ export const bff = defineDeployable({
     const app = createBffApp({
       logger,
       metrics: createHttpMetrics(),
+      api: {
+        handlers: counterHandlers({ pool, counters: createCounterCommands({ pool }) }),
+        verify: createTokenVerifier({
+          issuer: config.AUTH_ISSUER,
+          audience: config.AUTH_AUDIENCE,
+          ...(config.AUTH_JWKS_URL ? { jwksUrl: config.AUTH_JWKS_URL } : {}),
+          ...(config.AUTH_JWKS_FILE ? { jwksFile: config.AUTH_JWKS_FILE } : {}),
+        }),
+      },
       readiness: {
         postgres: async () => {
           await pool.query(sql.unsafe`select 1`);

@@ -1,5 +1,6 @@
 // The BFF's one error type and its problem+json rendering (RFC 9457, DESIGN §5).
 import { ERROR_STATUS, type ErrorCode, type Problem } from '../contracts/index.ts';
+import { DomainError } from '../services/kernel/errors.ts';
 
 /** Thrown anywhere in the BFF to answer with a problem+json of a stable code. */
 export class HttpProblem extends Error {
@@ -23,6 +24,7 @@ const TITLES: Record<ErrorCode, string> = {
   METHOD_NOT_ALLOWED: 'Method not allowed',
   VERSION_CONFLICT: 'Version conflict',
   IDEMPOTENCY_IN_FLIGHT: 'Request with this Idempotency-Key is in flight',
+  COUNTER_FLOOR_REACHED: 'Counter cannot go below its floor',
   PAYLOAD_TOO_LARGE: 'Payload too large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency-Key reused with a different request',
@@ -40,4 +42,11 @@ export function toProblem(error: HttpProblem, requestId: string): Problem & Reco
     requestId,
     ...error.extensions,
   };
+}
+
+/** Maps anything thrown below the BFF to a problem: ours and the services' errors keep their code. */
+export function asHttpProblem(error: unknown): HttpProblem | undefined {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof DomainError) return new HttpProblem(error.code, error.message, error.details);
+  return undefined;
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from '../runtime/logger.ts';
 import type { HttpMetrics } from './metrics.ts';
-import { HttpProblem, toProblem } from './problem.ts';
+import { asHttpProblem, HttpProblem, toProblem } from './problem.ts';
 
 export interface BffState {
   requestId: string;
@@ -27,11 +27,11 @@ export function requestMiddleware(logger: Logger, metrics: HttpMetrics): Middlew
         throw new HttpProblem('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
       }
     } catch (error) {
-      const known =
-        error instanceof HttpProblem
-          ? error
-          : new HttpProblem('INTERNAL', 'the server failed to handle this request; quote the requestId when reporting it');
-      if (!(error instanceof HttpProblem)) ctx.state.logger.error({ err: error }, 'unhandled error');
+      let known = asHttpProblem(error);
+      if (!known) {
+        ctx.state.logger.error({ err: error }, 'unhandled error');
+        known = new HttpProblem('INTERNAL', 'the server failed to handle this request; quote the requestId when reporting it');
+      }
       ctx.status = known.status;
       ctx.type = 'application/problem+json';
       ctx.body = toProblem(known, requestId);

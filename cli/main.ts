@@ -4,6 +4,8 @@ import { ConfigError } from '../runtime/config.ts';
 import { StackError } from './stack/processes.ts';
 import { loadStackSettings, type Profile } from './stack/settings.ts';
 import { down, status, up } from './stack/stack.ts';
+import { syncContracts } from './contracts.ts';
+import { runTokenCommand } from './token-command.ts';
 import { runTests } from './test-run.ts';
 
 const USAGE = `usage: npm run <command> [-- options]
@@ -11,7 +13,11 @@ const USAGE = `usage: npm run <command> [-- options]
   down [--test]      stop what \`up\` (or a kept test stack) started
   status [--json] [--test]
                      every component's URL, port, pid and health
-  test [mocha args]  test stack + typecheck + lint + all mocha tiers (or just the given files)`;
+  test [mocha args]  test stack + typecheck + lint + contracts drift + all mocha tiers (or just the given files)
+  token --user <id> [--tenant <id>] [--roles member,admin] [--ttl 1h] [--test]
+                     print a local-dev bearer token for the BFF (just the token)
+  contracts [--check]
+                     regenerate contracts/generated (OpenAPI, event JSON Schemas); --check only reports drift`;
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -38,6 +44,18 @@ async function main(argv: string[]): Promise<number> {
         }
       }
       return Object.values(report).every((c) => c.healthy) ? 0 : 3;
+    }
+    case 'token':
+      return runTokenCommand(rest, loadStackSettings(profile, process.env), say);
+    case 'contracts': {
+      const check = rest.includes('--check');
+      const drift = syncContracts({ write: !check });
+      if (drift.length === 0) {
+        say(check ? '✓ contracts/generated matches the zod contracts' : '✓ contracts/generated written');
+        return 0;
+      }
+      say(`✗ contracts/generated differs from the zod contracts:\n  ${drift.join('\n  ')}\n  run \`npm run contracts\` and commit the result`);
+      return 1;
     }
     case 'test':
       return runTests(rest, process.env, say);

@@ -7,6 +7,7 @@ import { readRecord } from './stack/record.ts';
 import { loadStackSettings, repoRoot } from './stack/settings.ts';
 import { ensureTemporalCli, ensureTemporalTestServer } from './stack/tools.ts';
 import { natsMonitorUrl } from './stack/nats.ts';
+import { ensureDevSigningKey } from './dev-auth.ts';
 
 const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name);
 
@@ -20,7 +21,10 @@ export async function runTests(args: string[], env: NodeJS.ProcessEnv, say: Say)
   const started = Date.now();
   try {
     const endpoints = await ensureServers(settings, say);
+    const keys = await ensureDevSigningKey(settings.paths.secrets);
     const testEnv: NodeJS.ProcessEnv = {
+      AUTH_JWKS_FILE: keys.jwks,
+      DEV_PRIVATE_JWK_FILE: keys.privateJwk,
       ...env,
       DATABASE_URL: endpoints.databaseUrl,
       NATS_URL: endpoints.natsUrl,
@@ -37,6 +41,7 @@ export async function runTests(args: string[], env: NodeJS.ProcessEnv, say: Say)
         : [
             ['typecheck', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
             ['lint', bin('eslint'), ['--max-warnings=0', '.']],
+            ['contracts drift', process.execPath, ['--import', 'tsx', join(repoRoot, 'cli', 'main.ts'), 'contracts', '--check']],
             ['mocha', bin('mocha'), ALL_TIERS],
           ];
     const failed: string[] = [];

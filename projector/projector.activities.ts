@@ -1,6 +1,6 @@
 // Activities of the projector worker (task queue `projector`).
 import type { DatabasePool } from '../services/kernel/database.ts';
-import { readOutboxHead } from '../services/kernel/outbox-head.ts';
+import { readOutboxHead } from '../services/kernel/outbox.ts';
 
 export function createProjectorActivities(deps: { pool: DatabasePool }) {
   return {

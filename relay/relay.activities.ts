@@ -1,6 +1,6 @@
 // Activities of the outbox relay worker (task queue `outbox-relay`).
 import type { DatabasePool } from '../services/kernel/database.ts';
-import { readOutboxHead } from '../services/kernel/outbox-head.ts';
+import { readOutboxHead } from '../services/kernel/outbox.ts';
 
 export function createRelayActivities(deps: { pool: DatabasePool }) {
   return {

@@ -38,3 +38,11 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv,
   const lines = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(env)'}: ${issue.message}`);
   throw new ConfigError(`invalid configuration for ${who}:\n${lines.join('\n')}`);
 }
+
+/** Token verification: a JWKS URL in production, or the JWKS file the CLI generates for local dev. */
+export const authEnv = z.object({
+  AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  AUTH_JWKS_FILE: z.string().min(1).optional(),
+  AUTH_ISSUER: z.string().min(1).default('urn:durable-backend:local-dev'),
+  AUTH_AUDIENCE: z.string().min(1).default('durable-backend-bff'),
+});

@@ -12,7 +12,7 @@ export const WORKER_QUEUES = [
   { key: 'projectorWorker', taskQueue: 'projector', kind: 'activity' },
 ] as const;
 
-export function startApp(settings: StackSettings, endpoints: ServerEndpoints): number {
+export function startApp(settings: StackSettings, endpoints: ServerEndpoints, jwksFile: string): number {
   return spawnDetached(process.execPath, ['--import', 'tsx', join(repoRoot, 'runtime', 'all-in-one.main.ts')], {
     cwd: repoRoot,
     logFile: join(settings.paths.logs, 'app.log'),
@@ -25,6 +25,7 @@ export function startApp(settings: StackSettings, endpoints: ServerEndpoints): n
       BFF_HOST: '127.0.0.1',
       BFF_PORT: String(settings.ports.bff),
       DEPLOYABLES: 'bff,saga-worker,relay,projector',
+      AUTH_JWKS_FILE: jwksFile,
     },
   });
 }

@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { discoverMigrations, migrate } from '../../services/kernel/migrations.ts';
+import { ensureDevSigningKey } from '../dev-auth.ts';
 import { appHealthy, startApp, WORKER_QUEUES } from './app.ts';
 import { natsHealthy, natsMonitorUrl, natsUrl, startNats } from './nats.ts';
 import { databaseUrl, displayDatabaseUrl, postgresHealthy, startPostgres, stopPostgres } from './postgres.ts';
@@ -120,7 +121,8 @@ export async function up(settings: StackSettings, say: Say): Promise<void> {
   } else {
     if (record.app && isOurProcess(record.app)) await stopPid(record.app.pid);
     await assertPortFree(settings.ports.bff, 'bff', settings.envNames.bff);
-    const pid = startApp(settings, endpoints);
+    const keys = await ensureDevSigningKey(settings.paths.secrets);
+    const pid = startApp(settings, endpoints, keys.jwks);
     writeRecord(settings.paths.record, { ...record, app: { pid, marker: 'all-in-one.main.ts' } });
     const log = join(settings.paths.logs, 'app.log');
     await waitFor(
@@ -140,7 +142,7 @@ export async function up(settings: StackSettings, say: Say): Promise<void> {
   say(`  BFF             ${bffUrl}   (try ${bffUrl}/readyz)`);
   say(`  Temporal Web UI ${settings.external.temporalAddress ? '(external server)' : temporalUiUrl(settings)}`);
   say(`  state folder    ${settings.stateDir}   (logs in ${settings.paths.logs})`);
-  say('  stop with `npm run down`; inspect with `npm run status`');
+  say('  stop with `npm run down`; inspect with `npm run status`; mint a token with `npm run --silent token -- --help`');
 }
 
 /** Stops what `up` (or a test run) started, newest first; leaves external servers alone. */

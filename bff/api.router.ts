@@ -1,0 +1,101 @@
+// Wires the route table in contracts/http-api.ts to handlers: authentication, path/header/body
+// validation with the contract's zod schemas, tenant role checks, then the handler.
+import Router, { type RouterMiddleware } from '@koa/router';
+import type { z } from 'zod';
+import { HTTP_ROUTES, type RouteContract } from '../contracts/http-api.ts';
+import { authMiddleware, requireTenantRole, type Principal, type TokenVerifier } from './auth.ts';
+import { readJsonBody } from './json-body.ts';
+import { HttpProblem } from './problem.ts';
+import type { BffState } from './request.middleware.ts';
+
+export interface RouteInput {
+  params: Record<string, string>;
+  body: unknown;
+  principal: Principal;
+  idempotencyKey?: string;
+  expectedVersion?: number;
+  /** The client's If-None-Match, for conditional GETs. */
+  ifNoneMatch?: string;
+  requestId: string;
+}
+
+export type RouteOutcome = { status: 200; body: unknown; version: number; replayed?: boolean } | { status: 304; version: number };
+
+export type RouteHandler = (input: RouteInput) => Promise<RouteOutcome>;
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/;
+const IF_MATCH = /^"(\d{1,15})"$/;
+
+function validationProblem(what: string, error: z.ZodError): HttpProblem {
+  const errors = error.issues.map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message }));
+  return new HttpProblem('VALIDATION_FAILED', `${what}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors });
+}
+
+function koaPath(template: string): string {
+  return template.replace(/\{(\w+)\}/g, ':$1');
+}
+
+function bind(route: RouteContract, handler: RouteHandler): RouterMiddleware<BffState & { principal: Principal }> {
+  return async (ctx) => {
+    const params = route.params.safeParse(ctx.params);
+    if (!params.success) throw validationProblem('invalid path', params.error);
+    const tenantId = (params.data as { tenantId: string }).tenantId;
+    requireTenantRole(ctx.state.principal, tenantId, route.role);
+
+    const input: RouteInput = {
+      params: params.data as Record<string, string>,
+      body: undefined,
+      principal: ctx.state.principal,
+      requestId: ctx.state.requestId,
+    };
+    if (route.idempotent) {
+      const key = ctx.get('idempotency-key');
+      if (!key) throw new HttpProblem('IDEMPOTENCY_KEY_MISSING', 'send an Idempotency-Key header, unique per intended change');
+      if (!IDEMPOTENCY_KEY.test(key)) {
+        throw new HttpProblem('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 visible ASCII characters');
+      }
+      input.idempotencyKey = key;
+    }
+    if (route.ifMatch && ctx.get('if-match')) {
+      const version = IF_MATCH.exec(ctx.get('if-match'))?.[1];
+      if (version === undefined) throw new HttpProblem('VALIDATION_FAILED', 'If-Match must be a version in quotes, e.g. "3"');
+      input.expectedVersion = Number(version);
+    }
+    if (ctx.get('if-none-match')) input.ifNoneMatch = ctx.get('if-none-match');
+    if (route.body) {
+      const raw = (await readJsonBody(ctx)) ?? (acceptsEmptyObject(route.body) ? {} : undefined);
+      const body = route.body.safeParse(raw);
+      if (!body.success) throw validationProblem('invalid body', body.error);
+      input.body = body.data;
+    } else if (Number(ctx.get('content-length') || 0) > 0) {
+      throw new HttpProblem('VALIDATION_FAILED', `${route.method.toUpperCase()} ${route.path} takes no body`);
+    }
+
+    const outcome = await handler(input);
+    ctx.set('ETag', `"${outcome.version}"`);
+    if (outcome.status === 304) {
+      ctx.status = 304;
+      return;
+    }
+    if (outcome.replayed) ctx.set('Idempotent-Replayed', 'true');
+    ctx.status = 200;
+    ctx.body = outcome.body;
+  };
+}
+
+/** A body schema that accepts `{}` (e.g. reset): an empty request body means `{}` for it. */
+function acceptsEmptyObject(schema: z.ZodType): boolean {
+  return schema.safeParse({}).success;
+}
+
+/** The /v1 API: every contract route bound to its handler (missing handlers are a start-up error). */
+export function apiRouter(handlers: Record<string, RouteHandler>, verify: TokenVerifier): Router<BffState> {
+  const router = new Router<BffState & { principal: Principal }>();
+  router.use('/v1', authMiddleware(verify));
+  for (const route of HTTP_ROUTES) {
+    const handler = handlers[route.operationId];
+    if (!handler) throw new Error(`no handler for contract route ${route.operationId}`);
+    router[route.method](route.operationId, koaPath(route.path), bind(route, handler));
+  }
+  return router as unknown as Router<BffState>;
+}

@@ -1,0 +1,83 @@
+// Bearer-JWT authentication (jose) and the tenant/role rules of DESIGN §5. Local dev verifies
+// against a JWKS file the CLI generated; production against a JWKS URL.
+import { readFileSync } from 'node:fs';
+import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { Middleware } from 'koa';
+import { z } from 'zod';
+import { HttpProblem } from './problem.ts';
+
+/** Who is calling: from a verified token. */
+export interface Principal {
+  userId: string;
+  /** The tenant the token is for; absent on a plain user token. */
+  tenantId?: string;
+  roles: string[];
+}
+
+export const TENANT_ROLES = ['viewer', 'member', 'admin', 'owner'] as const;
+export type TenantRole = (typeof TENANT_ROLES)[number];
+
+const claims = z.object({
+  sub: z.string().min(1),
+  tenant: z.string().min(1).optional(),
+  roles: z.array(z.string()).default([]),
+});
+
+export interface AuthSettings {
+  issuer: string;
+  audience: string;
+  jwksUrl?: string;
+  jwksFile?: string;
+}
+
+export type TokenVerifier = (token: string) => Promise<Principal>;
+
+export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
+  let keys: JWTVerifyGetKey;
+  if (settings.jwksUrl) keys = createRemoteJWKSet(new URL(settings.jwksUrl));
+  else if (settings.jwksFile) keys = createLocalJWKSet(JSON.parse(readFileSync(settings.jwksFile, 'utf8')) as Parameters<typeof createLocalJWKSet>[0]);
+  else throw new Error('auth needs a JWKS URL or file');
+  return async (token) => {
+    const { payload } = await jwtVerify(token, keys, { issuer: settings.issuer, audience: settings.audience });
+    const parsed = claims.safeParse(payload);
+    if (!parsed.success) throw new HttpProblem('UNAUTHENTICATED', 'token lacks a valid sub, tenant or roles claim');
+    return { userId: parsed.data.sub, roles: parsed.data.roles, ...(parsed.data.tenant ? { tenantId: parsed.data.tenant } : {}) };
+  };
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+/** Verifies `Authorization: Bearer <JWT>` and puts the principal on ctx.state; 401 otherwise. */
+export function authMiddleware(verify: TokenVerifier): Middleware<{ principal: Principal }> {
+  return async (ctx, next) => {
+    const header = ctx.get('authorization');
+    if (!header) throw new HttpProblem('UNAUTHENTICATED', 'send Authorization: Bearer <token> (mint a dev token with `npm run token`)');
+    const token = BEARER.exec(header)?.[1];
+    if (!token) throw new HttpProblem('UNAUTHENTICATED', 'the Authorization header must be "Bearer <JWT>"');
+    try {
+      ctx.state.principal = await verify(token);
+    } catch (error) {
+      if (error instanceof HttpProblem) throw error;
+      const reason =
+        error instanceof joseErrors.JWTExpired
+          ? 'the token has expired'
+          : error instanceof joseErrors.JWTClaimValidationFailed
+            ? `the token's ${error.claim} claim is not accepted here`
+            : 'the token is not valid';
+      throw new HttpProblem('UNAUTHENTICATED', reason);
+    }
+    await next();
+  };
+}
+
+/** The token must be for `tenantId` and carry at least `role` there; a foreign tenant is always 403. */
+export function requireTenantRole(principal: Principal, tenantId: string, role: TenantRole): void {
+  if (principal.tenantId !== tenantId) {
+    throw new HttpProblem('FORBIDDEN', `this token is not for tenant ${tenantId}`);
+  }
+  const rank = (r: string) => TENANT_ROLES.indexOf(r as TenantRole);
+  const best = Math.max(-1, ...principal.roles.map(rank));
+  if (best < rank(role)) {
+    throw new HttpProblem('FORBIDDEN', `this needs the ${role} role (or higher) in tenant ${tenantId}`);
+  }
+}

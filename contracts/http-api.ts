@@ -1,0 +1,90 @@
+// The HTTP API as data: every route with its params, body, success and error codes. The BFF
+// validates with these schemas and the OpenAPI document is generated from this table.
+import { z } from 'zod';
+import { counterChangeBody, counterChangeResponse, counterPath, counterResetBody, counterView } from './counter.contracts.ts';
+import type { ErrorCode } from './errors.ts';
+
+export interface RouteContract {
+  operationId: string;
+  method: 'get' | 'post' | 'delete';
+  /** OpenAPI path template, e.g. /v1/tenants/{tenantId}/counters/{counterId}. */
+  path: string;
+  summary: string;
+  params: z.ZodObject;
+  body?: z.ZodType;
+  /** Mutations need an Idempotency-Key header. */
+  idempotent: boolean;
+  /** Accepts If-Match: "<version>" as the expected version. */
+  ifMatch: boolean;
+  /** Role needed in the token for the path's tenant. */
+  role: 'viewer' | 'member';
+  success: { status: number; description: string; schema: z.ZodType };
+  errors: ErrorCode[];
+}
+
+const COMMON_ERRORS: ErrorCode[] = ['VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'INTERNAL'];
+const MUTATION_ERRORS: ErrorCode[] = [
+  ...COMMON_ERRORS,
+  'IDEMPOTENCY_KEY_MISSING',
+  'VERSION_CONFLICT',
+  'IDEMPOTENCY_IN_FLIGHT',
+  'IDEMPOTENCY_KEY_REUSED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+];
+
+const counterPathTemplate = '/v1/tenants/{tenantId}/counters/{counterId}';
+
+export const HTTP_ROUTES: RouteContract[] = [
+  {
+    operationId: 'getCounter',
+    method: 'get',
+    path: counterPathTemplate,
+    summary: 'Read a counter (value and version; version 0 if never written)',
+    params: counterPath,
+    idempotent: false,
+    ifMatch: false,
+    role: 'viewer',
+    success: { status: 200, description: 'The counter, with ETag "<version>"', schema: counterView },
+    errors: COMMON_ERRORS,
+  },
+  {
+    operationId: 'incrementCounter',
+    method: 'post',
+    path: `${counterPathTemplate}/increment`,
+    summary: 'Add `by` to a counter',
+    params: counterPath,
+    body: counterChangeBody,
+    idempotent: true,
+    ifMatch: true,
+    role: 'member',
+    success: { status: 200, description: 'The counter after the change', schema: counterChangeResponse },
+    errors: MUTATION_ERRORS,
+  },
+  {
+    operationId: 'decrementCounter',
+    method: 'post',
+    path: `${counterPathTemplate}/decrement`,
+    summary: 'Subtract `by` from a counter (never below 0)',
+    params: counterPath,
+    body: counterChangeBody,
+    idempotent: true,
+    ifMatch: true,
+    role: 'member',
+    success: { status: 200, description: 'The counter after the change', schema: counterChangeResponse },
+    errors: [...MUTATION_ERRORS, 'COUNTER_FLOOR_REACHED'],
+  },
+  {
+    operationId: 'resetCounter',
+    method: 'post',
+    path: `${counterPathTemplate}/reset`,
+    summary: 'Set a counter back to 0',
+    params: counterPath,
+    body: counterResetBody,
+    idempotent: true,
+    ifMatch: true,
+    role: 'member',
+    success: { status: 200, description: 'The counter after the reset', schema: counterChangeResponse },
+    errors: MUTATION_ERRORS,
+  },
+];

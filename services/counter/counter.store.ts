@@ -1,0 +1,28 @@
+// SQL for the `counters` table (see migrations/0003-counters.sql).
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+import { compareAndSet } from '../kernel/cas.ts';
+import { NEW_COUNTER, type CounterState } from './counter.domain.ts';
+
+export interface CounterKey {
+  tenantId: string;
+  counterId: string;
+}
+
+const counterRow = z.object({ value: z.coerce.number().int(), version: z.coerce.number().int() });
+
+export async function loadCounter(db: CommonQueryMethods, key: CounterKey): Promise<CounterState> {
+  const row = await db.maybeOne(sql.type(counterRow)`
+    select value, version from counters where tenant_id = ${key.tenantId} and counter_id = ${key.counterId}`);
+  return row ?? NEW_COUNTER;
+}
+
+/** CAS write of the new state; throws VERSION_CONFLICT when the row moved past `expectedVersion`. */
+export async function saveCounter(db: CommonQueryMethods, key: CounterKey, expectedVersion: number, state: CounterState): Promise<void> {
+  await compareAndSet(db, {
+    table: 'counters',
+    key: { tenant_id: key.tenantId, counter_id: key.counterId },
+    expectedVersion,
+    values: { value: state.value, updated_at: sql.fragment`now()` },
+  });
+}

@@ -1,0 +1,106 @@
+// The unified outbox (DESIGN §4): the writer every service uses inside its command transaction,
+// and the gap-free reader the relay and the rebuild use.
+import { randomUUID } from 'node:crypto';
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+
+export interface EventMetadata {
+  correlationId?: string;
+  causationId?: string;
+  actor?: string;
+  idempotencyKey?: string;
+  traceparent?: string;
+  workflowId?: string;
+  workflowRunId?: string;
+}
+
+export interface NewEvent {
+  tenantId: string;
+  aggregateType: string;
+  aggregateId: string;
+  aggregateVersion: number;
+  eventType: string;
+  schemaVersion: number;
+  payload: Record<string, unknown>;
+  metadata: EventMetadata;
+}
+
+/** Appends events in the caller's transaction (I1) and returns their ids in order. */
+export async function appendEvents(tx: CommonQueryMethods, events: readonly NewEvent[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const event of events) {
+    const eventId = randomUUID();
+    await tx.query(sql.unsafe`
+      insert into event_outbox
+        (event_id, tenant_id, aggregate_type, aggregate_id, aggregate_version, event_type, schema_version, payload, metadata)
+      values
+        (${eventId}, ${event.tenantId}, ${event.aggregateType}, ${event.aggregateId}, ${event.aggregateVersion},
+         ${event.eventType}, ${event.schemaVersion}, ${sql.jsonb(event.payload as never)}, ${sql.jsonb(event.metadata as never)})`);
+    ids.push(eventId);
+  }
+  return ids;
+}
+
+/** A reader's position: the last (tx_id, position) it consumed. Both are 64-bit, kept as decimal strings. */
+export interface OutboxCheckpoint {
+  txId: string;
+  position: string;
+}
+
+export const OUTBOX_START: OutboxCheckpoint = { txId: '0', position: '0' };
+
+export const outboxEvent = z.object({
+  position: z.string(),
+  txId: z.string(),
+  eventId: z.uuid(),
+  tenantId: z.string(),
+  aggregateType: z.string(),
+  aggregateId: z.string(),
+  aggregateVersion: z.coerce.number().int(),
+  eventType: z.string(),
+  schemaVersion: z.number().int(),
+  payload: z.record(z.string(), z.unknown()),
+  metadata: z.record(z.string(), z.unknown()),
+  occurredAt: z.coerce.number(),
+});
+export type OutboxEvent = z.infer<typeof outboxEvent>;
+
+/**
+ * The next events after `after` that are safe to read: only rows whose transaction id is below the
+ * oldest transaction still running (snapshot xmin), so no later commit can land behind the
+ * checkpoint (I2). Ordered and checkpointed by (tx_id, position), never by position alone.
+ */
+export async function readOutboxBatch(db: CommonQueryMethods, after: OutboxCheckpoint, limit: number): Promise<OutboxEvent[]> {
+  const rows = await db.any(sql.type(outboxEvent)`
+    select position::text as position, tx_id::text as "txId", event_id as "eventId", tenant_id as "tenantId",
+           aggregate_type as "aggregateType", aggregate_id as "aggregateId",
+           aggregate_version as "aggregateVersion", event_type as "eventType",
+           schema_version as "schemaVersion", payload, metadata, occurred_at as "occurredAt"
+    from event_outbox
+    where (tx_id, position) > (${after.txId}::xid8, ${after.position}::bigint)
+      and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+    order by tx_id, position
+    limit ${limit}`);
+  return [...rows];
+}
+
+/** The checkpoint just after `event`. */
+export function checkpointOf(event: Pick<OutboxEvent, 'txId' | 'position'>): OutboxCheckpoint {
+  return { txId: event.txId, position: event.position };
+}
+
+const outboxHeadRow = z.object({
+  lastPosition: z.coerce.number().int(),
+  events: z.coerce.number().int(),
+  oldestRunningTxId: z.string(),
+});
+export type OutboxHead = z.infer<typeof outboxHeadRow>;
+
+/** The last position written, the event count, and the snapshot xmin below which reads are gap-free. */
+export async function readOutboxHead(db: CommonQueryMethods): Promise<OutboxHead> {
+  return db.one(sql.type(outboxHeadRow)`
+    select coalesce(max(position), 0) as "lastPosition",
+           count(*) as "events",
+           pg_snapshot_xmin(pg_current_snapshot())::text as "oldestRunningTxId"
+    from event_outbox`);
+}
