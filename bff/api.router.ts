@@ -63,7 +63,8 @@ function bind(route: RouteContract, handler: RouteHandler): RouterMiddleware<Bff
     }
     if (ctx.get('if-none-match')) input.ifNoneMatch = ctx.get('if-none-match');
     if (route.body) {
-      const raw = (await readJsonBody(ctx)) ?? (acceptsEmptyObject(route.body) ? {} : undefined);
+      const read = await readJsonBody(ctx);
+      const raw = read === undefined && acceptsEmptyObject(route.body) ? {} : read;
       const body = route.body.safeParse(raw);
       if (!body.success) throw validationProblem('invalid body', body.error);
       input.body = body.data;

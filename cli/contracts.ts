@@ -1,5 +1,5 @@
 // `npm run contracts` (write) and `npm run contracts -- --check` (the drift gate).
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { EVENT_CONTRACTS } from '../contracts/events.ts';
 import { contractDrift, GENERATED_DIR, renderContracts } from '../contracts/generate.ts';
@@ -9,7 +9,7 @@ import { repoRoot } from './stack/settings.ts';
 export function readGenerated(root: string): Map<string, string> {
   const files = new Map<string, string>();
   const walk = (dir: string) => {
-    let entries: import('node:fs').Dirent[];
+    let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch {

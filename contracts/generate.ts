@@ -9,8 +9,9 @@ import type { RouteContract } from './http-api.ts';
 export const GENERATED_DIR = 'contracts/generated';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'throw' }) as Record<string, unknown>;
-  return rest;
+  const generated = z.toJSONSchema(schema, { io, unrepresentable: 'throw' }) as Record<string, unknown>;
+  delete generated.$schema; // embedded schemas inherit the document's dialect
+  return generated;
 };
 
 function operation(route: RouteContract) {

@@ -1,6 +1,6 @@
 // The HTTP API as data: every route with its params, body, success and error codes. The BFF
 // validates with these schemas and the OpenAPI document is generated from this table.
-import { z } from 'zod';
+import type { z } from 'zod';
 import { counterChangeBody, counterChangeResponse, counterPath, counterResetBody, counterView } from './counter.contracts.ts';
 import type { ErrorCode } from './errors.ts';
 

@@ -47,7 +47,7 @@ export function createCounterCommands(deps: { pool: DatabasePool }) {
               aggregateVersion: next.version,
               eventType: event.type,
               schemaVersion: counterEvents[event.type].schemaVersion,
-              payload: event.payload as unknown as Record<string, unknown>,
+              payload: event.payload,
               metadata: { ...input.metadata, ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}) },
             },
           ]);

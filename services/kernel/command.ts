@@ -6,6 +6,7 @@ import type { DatabasePool } from './database.ts';
 import { DomainError } from './errors.ts';
 import { claimIdempotencyKey, completeIdempotencyKey, requestHash, type IdempotencyScope } from './idempotency.ts';
 import { CAS_RETRY, retryWithBackoff } from './retry.ts';
+import { inTransaction } from './transaction.ts';
 
 export interface CommandRun<Response> {
   /** Present for requests that carry an Idempotency-Key; `request` is what its hash covers. */
@@ -29,7 +30,7 @@ export async function runCommand<Response>(pool: DatabasePool, run: CommandRun<R
     CAS_RETRY,
     (error) => !run.explicitVersion && isVersionConflict(error),
     () =>
-      pool.transaction(async (tx) => {
+      inTransaction(pool, async (tx) => {
         if (run.idempotency && hash) {
           const claim = await claimIdempotencyKey(tx, run.idempotency.scope, hash);
           if (claim.kind === 'replay') return { response: claim.response as Response, replayed: true };

@@ -27,3 +27,11 @@ export async function createFreshDatabase(serverUrl: string, prefix = 't'): Prom
     },
   };
 }
+
+/** A fresh database with every migration applied. */
+export async function createMigratedDatabase(serverUrl: string, prefix = 't'): Promise<FreshDatabase> {
+  const { discoverMigrations, migrate } = await import('../../services/kernel/migrations.ts');
+  const db = await createFreshDatabase(serverUrl, prefix);
+  await migrate(db.url, await discoverMigrations(new URL('../../services', import.meta.url).pathname));
+  return db;
+}

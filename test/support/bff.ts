@@ -1,0 +1,52 @@
+// The real BFF deployable, started in-process against the test stack, plus dev tokens for it.
+import { createServer } from 'node:net';
+import { pino } from 'pino';
+import { bff, bffConfig } from '../../bff/bff.deployable.ts';
+import { mintDevToken, type TokenRequest } from '../../cli/dev-auth.ts';
+import type { Running } from '../../runtime/deployable.ts';
+import { testStack } from './env.ts';
+
+export interface TestBff {
+  base: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the BFF on `databaseUrl` (default: the test stack's database) on a free port. */
+export async function startTestBff(databaseUrl?: string, port?: number): Promise<TestBff> {
+  const stack = testStack();
+  const chosenPort = port ?? (await freePort());
+  const config = bffConfig.parse({
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: databaseUrl ?? stack.DATABASE_URL,
+    NATS_URL: stack.NATS_URL,
+    TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
+    AUTH_JWKS_FILE: stack.AUTH_JWKS_FILE,
+    BFF_PORT: String(chosenPort),
+  });
+  const running: Running = await bff.start(config, {
+    logger: pino({ level: 'silent' }),
+    fail: (error) => {
+      throw error;
+    },
+  });
+  return { base: `http://127.0.0.1:${chosenPort}`, stop: () => running.stop() };
+}
+
+export async function devToken(request: Partial<TokenRequest> & { user?: string }): Promise<string> {
+  const stack = testStack();
+  return mintDevToken(
+    { privateJwk: stack.DEV_PRIVATE_JWK_FILE, jwks: stack.AUTH_JWKS_FILE },
+    { user: request.user ?? 'test-user', roles: request.roles ?? [], expiresIn: request.expiresIn ?? '10m', ...(request.tenant ? { tenant: request.tenant } : {}) },
+  );
+}
