@@ -1,0 +1,132 @@
+// Every malformed request gets its exact 4xx status and stable code as problem+json — never a 5xx.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { generateKeyPair, SignJWT, importJWK, type JWK } from 'jose';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'mocha';
+import { DEV_AUDIENCE, DEV_ISSUER } from '../cli/dev-auth.ts';
+import { devToken, startTestBff, type TestBff } from '../test/support/bff.ts';
+import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
+import { testStack } from '../test/support/env.ts';
+import { call } from '../test/support/http.ts';
+
+const TENANT = 'acme';
+const path = (action: string, counter = 'c1', tenant = TENANT) => `/v1/tenants/${tenant}/counters/${counter}${action ? `/${action}` : ''}`;
+
+interface Case {
+  name: string;
+  method?: string;
+  path?: string;
+  token?: 'member' | 'viewer' | 'otherTenant' | 'plainUser' | 'foreignKey' | 'expired' | 'wrongAudience' | 'none';
+  headers?: Record<string, string>;
+  body?: unknown;
+  rawBody?: string;
+  status: number;
+  code: string;
+}
+
+const json = { 'content-type': 'application/json' };
+
+const CASES: Case[] = [
+  // authentication
+  { name: 'no Authorization header', token: 'none', status: 401, code: 'UNAUTHENTICATED' },
+  { name: 'Basic instead of Bearer', token: 'none', headers: { authorization: 'Basic dXNlcjpwYXNz' }, status: 401, code: 'UNAUTHENTICATED' },
+  { name: 'Bearer with garbage', token: 'none', headers: { authorization: 'Bearer not-a-jwt' }, status: 401, code: 'UNAUTHENTICATED' },
+  { name: 'token signed by an unknown key', token: 'foreignKey', status: 401, code: 'UNAUTHENTICATED' },
+  { name: 'expired token', token: 'expired', status: 401, code: 'UNAUTHENTICATED' },
+  { name: 'token for another audience', token: 'wrongAudience', status: 401, code: 'UNAUTHENTICATED' },
+  // authorization
+  { name: 'token for another tenant', token: 'otherTenant', status: 403, code: 'FORBIDDEN' },
+  { name: 'viewer tries to write', token: 'viewer', status: 403, code: 'FORBIDDEN' },
+  { name: 'plain user token (no tenant)', token: 'plainUser', status: 403, code: 'FORBIDDEN' },
+  { name: 'read of a foreign tenant', method: 'GET', path: path('', 'c1', 'globex'), status: 403, code: 'FORBIDDEN' },
+  // headers
+  { name: 'missing Idempotency-Key', headers: { 'idempotency-key': '' }, status: 400, code: 'IDEMPOTENCY_KEY_MISSING' },
+  { name: 'Idempotency-Key of 256 characters', headers: { 'idempotency-key': 'k'.repeat(256) }, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'Idempotency-Key with a space', headers: { 'idempotency-key': 'two words' }, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'If-Match without quotes', headers: { 'if-match': '3' }, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'If-Match *', headers: { 'if-match': '*' }, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'weak If-Match', headers: { 'if-match': 'W/"3"' }, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'If-Match that is not a number', headers: { 'if-match': '"three"' }, status: 400, code: 'VALIDATION_FAILED' },
+  // bodies
+  { name: 'malformed JSON', rawBody: '{"by":', headers: json, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'by as a string', body: { by: '1' }, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'by = 0', body: { by: 0 }, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'by above 1,000,000', body: { by: 1_000_001 }, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'fractional by', body: { by: 1.5 }, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'negative by', body: { by: -3 }, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'unknown field', body: { by: 1, extra: true }, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'array body', body: [1], status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'JSON null body', rawBody: 'null', headers: json, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'no body on increment', rawBody: '', status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'text/plain body', rawBody: '{"by":1}', headers: { 'content-type': 'text/plain' }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  { name: 'form-encoded body', rawBody: 'by=1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  { name: 'body over 16 KiB', rawBody: JSON.stringify({ by: 1, pad: 'x'.repeat(20_000) }), headers: json, status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  { name: 'reset with a body field', path: path('reset'), body: { by: 1 }, status: 400, code: 'VALIDATION_FAILED' },
+  // paths and methods
+  { name: 'tenant id starting with "-"', path: path('increment', 'c1', '-acme'), status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'counter id of 65 characters', path: path('increment', 'c'.repeat(65)), status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'counter id with a dot', path: path('increment', 'a.b'), status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'unknown action', path: path('multiply'), status: 404, code: 'NOT_FOUND' },
+  { name: 'DELETE on a counter', method: 'DELETE', path: path(''), status: 405, code: 'METHOD_NOT_ALLOWED' },
+  { name: 'GET on an action', method: 'GET', path: path('increment'), status: 405, code: 'METHOD_NOT_ALLOWED' },
+  // business rules
+  { name: 'decrement below the floor', path: path('decrement', 'empty'), body: { by: 1 }, status: 409, code: 'COUNTER_FLOOR_REACHED' },
+  { name: 'stale If-Match', headers: { 'if-match': '"41"' }, status: 409, code: 'VERSION_CONFLICT' },
+];
+
+describe('bad input: exact status and code for each malformed request, never 5xx', function () {
+  this.timeout(120_000);
+  let db: FreshDatabase;
+  let bff: TestBff;
+  const tokens: Record<string, string> = {};
+
+  before(async () => {
+    db = await createMigratedDatabase(testStack().DATABASE_URL, 'badinput');
+    bff = await startTestBff(db.url);
+    tokens.member = await devToken({ tenant: TENANT, roles: ['member'] });
+    tokens.viewer = await devToken({ tenant: TENANT, roles: ['viewer'] });
+    tokens.otherTenant = await devToken({ tenant: 'globex', roles: ['owner'] });
+    tokens.plainUser = await devToken({ roles: [] });
+    const foreign = await generateKeyPair('ES256');
+    tokens.foreignKey = await new SignJWT({ tenant: TENANT, roles: ['member'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })
+      .setSubject('mallory').setIssuer(DEV_ISSUER).setAudience(DEV_AUDIENCE).setIssuedAt().setExpirationTime('5m')
+      .sign(foreign.privateKey);
+    const devKey = await importJWK(JSON.parse(readFileSync(testStack().DEV_PRIVATE_JWK_FILE, 'utf8')) as JWK, 'ES256');
+    const now = Math.floor(Date.now() / 1000);
+    tokens.expired = await new SignJWT({ tenant: TENANT, roles: ['member'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })
+      .setSubject('late').setIssuer(DEV_ISSUER).setAudience(DEV_AUDIENCE).setIssuedAt(now - 600).setExpirationTime(now - 300)
+      .sign(devKey);
+    tokens.wrongAudience = await new SignJWT({ tenant: TENANT, roles: ['member'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })
+      .setSubject('lost').setIssuer(DEV_ISSUER).setAudience('some-other-api').setIssuedAt().setExpirationTime('5m')
+      .sign(devKey);
+  });
+  after(async () => {
+    await bff?.stop();
+    await db?.drop();
+  });
+
+  it(`covers at least 25 cases (${CASES.length})`, () => assert.ok(CASES.length >= 25));
+
+  for (const c of CASES) {
+    it(`${c.name} → ${c.status} ${c.code}`, async () => {
+      const headers: Record<string, string> = { 'idempotency-key': randomUUID(), ...(c.headers ?? {}) };
+      if (headers['idempotency-key'] === '') delete headers['idempotency-key'];
+      const token = c.token === 'none' ? undefined : tokens[c.token ?? 'member'];
+      const response = await call(bff.base, c.method ?? 'POST', c.path ?? path('increment'), {
+        ...(token ? { token } : {}),
+        headers,
+        ...(c.rawBody !== undefined ? { rawBody: c.rawBody } : { body: c.body ?? (c.method === 'GET' || c.method === 'DELETE' ? undefined : { by: 1 }) }),
+      });
+      assert.equal(response.status, c.status, response.text);
+      assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      assert.equal(response.json.code, c.code);
+      assert.equal(response.json.status, c.status);
+      assert.equal(typeof response.json.detail, 'string');
+      assert.equal(response.json.requestId, response.headers.get('x-request-id'));
+    });
+  }
+});
