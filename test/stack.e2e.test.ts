@@ -118,6 +118,26 @@ describe('local stack: npm run up / status / down', function () {
     }
   });
 
+  it("the README's API examples work as written against the running stack", () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const block = /<!-- api-example:start -->\n```sh\n([\s\S]*?)```\n<!-- api-example:end -->/.exec(readme)?.[1];
+    assert.ok(block, 'README has the api-example block');
+    const result = spawnSync('bash', ['-euo', 'pipefail', '-c', block], {
+      cwd: repoRoot,
+      env: { ...env, BFF: `http://127.0.0.1:${ports.bff}` },
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 0, result.stderr);
+    // Each "# → …" comment in the block is what the command before it prints ("…" stands for any text).
+    const expected = [...block.matchAll(/^# → (.*)$/gm)].map((m) => m[1]!);
+    const lines = result.stdout.trim().split('\n').map((line) => line.trim());
+    assert.equal(lines.length, expected.length, result.stdout);
+    expected.forEach((pattern, i) => {
+      const regex = new RegExp(`^${pattern.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+      assert.match(lines[i]!, regex);
+    });
+  });
+
   it('a second `up` reports what is already up and changes nothing', () => {
     const again = cli(['up']);
     assert.equal(again.code, 0, again.all);
