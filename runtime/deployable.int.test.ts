@@ -16,6 +16,7 @@ const baseEnv = (): NodeJS.ProcessEnv => {
     DATABASE_URL: stack.DATABASE_URL,
     NATS_URL: stack.NATS_URL,
     TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
+    AUTH_JWKS_FILE: stack.AUTH_JWKS_FILE,
   };
 };
 
@@ -39,7 +40,10 @@ describe('deployable entry points', function () {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const started = startEntry('bff/bff.main.ts', { ...baseEnv(), BFF_PORT: String(port) });
     try {
-      await until('bff /readyz', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200);
+      await until('bff /readyz', async () => {
+        if (started.child.exitCode !== null) throw new Error(`bff exited: ${started.output()}`);
+        return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
+      });
       started.child.kill('SIGTERM');
       const { code } = await started.exited;
       assert.equal(code, 0, started.output());

@@ -29,7 +29,11 @@ export function startEntry(relativePath: string, env: NodeJS.ProcessEnv, args: s
 export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
+    const done = await check().catch((error: unknown) => {
+      if (error instanceof Error && /exited/.test(error.message)) throw error;
+      return false;
+    });
+    if (done) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`timed out waiting for ${what}`);
