@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { describe, it } from 'mocha';
+import { PRUNE_SCHEDULE_ID } from '../saga-worker/maintenance-schedule.ts';
 import { smokeWorkflow } from '../workflows/smoke/smoke.workflow.ts';
 import { testStack } from '../test/support/env.ts';
 import { startEntry, until } from '../test/support/processes.ts';
@@ -53,7 +54,7 @@ describe('deployable entry points', function () {
     }
   });
 
-  it('saga-worker: polls tenant-sagas, runs a workflow, and drains on SIGTERM', async () => {
+  it('saga-worker: ensures the pruning schedule, polls tenant-sagas, runs a workflow, and drains on SIGTERM', async () => {
     const started = startEntry('saga-worker/saga-worker.main.ts', baseEnv());
     const connection = await Connection.connect({ address: testStack().TEMPORAL_ADDRESS });
     try {
@@ -65,6 +66,8 @@ describe('deployable entry points', function () {
         args: ['from test'],
       });
       assert.equal(result, 'workflow saw: saga-worker echoed from test');
+      const schedule = await client.schedule.getHandle(PRUNE_SCHEDULE_ID).describe();
+      assert.equal(schedule.action.type, 'startWorkflow');
       started.child.kill('SIGTERM');
       const { code } = await started.exited;
       assert.equal(code, 0, started.output());
