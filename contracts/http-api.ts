@@ -35,6 +35,22 @@ const MUTATION_ERRORS: ErrorCode[] = [
 
 const counterPathTemplate = '/v1/tenants/{tenantId}/counters/{counterId}';
 
+function counterChange(operationId: string, action: string, summary: string, extraErrors: ErrorCode[] = []): RouteContract {
+  return {
+    operationId,
+    method: 'post',
+    path: `${counterPathTemplate}/${action}`,
+    summary,
+    params: counterPath,
+    body: counterChangeBody,
+    idempotent: true,
+    ifMatch: true,
+    role: 'member',
+    success: { status: 200, description: 'The counter after the change', schema: counterChangeResponse },
+    errors: [...MUTATION_ERRORS, ...extraErrors],
+  };
+}
+
 export const HTTP_ROUTES: RouteContract[] = [
   {
     operationId: 'getCounter',
@@ -48,32 +64,8 @@ export const HTTP_ROUTES: RouteContract[] = [
     success: { status: 200, description: 'The counter, with ETag "<version>"', schema: counterView },
     errors: COMMON_ERRORS,
   },
-  {
-    operationId: 'incrementCounter',
-    method: 'post',
-    path: `${counterPathTemplate}/increment`,
-    summary: 'Add `by` to a counter',
-    params: counterPath,
-    body: counterChangeBody,
-    idempotent: true,
-    ifMatch: true,
-    role: 'member',
-    success: { status: 200, description: 'The counter after the change', schema: counterChangeResponse },
-    errors: MUTATION_ERRORS,
-  },
-  {
-    operationId: 'decrementCounter',
-    method: 'post',
-    path: `${counterPathTemplate}/decrement`,
-    summary: 'Subtract `by` from a counter (never below 0)',
-    params: counterPath,
-    body: counterChangeBody,
-    idempotent: true,
-    ifMatch: true,
-    role: 'member',
-    success: { status: 200, description: 'The counter after the change', schema: counterChangeResponse },
-    errors: [...MUTATION_ERRORS, 'COUNTER_FLOOR_REACHED'],
-  },
+  counterChange('incrementCounter', 'increment', 'Add `by` to a counter'),
+  counterChange('decrementCounter', 'decrement', 'Subtract `by` from a counter (never below 0)', ['COUNTER_FLOOR_REACHED']),
   {
     operationId: 'resetCounter',
     method: 'post',
