@@ -1,7 +1,7 @@
 // Wires the route table in contracts/http-api.ts to handlers: authentication, path/header/body
 // validation with the contract's zod schemas, tenant role checks, then the handler.
 import Router, { type RouterMiddleware } from '@koa/router';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { HTTP_ROUTES, type RouteContract } from '../contracts/http-api.ts';
 import { authMiddleware, requireTenantRole, type Principal, type TokenVerifier } from './auth.ts';
 import { readJsonBody } from './json-body.ts';
@@ -10,6 +10,7 @@ import type { BffState } from './request.middleware.ts';
 
 export interface RouteInput {
   params: Record<string, string>;
+  query: Record<string, unknown>;
   body: unknown;
   principal: Principal;
   idempotencyKey?: string;
@@ -19,7 +20,9 @@ export interface RouteInput {
   requestId: string;
 }
 
-export type RouteOutcome = { status: 200; body: unknown; version: number; replayed?: boolean } | { status: 304; version: number };
+export type RouteOutcome =
+  | { status: 200; body: unknown; version: number; replayed?: boolean; headers?: Record<string, string> }
+  | { status: 304; version: number; headers?: Record<string, string> };
 
 export type RouteHandler = (input: RouteInput) => Promise<RouteOutcome>;
 
@@ -44,10 +47,16 @@ function bind(route: RouteContract, handler: RouteHandler): RouterMiddleware<Bff
 
     const input: RouteInput = {
       params: params.data as Record<string, string>,
+      query: {},
       body: undefined,
       principal: ctx.state.principal,
       requestId: ctx.state.requestId,
     };
+    if (route.query || Object.keys(ctx.query).length > 0) {
+      const query = (route.query ?? z.object({}).strict()).safeParse(ctx.query);
+      if (!query.success) throw validationProblem('invalid query', query.error);
+      input.query = query.data;
+    }
     if (route.idempotent) {
       const key = ctx.get('idempotency-key');
       if (!key) throw new HttpProblem('IDEMPOTENCY_KEY_MISSING', 'send an Idempotency-Key header, unique per intended change');
@@ -74,6 +83,7 @@ function bind(route: RouteContract, handler: RouteHandler): RouterMiddleware<Bff
 
     const outcome = await handler(input);
     ctx.set('ETag', `"${outcome.version}"`);
+    for (const [name, value] of Object.entries(outcome.headers ?? {})) ctx.set(name, value);
     if (outcome.status === 304) {
       ctx.status = 304;
       return;

@@ -1,16 +1,21 @@
-// Handlers of the counter routes: HTTP input → counter service → outcome.
+// Handlers of the counter routes: commands go to the counter service; reads come from the
+// projector's read model, optionally waiting for a version the client just wrote.
 import type { z } from 'zod';
-import type { counterChangeBody, counterPath } from '../contracts/counter.contracts.ts';
+import type { counterChangeBody, counterPath, counterReadQuery } from '../contracts/counter.contracts.ts';
+import { readCounterSummary } from '../projector/projections/counters.projection.ts';
 import type { CounterCommands } from '../services/counter/counter.commands.ts';
 import type { CounterCommand } from '../services/counter/counter.domain.ts';
-import { getCounter } from '../services/counter/counter.queries.ts';
 import type { DatabasePool } from '../services/kernel/database.ts';
 import type { RouteHandler, RouteInput } from './api.router.ts';
 
 type CounterPath = z.infer<typeof counterPath>;
 type ChangeBody = z.infer<typeof counterChangeBody>;
+type ReadQuery = z.infer<typeof counterReadQuery>;
 
-export function counterHandlers(deps: { pool: DatabasePool; counters: CounterCommands }): Record<string, RouteHandler> {
+/** How long a read with ?minVersion waits for the projection before answering with what it has. */
+export const MIN_VERSION_WAIT_MS = 2_000;
+
+export function counterHandlers(deps: { pool: DatabasePool; counters: CounterCommands; minVersionWaitMs?: number }): Record<string, RouteHandler> {
   const change =
     (toCommand: (input: RouteInput) => CounterCommand): RouteHandler =>
     async (input) => {
@@ -27,9 +32,17 @@ export function counterHandlers(deps: { pool: DatabasePool; counters: CounterCom
 
   return {
     getCounter: async (input) => {
-      const view = await getCounter(deps.pool, input.params as CounterPath);
-      if (input.ifNoneMatch === `"${view.version}"`) return { status: 304, version: view.version };
-      return { status: 200, body: view, version: view.version };
+      const path = input.params as CounterPath;
+      const { minVersion } = input.query as ReadQuery;
+      const deadline = Date.now() + (deps.minVersionWaitMs ?? MIN_VERSION_WAIT_MS);
+      let view = await readCounterSummary(deps.pool, path);
+      while (minVersion !== undefined && view.version < minVersion && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        view = await readCounterSummary(deps.pool, path);
+      }
+      const headers = minVersion === undefined ? undefined : { 'X-Min-Version-Met': String(view.version >= minVersion) };
+      if (input.ifNoneMatch === `"${view.version}"`) return { status: 304, version: view.version, ...(headers ? { headers } : {}) };
+      return { status: 200, body: view, version: view.version, ...(headers ? { headers } : {}) };
     },
     incrementCounter: change((input) => ({ type: 'increment', by: (input.body as ChangeBody).by })),
     decrementCounter: change((input) => ({ type: 'decrement', by: (input.body as ChangeBody).by })),

@@ -4,6 +4,18 @@ import { resourceId } from './ids.ts';
 
 export const counterPath = z.object({ tenantId: resourceId, counterId: resourceId });
 
+export const counterReadQuery = z
+  .object({
+    minVersion: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .describe('Read-your-writes: wait briefly until the read model reflects at least this version'),
+  })
+  .strict();
+
 export const counterChangeBody = z
   .object({ by: z.number().int().min(1).max(1_000_000).describe('How much to add or subtract (1 to 1,000,000)') })
   .strict();

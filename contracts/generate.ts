@@ -21,6 +21,10 @@ function operation(route: RouteContract) {
     required: true,
     schema: jsonSchema(schema as z.ZodType, 'input'),
   }));
+  for (const [name, schema] of Object.entries(route.query?.shape ?? {})) {
+    const generated = jsonSchema(schema as z.ZodType, 'input');
+    parameters.push({ name, in: 'query', required: false, description: generated.description, schema: generated });
+  }
   if (route.idempotent) {
     parameters.push({
       name: 'Idempotency-Key',

@@ -1,7 +1,7 @@
 // The HTTP API as data: every route with its params, body, success and error codes. The BFF
 // validates with these schemas and the OpenAPI document is generated from this table.
 import type { z } from 'zod';
-import { counterChangeBody, counterChangeResponse, counterPath, counterResetBody, counterView } from './counter.contracts.ts';
+import { counterChangeBody, counterChangeResponse, counterPath, counterReadQuery, counterResetBody, counterView } from './counter.contracts.ts';
 import type { ErrorCode } from './errors.ts';
 
 export interface RouteContract {
@@ -11,6 +11,8 @@ export interface RouteContract {
   path: string;
   summary: string;
   params: z.ZodObject;
+  /** Query-string parameters; absent = none accepted. */
+  query?: z.ZodObject;
   body?: z.ZodType;
   /** Mutations need an Idempotency-Key header. */
   idempotent: boolean;
@@ -56,12 +58,17 @@ export const HTTP_ROUTES: RouteContract[] = [
     operationId: 'getCounter',
     method: 'get',
     path: counterPathTemplate,
-    summary: 'Read a counter (value and version; version 0 if never written)',
+    summary: 'Read a counter from its read model (value and version; version 0 if never written)',
     params: counterPath,
+    query: counterReadQuery,
     idempotent: false,
     ifMatch: false,
     role: 'viewer',
-    success: { status: 200, description: 'The counter, with ETag "<version>"', schema: counterView },
+    success: {
+      status: 200,
+      description: 'The counter, with ETag "<version>"; with minVersion, X-Min-Version-Met says whether it was reached in time',
+      schema: counterView,
+    },
     errors: COMMON_ERRORS,
   },
   counterChange('incrementCounter', 'increment', 'Add `by` to a counter'),

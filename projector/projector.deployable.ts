@@ -1,25 +1,70 @@
-// Composition root of the projector: NATS (JetStream consumer) + Postgres (read models) + a worker on `projector`.
+// Composition root of the projector: a durable JetStream consumer per projection feeding read
+// models in Postgres, as a Temporal worker on `projector` running one workflow per projection.
+import { fileURLToPath } from 'node:url';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { z } from 'zod';
+import { eventsStreamEnv } from '../relay/relay.deployable.ts';
+import { ensureEventsStream, type EventsStream } from '../relay/events-stream.ts';
 import { databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
-import { connectNats } from '../runtime/connections.ts';
+import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
 import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
-import { createProjectorActivities } from './projector.activities.ts';
+import { projection, projectionWorkflowId } from '../workflows/projections/projection.workflow.ts';
+import { consumerName, createProjectorActivities, type ApplyEvent } from './projector.activities.ts';
+import { applyCounterEvent } from './projections/counters.projection.ts';
 
 export const PROJECTOR_TASK_QUEUE = 'projector';
 
+/** Every projection this projector runs, by name. */
+export const PROJECTIONS: Record<string, ApplyEvent> = {
+  counters: (db, event) => applyCounterEvent(db, event),
+};
+
+/** The projection's durable pull consumer; max_ack_pending = batch size keeps redeliveries in order. */
+export async function ensureProjectionConsumer(jsm: JetStreamManager, stream: EventsStream, name: string, batchSize: number): Promise<void> {
+  const config = {
+    durable_name: consumerName(name),
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: `${stream.subjectPrefix}.>`,
+    ack_wait: 30_000_000_000, // 30 s in ns; the activity acks right after its commit
+    max_ack_pending: batchSize,
+  };
+  const existing = await jsm.consumers.info(stream.name, config.durable_name).catch(() => undefined);
+  if (existing) await jsm.consumers.update(stream.name, config.durable_name, { ack_wait: config.ack_wait, max_ack_pending: batchSize });
+  else await jsm.consumers.add(stream.name, config);
+}
+
 export const projector = defineDeployable({
   name: 'projector',
-  config: logEnv.extend(databaseEnv.shape).extend(natsEnv.shape).extend(temporalEnv.shape),
+  config: logEnv
+    .extend(databaseEnv.shape)
+    .extend(natsEnv.shape)
+    .extend(temporalEnv.shape)
+    .extend(eventsStreamEnv.shape)
+    .extend({ PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(200) }),
   async start(config, context) {
+    const stream = { name: config.EVENTS_STREAM, subjectPrefix: config.EVENTS_SUBJECT_PREFIX };
     const pool = await createDatabasePool(config.DATABASE_URL, { maximumPoolSize: config.DATABASE_POOL_SIZE });
     const nats = await connectNats(config.NATS_URL, 'projector');
-    return startWorker(
+    const jsm = await jetstreamManager(nats);
+    await ensureEventsStream(jsm, stream);
+    for (const name of Object.keys(PROJECTIONS)) await ensureProjectionConsumer(jsm, stream, name, config.PROJECTOR_BATCH_SIZE);
+    const worker = await startWorker(
       {
         address: config.TEMPORAL_ADDRESS,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: PROJECTOR_TASK_QUEUE,
-        activities: createProjectorActivities({ pool }),
+        workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+        activities: createProjectorActivities({
+          pool,
+          js: jetstream(nats),
+          stream,
+          projections: PROJECTIONS,
+          onParked: (name) => context.logger.warn({ projection: name }, 'event parked in projection_dead_letters'),
+        }),
         closeAfter: async () => {
           await nats.drain();
           await pool.end();
@@ -27,5 +72,19 @@ export const projector = defineDeployable({
       },
       context,
     );
+    const temporal = await connectTemporalClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+    try {
+      for (const name of Object.keys(PROJECTIONS)) {
+        await temporal.client.workflow.start(projection, {
+          workflowId: projectionWorkflowId(name),
+          taskQueue: PROJECTOR_TASK_QUEUE,
+          args: [{ projection: name, batchSize: config.PROJECTOR_BATCH_SIZE }],
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        });
+      }
+    } finally {
+      await temporal.connection.close();
+    }
+    return worker;
   },
 });

@@ -1,31 +1,67 @@
-// Composition root of the outbox relay: Postgres (outbox) + NATS (JetStream) + a worker on `outbox-relay`.
+// Composition root of the outbox relay: Postgres (outbox) → NATS JetStream, as a Temporal worker on
+// `outbox-relay` running the single `outbox-relay` workflow, which it starts if it is not running.
+import { fileURLToPath } from 'node:url';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { z } from 'zod';
 import { databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
-import { connectNats } from '../runtime/connections.ts';
+import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
 import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
-import { createRelayActivities } from './relay.activities.ts';
+import { outboxRelay, RELAY_WORKFLOW_ID } from '../workflows/outbox-relay/outbox-relay.workflow.ts';
+import { ensureEventsStream } from './events-stream.ts';
+import { createOutboxListener } from './outbox-listener.ts';
+import { createRelayActivities, jetStreamPublish } from './relay.activities.ts';
 
 export const RELAY_TASK_QUEUE = 'outbox-relay';
 
+/** Stream settings shared by the relay and the projector. */
+export const eventsStreamEnv = z.object({
+  EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default('EVENTS'),
+  EVENTS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('events'),
+});
+
 export const relay = defineDeployable({
   name: 'relay',
-  config: logEnv.extend(databaseEnv.shape).extend(natsEnv.shape).extend(temporalEnv.shape),
+  config: logEnv
+    .extend(databaseEnv.shape)
+    .extend(natsEnv.shape)
+    .extend(temporalEnv.shape)
+    .extend(eventsStreamEnv.shape)
+    .extend({ RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500) }),
   async start(config, context) {
+    const stream = { name: config.EVENTS_STREAM, subjectPrefix: config.EVENTS_SUBJECT_PREFIX };
     const pool = await createDatabasePool(config.DATABASE_URL, { maximumPoolSize: config.DATABASE_POOL_SIZE });
     const nats = await connectNats(config.NATS_URL, 'relay');
-    return startWorker(
+    await ensureEventsStream(await jetstreamManager(nats), stream);
+    const listener = createOutboxListener(config.DATABASE_URL, context.logger);
+    const worker = await startWorker(
       {
         address: config.TEMPORAL_ADDRESS,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: RELAY_TASK_QUEUE,
-        activities: createRelayActivities({ pool }),
+        workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+        activities: createRelayActivities({ pool, stream, publish: jetStreamPublish(jetstream(nats)), listener }),
         closeAfter: async () => {
+          await listener.close();
           await nats.drain();
           await pool.end();
         },
       },
       context,
     );
+    const temporal = await connectTemporalClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+    try {
+      await temporal.client.workflow.start(outboxRelay, {
+        workflowId: RELAY_WORKFLOW_ID,
+        taskQueue: RELAY_TASK_QUEUE,
+        args: [{ batchSize: config.RELAY_BATCH_SIZE }],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      });
+    } finally {
+      await temporal.connection.close();
+    }
+    return worker;
   },
 });

@@ -1,3 +1,5 @@
-// The workflow bundle's entry: every workflow a saga worker runs is exported here.
+// The workflow bundle's entry: every workflow the workers run is exported here.
 export { smokeWorkflow } from './smoke/smoke.workflow.ts';
 export { pruneIdempotencyKeysWorkflow } from './maintenance/prune-idempotency-keys.workflow.ts';
+export { outboxRelay } from './outbox-relay/outbox-relay.workflow.ts';
+export { projection } from './projections/projection.workflow.ts';

@@ -8,8 +8,8 @@ import { httpOk, taskQueuePollers } from './temporal.ts';
 /** The workers `up` waits for, by the task queue each polls. */
 export const WORKER_QUEUES = [
   { key: 'sagaWorker', taskQueue: 'tenant-sagas', kind: 'workflow' },
-  { key: 'relayWorker', taskQueue: 'outbox-relay', kind: 'activity' },
-  { key: 'projectorWorker', taskQueue: 'projector', kind: 'activity' },
+  { key: 'relayWorker', taskQueue: 'outbox-relay', kind: 'workflow' },
+  { key: 'projectorWorker', taskQueue: 'projector', kind: 'workflow' },
 ] as const;
 
 export function startApp(settings: StackSettings, endpoints: ServerEndpoints, jwksFile: string): number {

@@ -63,7 +63,7 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
     dbUrl = databaseUrl(settings);
     say(`✓ postgres started (pid ${pid}, port ${settings.ports.postgres})`);
   }
-  const report = await migrate(dbUrl, await discoverMigrations(join(repoRoot, 'services')));
+  const report = await migrate(dbUrl, await discoverMigrations(repoRoot));
   say(
     report.applied.length > 0
       ? `✓ migrations applied: ${report.applied.join(', ')}`

@@ -14,7 +14,7 @@ describe('migrations against real Postgres', () => {
   after(async () => db?.drop());
 
   it('applies every migration once, even when two runners race, and is idempotent', async () => {
-    const migrations = await discoverMigrations(join(import.meta.dirname, '..'));
+    const migrations = await discoverMigrations(join(import.meta.dirname, '..', '..'));
     const [first, second] = await Promise.all([migrate(db.url, migrations), migrate(db.url, migrations)]);
     assert.equal(first.applied.length + second.applied.length, migrations.length);
     const again = await migrate(db.url, migrations);
@@ -33,7 +33,7 @@ describe('migrations against real Postgres', () => {
   });
 
   it('refuses to continue when an applied migration was edited', async () => {
-    const migrations = await discoverMigrations(join(import.meta.dirname, '..'));
+    const migrations = await discoverMigrations(join(import.meta.dirname, '..', '..'));
     const edited = migrations.map((m, i) => (i === 0 ? { ...m, checksum: 'edited' } : m));
     await assert.rejects(migrate(db.url, edited), /migration 0001-event-outbox.sql changed after it was applied/);
   });

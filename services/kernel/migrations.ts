@@ -1,5 +1,6 @@
-// A small migration runner over ordered SQL files. Each service keeps its migrations beside its
-// code in `services/<name>/migrations/NNNN-what.sql`; the number orders them across services.
+// A small migration runner over ordered SQL files. Whoever owns a table keeps its migrations beside
+// its code: `services/<name>/migrations/`, `relay/migrations/`, `projector/migrations/`, each file
+// `NNNN-what.sql`; the number orders them across folders.
 // Uses `pg` directly because migration files hold several statements, which slonik's prepared
 // statements do not allow.
 import { createHash } from 'node:crypto';
@@ -23,11 +24,17 @@ const MIGRATION_FILE = /^(\d{4})-[a-z0-9-]+\.sql$/;
 // Arbitrary constant key for pg_advisory_lock, so two runners never interleave.
 const MIGRATION_LOCK_KEY = 727_001;
 
-/** Every `services/<name>/migrations/*.sql` under `servicesDir`, ordered by number; duplicates are an error. */
-export async function discoverMigrations(servicesDir: string): Promise<Migration[]> {
+/** The folders that own tables, relative to the repository root. */
+const OWNERS = ['relay', 'projector'];
+
+/** Every migration of the services, the relay and the projector, ordered by number; duplicates are an error. */
+export async function discoverMigrations(repoRoot: string): Promise<Migration[]> {
+  const services = (await readdir(join(repoRoot, 'services'), { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => join('services', d.name));
   const migrations: Migration[] = [];
-  for (const service of (await readdir(servicesDir, { withFileTypes: true })).filter((d) => d.isDirectory())) {
-    const dir = join(servicesDir, service.name, 'migrations');
+  for (const owner of [...services, ...OWNERS]) {
+    const dir = join(repoRoot, owner, 'migrations');
     const files = await readdir(dir).catch(() => [] as string[]);
     for (const file of files.filter((f) => f.endsWith('.sql'))) {
       if (!MIGRATION_FILE.test(file)) {

@@ -19,7 +19,7 @@ describe('migrations: discovery and order', () => {
   });
 
   it('finds the repository migrations, starting with the unified outbox', async () => {
-    const found = await discoverMigrations(join(import.meta.dirname, '..'));
+    const found = await discoverMigrations(join(import.meta.dirname, '..', '..'));
     assert.equal(found[0]?.id, '0001-event-outbox.sql');
     assert.match(found[0]?.sql ?? '', /create table event_outbox/);
   });

@@ -104,3 +104,31 @@ export async function readOutboxHead(db: CommonQueryMethods): Promise<OutboxHead
            pg_snapshot_xmin(pg_current_snapshot())::text as "oldestRunningTxId"
     from event_outbox`);
 }
+
+const checkpointRow = z.object({ txId: z.string(), position: z.string() });
+
+/** A reader's saved checkpoint, or the start of the outbox. */
+export async function loadCheckpoint(db: CommonQueryMethods, reader: string): Promise<OutboxCheckpoint> {
+  const row = await db.maybeOne(sql.type(checkpointRow)`
+    select tx_id::text as "txId", position::text as position from outbox_checkpoints where reader = ${reader}`);
+  return row ?? OUTBOX_START;
+}
+
+/** Moves a reader's checkpoint forward to `to`; never backwards (a late, retried call is a no-op). */
+export async function advanceCheckpoint(db: CommonQueryMethods, reader: string, to: OutboxCheckpoint): Promise<void> {
+  await db.query(sql.unsafe`
+    insert into outbox_checkpoints (reader, tx_id, position) values (${reader}, ${to.txId}::xid8, ${to.position}::bigint)
+    on conflict (reader) do update set tx_id = excluded.tx_id, position = excluded.position, updated_at = now()
+    where (outbox_checkpoints.tx_id, outbox_checkpoints.position) < (excluded.tx_id, excluded.position)`);
+}
+
+const lagRow = z.object({ events: z.coerce.number().int(), seconds: z.coerce.number() });
+
+/** How far a checkpoint is behind the outbox: committed events after it, and the age of the oldest. */
+export async function outboxLag(db: CommonQueryMethods, after: OutboxCheckpoint): Promise<{ events: number; seconds: number }> {
+  return db.one(sql.type(lagRow)`
+    select count(*) as events,
+           coalesce(extract(epoch from now() - min(occurred_at)), 0) as seconds
+    from event_outbox
+    where (tx_id, position) > (${after.txId}::xid8, ${after.position}::bigint)`);
+}

@@ -32,6 +32,6 @@ export async function createFreshDatabase(serverUrl: string, prefix = 't'): Prom
 export async function createMigratedDatabase(serverUrl: string, prefix = 't'): Promise<FreshDatabase> {
   const { discoverMigrations, migrate } = await import('../../services/kernel/migrations.ts');
   const db = await createFreshDatabase(serverUrl, prefix);
-  await migrate(db.url, await discoverMigrations(new URL('../../services', import.meta.url).pathname));
+  await migrate(db.url, await discoverMigrations(new URL('../..', import.meta.url).pathname));
   return db;
 }

@@ -1,0 +1,38 @@
+// The JetStream stream every event is published to (DESIGN §4 Relay). Owned by the relay; the
+// projector consumes it. Created or updated idempotently by whichever starts first.
+import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import type { OutboxEvent } from '../services/kernel/outbox.ts';
+
+export interface EventsStream {
+  /** Stream name; `EVENTS` by default. */
+  name: string;
+  /** Subjects are `<prefix>.<tenant>.<aggregate_type>.<event_type>`; `events` by default. */
+  subjectPrefix: string;
+}
+
+/**
+ * Broker-side dedup: a message whose Nats-Msg-Id (= event id) was seen in this window is acked as a
+ * duplicate and not stored again. The relay republishes only events after its checkpoint, i.e. at
+ * most the batch it was publishing when it failed, normally within seconds; 10 minutes covers a
+ * worker restart. Older duplicates are still harmless: projections ignore versions they have.
+ */
+export const DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
+
+export function subjectOf(stream: EventsStream, event: Pick<OutboxEvent, 'tenantId' | 'aggregateType' | 'eventType'>): string {
+  return `${stream.subjectPrefix}.${event.tenantId}.${event.aggregateType}.${event.eventType}`;
+}
+
+/** Creates the stream (file storage, limits retention) or brings an existing one to this config. */
+export async function ensureEventsStream(jsm: JetStreamManager, stream: EventsStream): Promise<void> {
+  const config = {
+    name: stream.name,
+    subjects: [`${stream.subjectPrefix}.>`],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    duplicate_window: DUPLICATE_WINDOW_MS * 1_000_000, // nanoseconds
+  };
+  const existing = await jsm.streams.info(stream.name).catch(() => undefined);
+  if (existing) await jsm.streams.update(stream.name, config);
+  else await jsm.streams.add(config);
+}
