@@ -12,12 +12,18 @@ import { createBffApp } from './bff.app.ts';
 import { createTokenVerifier } from './auth.ts';
 import { counterHandlers } from './counters.handlers.ts';
 import { createHttpMetrics } from './metrics.ts';
+import { registerPipelineMetrics } from './pipeline-metrics.ts';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { measureLag } from '../projector/lag.ts';
+import { eventsStreamEnv } from '../relay/events-stream.ts';
+import { PROJECTION_NAMES } from '../projector/projections/registry.ts';
 
 export const bffConfig = logEnv
   .extend(databaseEnv.shape)
   .extend(natsEnv.shape)
   .extend(temporalEnv.shape)
   .extend(authEnv.shape)
+  .extend(eventsStreamEnv.shape)
   .extend({
     BFF_HOST: z.string().min(1).default('127.0.0.1'),
     BFF_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -34,9 +40,13 @@ export const bff = defineDeployable({
     const pool = await createDatabasePool(config.DATABASE_URL, { maximumPoolSize: config.DATABASE_POOL_SIZE });
     const nats = await connectNats(config.NATS_URL, 'bff');
     const temporal = await connectTemporalClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+    const metrics = createHttpMetrics();
+    const jsm = await jetstreamManager(nats);
+    const stream = { name: config.EVENTS_STREAM, subjectPrefix: config.EVENTS_SUBJECT_PREFIX };
+    registerPipelineMetrics(metrics.registry, () => measureLag(pool, jsm, stream, PROJECTION_NAMES));
     const app = createBffApp({
       logger,
-      metrics: createHttpMetrics(),
+      metrics,
       api: {
         handlers: counterHandlers({ pool, counters: createCounterCommands({ pool }) }),
         verify: createTokenVerifier({

@@ -6,6 +6,7 @@ import { loadStackSettings, type Profile } from './stack/settings.ts';
 import { down, status, up } from './stack/stack.ts';
 import { syncContracts } from './contracts.ts';
 import { runTokenCommand } from './token-command.ts';
+import { runDlqCommand } from './dlq-command.ts';
 import { runTests } from './test-run.ts';
 
 const USAGE = `usage: npm run <command> [-- options]
@@ -16,6 +17,8 @@ const USAGE = `usage: npm run <command> [-- options]
   test [mocha args]  test stack + typecheck + lint + contracts drift + all mocha tiers (or just the given files)
   token --user <id> [--tenant <id>] [--roles member,admin] [--ttl 1h] [--test]
                      print a local-dev bearer token for the BFF (just the token)
+  dlq list [--json] | dlq redrive <id…>|--all
+                     projection dead letters: list them, or apply them again after a fix
   contracts [--check]
                      regenerate contracts/generated (OpenAPI, event JSON Schemas); --check only reports drift`;
 
@@ -42,11 +45,15 @@ async function main(argv: string[]): Promise<number> {
             `${mark} ${name.padEnd(16)} ${String(c.url ?? '-').padEnd(44)} port ${String(c.port ?? '-').padEnd(6)} pid ${c.pid ?? '-'}\n`,
           );
         }
+        printLag(report);
       }
-      return Object.values(report).every((c) => c.healthy) ? 0 : 3;
+      const breaches = (report.projectorWorker?.sloBreaches as string[] | undefined) ?? [];
+      return !Object.values(report).every((c) => c.healthy) ? 3 : breaches.length > 0 ? 4 : 0;
     }
     case 'token':
       return runTokenCommand(rest, loadStackSettings(profile, process.env), say);
+    case 'dlq':
+      return runDlqCommand(rest, loadStackSettings(profile, process.env), say);
     case 'contracts': {
       const check = rest.includes('--check');
       const drift = syncContracts({ write: !check });
@@ -63,6 +70,24 @@ async function main(argv: string[]): Promise<number> {
       say(USAGE);
       return command === undefined || command === 'help' ? 0 : 64;
   }
+}
+
+interface LagView {
+  events: number;
+  seconds: number;
+}
+
+function printLag(report: Record<string, Record<string, unknown>>): void {
+  const relay = report.relayWorker?.lag as LagView | undefined;
+  const projections = report.projectorWorker?.lag as Record<string, LagView> | undefined;
+  if (!relay || !projections) return;
+  const line = (what: string, lag: LagView) => `  ${what.padEnd(22)} ${lag.events} events, ${lag.seconds.toFixed(1)} s behind\n`;
+  process.stdout.write(`\nlag behind the outbox\n${line('relay', relay)}`);
+  for (const [name, lag] of Object.entries(projections)) process.stdout.write(line(`projection ${name}`, lag));
+  const parked = Object.entries((report.projectorWorker?.deadLetters as Record<string, number> | undefined) ?? {});
+  for (const [name, count] of parked) process.stdout.write(`  dead letters (${name})${' '.repeat(Math.max(1, 8 - name.length))}${count} (npm run dlq -- list)\n`);
+  const breaches = (report.projectorWorker?.sloBreaches as string[] | undefined) ?? [];
+  process.stdout.write(breaches.length === 0 ? '✓ within the lag SLO (relay ≤ 5 s, projections ≤ 10 s)\n' : breaches.map((b) => `✗ SLO: ${b}\n`).join(''));
 }
 
 try {

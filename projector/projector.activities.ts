@@ -1,7 +1,8 @@
 // The projector's batch activity: fetch from the projection's durable JetStream consumer, apply
 // the batch in one Postgres transaction together with its checkpoint, ack after commit. An event
-// that fails is retried by redelivery; after MAX_ATTEMPTS it is parked in projection_dead_letters
-// and the projection goes on (DESIGN §4 Projector).
+// whose apply fails is retried in place (a savepoint per attempt); after MAX_ATTEMPTS it is parked
+// in projection_dead_letters and the projection goes on (DESIGN §4 Projector). Retrying in place
+// rather than by nak keeps the stream order: a nak'd message would come back after later ones.
 import { heartbeat } from '@temporalio/activity';
 import type { Consumer, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { sql, type CommonQueryMethods } from 'slonik';
@@ -12,8 +13,9 @@ import { inTransaction } from '../services/kernel/transaction.ts';
 import type { EventsStream } from '../relay/events-stream.ts';
 import type { ApplyOutcome } from './projections/counters.projection.ts';
 
-/** Deliveries of one event before it is parked. */
+/** Attempts at applying one event before it is parked, and the pause between them. */
 export const MAX_ATTEMPTS = 3;
+export const RETRY_DELAY_MS = 200;
 
 export type ApplyEvent = (db: CommonQueryMethods, event: OutboxEvent) => Promise<ApplyOutcome>;
 
@@ -21,7 +23,6 @@ export interface ProjectBatchResult {
   applied: number;
   unchanged: number;
   parked: number;
-  retrying: number;
   lastSequence: number | null;
 }
 
@@ -50,53 +51,53 @@ export function createProjectorActivities(deps: {
       if (!apply) throw new Error(`unknown projection ${input.projection}`);
       const consumer = await deps.js.consumers.get(deps.stream.name, consumerName(input.projection));
       const batch = await fetchAvailable(consumer, input.batchSize, input.maxWaitMs);
-      const result: ProjectBatchResult = { applied: 0, unchanged: 0, parked: 0, retrying: 0, lastSequence: null };
+      const result: ProjectBatchResult = { applied: 0, unchanged: 0, parked: 0, lastSequence: null };
       if (batch.length === 0) return result;
       heartbeat({ fetched: batch.length });
 
-      const consumed = await inTransaction(deps.pool, async (tx) => {
-        await tx.query(sql.unsafe`select pg_advisory_xact_lock(hashtext(${`projection:${input.projection}`}))`);
-        const checkpoint = await loadProjectionCheckpoint(tx, input.projection);
-        const done: JsMsg[] = [];
-        for (const message of batch) {
-          if (message.seq <= checkpoint) {
-            done.push(message); // committed before, its ack was lost: ack again
-            continue;
+      try {
+        await inTransaction(deps.pool, async (tx) => {
+          await tx.query(sql.unsafe`select pg_advisory_xact_lock(hashtext(${`projection:${input.projection}`}))`);
+          const checkpoint = await loadProjectionCheckpoint(tx, input.projection);
+          for (const message of batch) {
+            if (message.seq <= checkpoint) continue; // committed before and its ack was lost: only ack again
+            let failure: unknown;
+            for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+              try {
+                const event = outboxEvent.parse(message.json());
+                const outcome = await tx.transaction((savepoint) => apply(savepoint, event));
+                if (outcome === 'applied') result.applied++;
+                else result.unchanged++;
+                failure = undefined;
+                break;
+              } catch (error) {
+                failure = error;
+                if (attempt < MAX_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
+              }
+            }
+            if (failure !== undefined) {
+              await park(tx, input.projection, message, failure);
+              result.parked++;
+              deps.onParked?.(input.projection);
+            }
           }
-          try {
-            const event = outboxEvent.parse(message.json());
-            const outcome = await tx.transaction((savepoint) => apply(savepoint, event));
-            if (outcome === 'applied') result.applied++;
-            else result.unchanged++;
-          } catch (error) {
-            if (message.info.deliveryCount < MAX_ATTEMPTS) break; // this and the rest are redelivered
-            await park(tx, input.projection, message, error);
-            result.parked++;
-            deps.onParked?.(input.projection);
-          }
-          done.push(message);
-        }
-        const last = done[done.length - 1];
-        if (last && last.seq > checkpoint) {
+          const last = batch[batch.length - 1]!;
           await tx.query(sql.unsafe`
             insert into projection_checkpoints (projection, stream_sequence) values (${input.projection}, ${last.seq})
             on conflict (projection) do update set stream_sequence = excluded.stream_sequence, updated_at = now()
             where projection_checkpoints.stream_sequence < excluded.stream_sequence`);
-        }
-        return done;
-      });
-
-      await Promise.all(consumed.map((message) => message.ackAck()));
-      for (const message of batch.slice(consumed.length)) {
-        message.nak(1_000 * message.info.deliveryCount);
-        result.retrying++;
+        });
+      } catch (error) {
+        // Nothing was committed: hand the whole batch back, in order, for the activity's retry.
+        for (const message of batch) message.nak();
+        throw error;
       }
-      result.lastSequence = consumed[consumed.length - 1]?.seq ?? null;
+      await Promise.all(batch.map((message) => message.ackAck()));
+      result.lastSequence = batch[batch.length - 1]!.seq;
       return result;
     },
   };
 }
-
 /**
  * Waits (up to maxWaitMs) for the first message, then takes what is already pending, up to the
  * batch size, without waiting for a full batch: a fetch of N waits until N arrive or it expires,
@@ -114,6 +115,7 @@ async function fetchAvailable(consumer: Consumer, batchSize: number, maxWaitMs: 
 }
 
 async function park(tx: CommonQueryMethods, projection: string, message: JsMsg, error: unknown): Promise<void> {
+  const attempts = MAX_ATTEMPTS;
   let event: unknown;
   try {
     event = message.json();
@@ -124,7 +126,7 @@ async function park(tx: CommonQueryMethods, projection: string, message: JsMsg, 
   await tx.query(sql.unsafe`
     insert into projection_dead_letters (projection, event_id, stream_sequence, subject, event, error, attempts)
     values (${projection}, ${eventId}, ${message.seq}, ${message.subject}, ${sql.jsonb(event as never)},
-            ${error instanceof Error ? error.message : String(error)}, ${message.info.deliveryCount})
+            ${error instanceof Error ? error.message : String(error)}, ${attempts})
     on conflict (projection, event_id) do nothing`);
 }
 

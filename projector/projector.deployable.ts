@@ -4,25 +4,19 @@ import { fileURLToPath } from 'node:url';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { z } from 'zod';
-import { eventsStreamEnv } from '../relay/relay.deployable.ts';
-import { ensureEventsStream, type EventsStream } from '../relay/events-stream.ts';
+import { ensureEventsStream, eventsStreamEnv, type EventsStream } from '../relay/events-stream.ts';
 import { databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
 import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { projection, projectionWorkflowId } from '../workflows/projections/projection.workflow.ts';
-import { consumerName, createProjectorActivities, type ApplyEvent } from './projector.activities.ts';
-import { applyCounterEvent } from './projections/counters.projection.ts';
+import { consumerName, createProjectorActivities } from './projector.activities.ts';
+import { PROJECTIONS } from './projections/registry.ts';
 
 export const PROJECTOR_TASK_QUEUE = 'projector';
 
-/** Every projection this projector runs, by name. */
-export const PROJECTIONS: Record<string, ApplyEvent> = {
-  counters: (db, event) => applyCounterEvent(db, event),
-};
-
-/** The projection's durable pull consumer; max_ack_pending = batch size keeps redeliveries in order. */
+/** The projection's durable pull consumer: explicit acks, at most one batch outstanding. */
 export async function ensureProjectionConsumer(jsm: JetStreamManager, stream: EventsStream, name: string, batchSize: number): Promise<void> {
   const config = {
     durable_name: consumerName(name),

@@ -1,7 +1,14 @@
 // The JetStream stream every event is published to (DESIGN §4 Relay). Owned by the relay; the
 // projector consumes it. Created or updated idempotently by whichever starts first.
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { z } from 'zod';
 import type { OutboxEvent } from '../services/kernel/outbox.ts';
+
+/** Stream settings from env, shared by the relay, the projector and the BFF (lag metrics). */
+export const eventsStreamEnv = z.object({
+  EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -').default('EVENTS'),
+  EVENTS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -').default('events'),
+});
 
 export interface EventsStream {
   /** Stream name; `EVENTS` by default. */

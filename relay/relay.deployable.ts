@@ -10,17 +10,11 @@ import { defineDeployable } from '../runtime/deployable.ts';
 import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { outboxRelay, RELAY_WORKFLOW_ID } from '../workflows/outbox-relay/outbox-relay.workflow.ts';
-import { ensureEventsStream } from './events-stream.ts';
+import { ensureEventsStream, eventsStreamEnv } from './events-stream.ts';
 import { createOutboxListener } from './outbox-listener.ts';
 import { createRelayActivities, jetStreamPublish } from './relay.activities.ts';
 
 export const RELAY_TASK_QUEUE = 'outbox-relay';
-
-/** Stream settings shared by the relay and the projector. */
-export const eventsStreamEnv = z.object({
-  EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default('EVENTS'),
-  EVENTS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('events'),
-});
 
 export const relay = defineDeployable({
   name: 'relay',

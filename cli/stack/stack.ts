@@ -4,6 +4,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { discoverMigrations, migrate } from '../../services/kernel/migrations.ts';
 import { ensureDevSigningKey } from '../dev-auth.ts';
+import { withPipeline } from '../pipeline-access.ts';
+import { measureLag, sloBreaches } from '../../projector/lag.ts';
+import { PROJECTION_NAMES } from '../../projector/projections/registry.ts';
 import { appHealthy, startApp, WORKER_QUEUES } from './app.ts';
 import { natsHealthy, natsMonitorUrl, natsUrl, startNats } from './nats.ts';
 import { databaseUrl, displayDatabaseUrl, postgresHealthy, startPostgres, stopPostgres } from './postgres.ts';
@@ -216,5 +219,12 @@ export async function status(settings: StackSettings): Promise<Record<string, Co
   WORKER_QUEUES.forEach((worker, i) => {
     result[worker.key] = { url: null, port: null, pid: app, healthy: (pollers[i] ?? 0) > 0, taskQueue: worker.taskQueue };
   });
+  if (pgOk && (natsOk || settings.external.natsUrl)) {
+    const lag = await withPipeline(settings, ({ pool, jsm, stream }) => measureLag(pool, jsm, stream, PROJECTION_NAMES)).catch(() => undefined);
+    if (lag) {
+      Object.assign(result.relayWorker!, { lag: lag.relay });
+      Object.assign(result.projectorWorker!, { lag: lag.projections, deadLetters: lag.deadLetters, sloBreaches: sloBreaches(lag) });
+    }
+  }
   return result;
 }

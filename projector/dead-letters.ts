@@ -1,0 +1,74 @@
+// Parked events (projection_dead_letters): list them, count them, and re-drive them once the cause
+// is fixed — the event is applied through the projection again and leaves the table on success.
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+import type { DatabasePool } from '../services/kernel/database.ts';
+import { outboxEvent } from '../services/kernel/outbox.ts';
+import { inTransaction } from '../services/kernel/transaction.ts';
+import type { ApplyEvent } from './projector.activities.ts';
+
+export const deadLetter = z.object({
+  id: z.coerce.number(),
+  projection: z.string(),
+  eventId: z.string(),
+  streamSequence: z.coerce.number(),
+  subject: z.string(),
+  error: z.string(),
+  attempts: z.number(),
+  parkedAt: z.coerce.number(),
+});
+export type DeadLetter = z.infer<typeof deadLetter>;
+
+export async function listDeadLetters(db: CommonQueryMethods, projection?: string): Promise<readonly DeadLetter[]> {
+  return db.any(sql.type(deadLetter)`
+    select id, projection, event_id::text as "eventId", stream_sequence as "streamSequence", subject, error, attempts,
+           parked_at as "parkedAt"
+    from projection_dead_letters
+    ${projection ? sql.fragment`where projection = ${projection}` : sql.fragment``}
+    order by id`);
+}
+
+export async function countDeadLetters(db: CommonQueryMethods): Promise<Record<string, number>> {
+  const rows = await db.any(sql.type(z.object({ projection: z.string(), n: z.coerce.number() }))`
+    select projection, count(*) as n from projection_dead_letters group by projection`);
+  return Object.fromEntries(rows.map((r) => [r.projection, r.n]));
+}
+
+export interface RedriveResult {
+  id: number;
+  outcome: 'applied' | 'unchanged' | 'failed';
+  error?: string;
+}
+
+/** Applies each parked event again (in order); removes those that now apply. */
+export async function redriveDeadLetters(
+  pool: DatabasePool,
+  projections: Record<string, ApplyEvent>,
+  ids: number[] | 'all',
+): Promise<RedriveResult[]> {
+  const rows = await pool.any(sql.type(z.object({ id: z.coerce.number(), projection: z.string(), event: z.unknown() }))`
+    select id, projection, event from projection_dead_letters
+    ${ids === 'all' ? sql.fragment`` : sql.fragment`where id = any(${sql.array(ids, 'int8')})`}
+    order by id`);
+  const results: RedriveResult[] = [];
+  for (const row of rows) {
+    const apply = projections[row.projection];
+    const parsed = outboxEvent.safeParse(row.event);
+    if (!apply || !parsed.success) {
+      results.push({ id: row.id, outcome: 'failed', error: apply ? `not an outbox event: ${parsed.error?.message}` : `unknown projection ${row.projection}` });
+      continue;
+    }
+    const result = await inTransaction(pool, async (tx): Promise<RedriveResult> => {
+      try {
+        // The savepoint undoes a failed apply; the dead letter then stays where it is.
+        const outcome = await tx.transaction((savepoint) => apply(savepoint, parsed.data));
+        await tx.query(sql.unsafe`delete from projection_dead_letters where id = ${row.id}`);
+        return { id: row.id, outcome: outcome === 'applied' ? 'applied' : 'unchanged' };
+      } catch (error) {
+        return { id: row.id, outcome: 'failed', error: error instanceof Error ? error.message : String(error) };
+      }
+    });
+    results.push(result);
+  }
+  return results;
+}
