@@ -7,6 +7,7 @@ import { down, status, up } from './stack/stack.ts';
 import { syncContracts } from './contracts.ts';
 import { runTokenCommand } from './token-command.ts';
 import { runDlqCommand } from './dlq-command.ts';
+import { runRebuildCommand } from './rebuild-command.ts';
 import { runTests } from './test-run.ts';
 
 const USAGE = `usage: npm run <command> [-- options]
@@ -17,6 +18,8 @@ const USAGE = `usage: npm run <command> [-- options]
   test [mocha args]  test stack + typecheck + lint + contracts drift + all mocha tiers (or just the given files)
   token --user <id> [--tenant <id>] [--roles member,admin] [--ttl 1h] [--test]
                      print a local-dev bearer token for the BFF (just the token)
+  rebuild <projection> [--test]
+                     replay the outbox into fresh read-model tables and swap them in, with progress
   dlq list [--json] | dlq redrive <id…>|--all
                      projection dead letters: list them, or apply them again after a fix
   contracts [--check]
@@ -52,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'token':
       return runTokenCommand(rest, loadStackSettings(profile, process.env), say);
+    case 'rebuild':
+      return runRebuildCommand(rest, loadStackSettings(profile, process.env), say);
     case 'dlq':
       return runDlqCommand(rest, loadStackSettings(profile, process.env), say);
     case 'contracts': {

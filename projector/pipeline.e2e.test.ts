@@ -1,5 +1,6 @@
 // Outbox → relay → JetStream → projector → read models, on the real servers, through crashes.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'mocha';
 import { sql } from 'slonik';
@@ -11,6 +12,7 @@ import { createMigratedDatabase, type FreshDatabase } from '../test/support/data
 import { testStack } from '../test/support/env.ts';
 import { call } from '../test/support/http.ts';
 import { createPipeline, readModelsAndFold, storedMessageIds, until, type Pipeline } from '../test/support/pipeline.ts';
+import { repoRoot } from '../test/support/processes.ts';
 
 const eventIds = (pool: DatabasePool) => pool.anyFirst(sql.type(z.object({ id: z.string() }))`select event_id::text as id from event_outbox`);
 
@@ -134,5 +136,40 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
       select stream_sequence as seq from projection_checkpoints where projection = 'counters'`);
     const streamInfo = await pipeline.jsm.streams.info(pipeline.stream);
     assert.equal(projected, streamInfo.state.last_seq, 'projection checkpoint at the stream head');
+  });
+
+  it('rebuild of emptied read models (CLI, with progress) equals the live read models row for row, and reads keep working meanwhile', async () => {
+    const live = await readModelsAndFold(pool);
+    assert.equal(JSON.stringify(live.actual), JSON.stringify(live.fold));
+    // Throw the read models away; only the rebuild can bring them back.
+    await pool.query(sql.unsafe`delete from rm_counter_summary`);
+    await pool.query(sql.unsafe`delete from rm_tenant_activity`);
+    const bff: TestBff = await startTestBff(db.url);
+    const token = await devToken({ tenant: 'crash0', roles: ['viewer'] });
+    let reading = true;
+    const readStatuses: number[] = [];
+    const reader = (async () => {
+      while (reading) {
+        readStatuses.push((await call(bff.base, 'GET', '/v1/tenants/crash0/counters/k1', { token })).status);
+      }
+    })();
+    try {
+      const rebuild = spawnSync(process.execPath, ['tools/bootstrap.mjs', 'rebuild', 'counters', '--test'], {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH, TEMPORAL_ADDRESS: testStack().TEMPORAL_ADDRESS },
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      assert.equal(rebuild.status, 0, rebuild.stderr);
+      assert.match(rebuild.stderr, /replaying +\d+\/\d+ events \(\d+%\) \d+ ev\/s ETA/, 'progress lines with rate and ETA');
+      assert.match(rebuild.stderr, /✓ counters rebuilt: \d+ events replayed/);
+    } finally {
+      reading = false;
+      await reader;
+      await bff.stop();
+    }
+    assert.ok(readStatuses.length > 0 && readStatuses.every((status) => status === 200), `reads during the rebuild: ${[...new Set(readStatuses)].join(',')}`);
+    const rebuilt = await readModelsAndFold(pool);
+    assert.deepEqual(rebuilt.actual, live.actual, 'rebuilt = live, row for row');
   });
 });

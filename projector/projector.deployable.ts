@@ -12,7 +12,8 @@ import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { projection, projectionWorkflowId } from '../workflows/projections/projection.workflow.ts';
 import { consumerName, createProjectorActivities } from './projector.activities.ts';
-import { PROJECTIONS } from './projections/registry.ts';
+import { PROJECTION_DEFINITIONS, PROJECTIONS } from './projections/registry.ts';
+import { createRebuildActivities } from './rebuild.activities.ts';
 
 export const PROJECTOR_TASK_QUEUE = 'projector';
 
@@ -52,13 +53,16 @@ export const projector = defineDeployable({
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: PROJECTOR_TASK_QUEUE,
         workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-        activities: createProjectorActivities({
-          pool,
-          js: jetstream(nats),
-          stream,
-          projections: PROJECTIONS,
-          onParked: (name) => context.logger.warn({ projection: name }, 'event parked in projection_dead_letters'),
-        }),
+        activities: {
+          ...createProjectorActivities({
+            pool,
+            js: jetstream(nats),
+            stream,
+            projections: PROJECTIONS,
+            onParked: (name) => context.logger.warn({ projection: name }, 'event parked in projection_dead_letters'),
+          }),
+          ...createRebuildActivities({ pool, projections: PROJECTION_DEFINITIONS }),
+        },
         closeAfter: async () => {
           await nats.drain();
           await pool.end();

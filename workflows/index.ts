@@ -3,3 +3,4 @@ export { smokeWorkflow } from './smoke/smoke.workflow.ts';
 export { pruneIdempotencyKeysWorkflow } from './maintenance/prune-idempotency-keys.workflow.ts';
 export { outboxRelay } from './outbox-relay/outbox-relay.workflow.ts';
 export { projection } from './projections/projection.workflow.ts';
+export { rebuildProjection } from './projections/rebuild-projection.workflow.ts';

@@ -1,0 +1,94 @@
+// Rebuilding a projection from the outbox: fill fresh copies of its tables by replaying the outbox
+// in gap-free order, then swap them in atomically. Reads keep using the live tables until the swap.
+import { heartbeat, activityInfo } from '@temporalio/activity';
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+import type { DatabasePool } from '../services/kernel/database.ts';
+import { checkpointOf, OUTBOX_START, readOutboxBatch, type OutboxCheckpoint } from '../services/kernel/outbox.ts';
+import type { ProjectionDefinition } from './projections/registry.ts';
+
+export const REBUILD_SUFFIX = '__rebuild';
+
+export interface RebuildProgress {
+  replayed: number;
+  total: number;
+  checkpoint: OutboxCheckpoint;
+}
+
+const countRow = z.object({ n: z.coerce.number() });
+
+/** Replays everything after `from` into `tables + suffix`; returns where it got to. */
+async function replay(db: CommonQueryMethods, definition: ProjectionDefinition, from: OutboxCheckpoint, onBatch: (replayed: number, at: OutboxCheckpoint) => void) {
+  const apply = definition.applyInto(REBUILD_SUFFIX);
+  let checkpoint = from;
+  let replayed = 0;
+  for (;;) {
+    const events = await readOutboxBatch(db, checkpoint, 1_000);
+    if (events.length === 0) return { checkpoint, replayed };
+    for (const event of events) await apply(db, event);
+    replayed += events.length;
+    checkpoint = checkpointOf(events[events.length - 1]!);
+    onBatch(replayed, checkpoint);
+  }
+}
+
+export function createRebuildActivities(deps: { pool: DatabasePool; projections: Record<string, ProjectionDefinition> }) {
+  const definitionOf = (projection: string) => {
+    const definition = deps.projections[projection];
+    if (!definition) throw new Error(`unknown projection ${projection}`);
+    return definition;
+  };
+  return {
+    /** Fresh, empty copies of the projection's tables; returns how many events there are to replay. */
+    async prepareRebuild(projection: string): Promise<number> {
+      const definition = definitionOf(projection);
+      await deps.pool.transaction(async (tx) => {
+        for (const table of definition.tables) {
+          const copy = sql.identifier([`${table}${REBUILD_SUFFIX}`]);
+          await tx.query(sql.unsafe`drop table if exists ${copy}`);
+          await tx.query(sql.unsafe`create table ${copy} (like ${sql.identifier([table])} including all)`);
+        }
+      });
+      return deps.pool.oneFirst(sql.type(countRow)`select count(*) as n from event_outbox`);
+    },
+
+    /**
+     * Replays the outbox into the fresh tables, heartbeating progress. A retry resumes from the
+     * last heartbeat: re-applying an event is a no-op (version guard), so an overlap is harmless.
+     */
+    async replayIntoRebuild(input: { projection: string; total: number }): Promise<RebuildProgress> {
+      const definition = definitionOf(input.projection);
+      const resumed = activityInfo().heartbeatDetails as RebuildProgress | undefined;
+      const start = resumed ?? { replayed: 0, total: input.total, checkpoint: OUTBOX_START };
+      const result = await replay(deps.pool, definition, start.checkpoint, (replayed, checkpoint) =>
+        heartbeat({ replayed: start.replayed + replayed, total: Math.max(input.total, start.replayed + replayed), checkpoint } satisfies RebuildProgress),
+      );
+      const replayed = start.replayed + result.replayed;
+      return { replayed, total: Math.max(input.total, replayed), checkpoint: result.checkpoint };
+    },
+
+    /**
+     * Catches the fresh tables up to the outbox head and swaps them in, in one transaction that
+     * holds the live tables exclusively for its duration (readers and the live projector wait
+     * briefly). Everything the live projector applied was published from below the gap-free head,
+     * so the fresh tables contain it; events it applies later are at or below their versions.
+     */
+    async swapRebuild(input: { projection: string; checkpoint: OutboxCheckpoint }): Promise<number> {
+      const definition = definitionOf(input.projection);
+      return deps.pool.transaction(async (tx) => {
+        for (const table of definition.tables) await tx.query(sql.unsafe`lock table ${sql.identifier([table])} in access exclusive mode`);
+        const { replayed } = await replay(tx, definition, input.checkpoint, () => undefined);
+        for (const table of definition.tables) {
+          const live = sql.identifier([table]);
+          const old = `${table}__old`;
+          await tx.query(sql.unsafe`alter table ${live} rename to ${sql.identifier([old])}`);
+          await tx.query(sql.unsafe`alter table ${sql.identifier([`${table}${REBUILD_SUFFIX}`])} rename to ${live}`);
+          await tx.query(sql.unsafe`drop table ${sql.identifier([old])}`);
+        }
+        return replayed;
+      });
+    },
+  };
+}
+
+export type RebuildActivities = ReturnType<typeof createRebuildActivities>;
