@@ -22,6 +22,7 @@ export interface RouteInput {
 
 export type RouteOutcome =
   | { status: 200; body: unknown; version: number; replayed?: boolean; headers?: Record<string, string> }
+  | { status: 202; body: unknown; headers?: Record<string, string> }
   | { status: 304; version: number; headers?: Record<string, string> };
 
 export type RouteHandler = (input: RouteInput) => Promise<RouteOutcome>;
@@ -42,8 +43,13 @@ function bind(route: RouteContract, handler: RouteHandler): RouterMiddleware<Bff
   return async (ctx) => {
     const params = route.params.safeParse(ctx.params);
     if (!params.success) throw validationProblem('invalid path', params.error);
-    const tenantId = (params.data as { tenantId: string }).tenantId;
-    requireTenantRole(ctx.state.principal, tenantId, route.role);
+    if (route.role === 'platform-admin') {
+      if (!ctx.state.principal.roles.includes('platform-admin')) {
+        throw new HttpProblem('FORBIDDEN', 'this needs the platform-admin role');
+      }
+    } else {
+      requireTenantRole(ctx.state.principal, (params.data as { tenantId: string }).tenantId, route.role);
+    }
 
     const input: RouteInput = {
       params: params.data as Record<string, string>,
@@ -82,8 +88,13 @@ function bind(route: RouteContract, handler: RouteHandler): RouterMiddleware<Bff
     }
 
     const outcome = await handler(input);
-    ctx.set('ETag', `"${outcome.version}"`);
     for (const [name, value] of Object.entries(outcome.headers ?? {})) ctx.set(name, value);
+    if (outcome.status === 202) {
+      ctx.status = 202;
+      ctx.body = outcome.body;
+      return;
+    }
+    ctx.set('ETag', `"${outcome.version}"`);
     if (outcome.status === 304) {
       ctx.status = 304;
       return;

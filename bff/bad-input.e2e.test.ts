@@ -17,7 +17,7 @@ interface Case {
   name: string;
   method?: string;
   path?: string;
-  token?: 'member' | 'viewer' | 'otherTenant' | 'plainUser' | 'foreignKey' | 'expired' | 'wrongAudience' | 'none';
+  token?: 'member' | 'viewer' | 'otherTenant' | 'plainUser' | 'platformAdmin' | 'foreignKey' | 'expired' | 'wrongAudience' | 'none';
   headers?: Record<string, string>;
   body?: unknown;
   rawBody?: string;
@@ -70,6 +70,9 @@ const CASES: Case[] = [
   { name: 'unknown action', path: path('multiply'), status: 404, code: 'NOT_FOUND' },
   { name: 'DELETE on a counter', method: 'DELETE', path: path(''), status: 405, code: 'METHOD_NOT_ALLOWED' },
   { name: 'GET on an action', method: 'GET', path: path('increment'), status: 405, code: 'METHOD_NOT_ALLOWED' },
+  // admin routes
+  { name: 'rebuild without platform-admin', path: '/v1/admin/projections/counters/rebuild', rawBody: '', token: 'member', status: 403, code: 'FORBIDDEN' },
+  { name: 'rebuild of an unknown projection', path: '/v1/admin/projections/nope/rebuild', rawBody: '', token: 'platformAdmin', status: 404, code: 'NOT_FOUND' },
   // business rules
   { name: 'decrement below the floor', path: path('decrement', 'empty'), body: { by: 1 }, status: 409, code: 'COUNTER_FLOOR_REACHED' },
   { name: 'stale If-Match', headers: { 'if-match': '"41"' }, status: 409, code: 'VERSION_CONFLICT' },
@@ -88,6 +91,7 @@ describe('bad input: exact status and code for each malformed request, never 5xx
     tokens.viewer = await devToken({ tenant: TENANT, roles: ['viewer'] });
     tokens.otherTenant = await devToken({ tenant: 'globex', roles: ['owner'] });
     tokens.plainUser = await devToken({ roles: [] });
+    tokens.platformAdmin = await devToken({ roles: ['platform-admin'] });
     const foreign = await generateKeyPair('ES256');
     tokens.foreignKey = await new SignJWT({ tenant: TENANT, roles: ['member'] })
       .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })

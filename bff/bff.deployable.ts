@@ -11,6 +11,7 @@ import { createCounterCommands } from '../services/counter/counter.commands.ts';
 import { createBffApp } from './bff.app.ts';
 import { createTokenVerifier } from './auth.ts';
 import { counterHandlers } from './counters.handlers.ts';
+import { adminHandlers } from './admin.handlers.ts';
 import { createHttpMetrics } from './metrics.ts';
 import { registerPipelineMetrics } from './pipeline-metrics.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -48,7 +49,10 @@ export const bff = defineDeployable({
       logger,
       metrics,
       api: {
-        handlers: counterHandlers({ pool, counters: createCounterCommands({ pool }) }),
+        handlers: {
+          ...counterHandlers({ pool, counters: createCounterCommands({ pool }) }),
+          ...adminHandlers({ temporal: temporal.client }),
+        },
         verify: createTokenVerifier({
           issuer: config.AUTH_ISSUER,
           audience: config.AUTH_AUDIENCE,

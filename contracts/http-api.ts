@@ -1,8 +1,9 @@
 // The HTTP API as data: every route with its params, body, success and error codes. The BFF
 // validates with these schemas and the OpenAPI document is generated from this table.
-import type { z } from 'zod';
+import { z } from 'zod';
 import { counterChangeBody, counterChangeResponse, counterPath, counterReadQuery, counterResetBody, counterView } from './counter.contracts.ts';
 import type { ErrorCode } from './errors.ts';
+import { resourceId } from './ids.ts';
 
 export interface RouteContract {
   operationId: string;
@@ -18,8 +19,8 @@ export interface RouteContract {
   idempotent: boolean;
   /** Accepts If-Match: "<version>" as the expected version. */
   ifMatch: boolean;
-  /** Role needed in the token for the path's tenant. */
-  role: 'viewer' | 'member';
+  /** Role needed: in the token for the path's tenant, or platform-wide. */
+  role: 'viewer' | 'member' | 'platform-admin';
   success: { status: number; description: string; schema: z.ZodType };
   errors: ErrorCode[];
 }
@@ -85,5 +86,21 @@ export const HTTP_ROUTES: RouteContract[] = [
     role: 'member',
     success: { status: 200, description: 'The counter after the reset', schema: counterChangeResponse },
     errors: MUTATION_ERRORS,
+  },
+  {
+    operationId: 'rebuildProjection',
+    method: 'post',
+    path: '/v1/admin/projections/{projection}/rebuild',
+    summary: 'Rebuild a read model from the outbox (fresh tables, replay, atomic swap); joins a rebuild already running',
+    params: z.object({ projection: resourceId }),
+    idempotent: false,
+    ifMatch: false,
+    role: 'platform-admin',
+    success: {
+      status: 202,
+      description: 'The rebuild workflow was started (or is already running); follow it in the Temporal Web UI',
+      schema: z.object({ projection: z.string(), workflowId: z.string() }),
+    },
+    errors: [...COMMON_ERRORS, 'NOT_FOUND'],
   },
 ];

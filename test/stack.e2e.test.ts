@@ -138,6 +138,35 @@ describe('local stack: npm run up / status / down', function () {
     });
   });
 
+  it('the relay and projection workflows run with readable activity names; a platform admin can start a rebuild over HTTP', async () => {
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    try {
+      const client = new Client({ connection });
+      const activityNames = async (workflowId: string) => {
+        const names = new Set<string>();
+        for (const event of (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []) {
+          const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
+          if (name) names.add(name);
+        }
+        return [...names];
+      };
+      assert.deepEqual(await activityNames('outbox-relay'), ['relayBatch']);
+      assert.deepEqual(await activityNames('projection/counters'), ['projectBatch']);
+
+      const admin = cli(['token', '--user', 'ops', '--roles', 'platform-admin']).stdout.trim();
+      const started = await fetch(`http://127.0.0.1:${ports.bff}/v1/admin/projections/counters/rebuild`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      assert.equal(started.status, 202);
+      const { workflowId } = (await started.json()) as { workflowId: string };
+      const result = (await client.workflow.getHandle(workflowId).result()) as { phase: string };
+      assert.equal(result.phase, 'done');
+    } finally {
+      await connection.close();
+    }
+  });
+
   it('a second `up` reports what is already up and changes nothing', () => {
     const again = cli(['up']);
     assert.equal(again.code, 0, again.all);

@@ -1,0 +1,25 @@
+// Platform-admin operations: start a projection rebuild (the same workflow `npm run rebuild` starts).
+import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import { PROJECTION_NAMES } from '../projector/projections/registry.ts';
+import { rebuildProjection, rebuildWorkflowId } from '../workflows/projections/rebuild-projection.workflow.ts';
+import type { RouteHandler } from './api.router.ts';
+import { HttpProblem } from './problem.ts';
+
+export function adminHandlers(deps: { temporal: Client }): Record<string, RouteHandler> {
+  return {
+    rebuildProjection: async (input) => {
+      const projection = input.params.projection!;
+      if (!PROJECTION_NAMES.includes(projection)) {
+        throw new HttpProblem('NOT_FOUND', `no projection named ${projection}; there are: ${PROJECTION_NAMES.join(', ')}`);
+      }
+      const workflowId = rebuildWorkflowId(projection);
+      await deps.temporal.workflow.start(rebuildProjection, {
+        workflowId,
+        taskQueue: 'projector',
+        args: [{ projection }],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      });
+      return { status: 202, body: { projection, workflowId } };
+    },
+  };
+}
