@@ -13,6 +13,7 @@ import { testStack } from '../test/support/env.ts';
 import { call } from '../test/support/http.ts';
 import { createPipeline, readModelsAndFold, storedMessageIds, until, type Pipeline } from '../test/support/pipeline.ts';
 import { repoRoot } from '../test/support/processes.ts';
+import { ownsServers, restartNats, restartPostgres } from '../test/support/servers.ts';
 
 const eventIds = (pool: DatabasePool) => pool.anyFirst(sql.type(z.object({ id: z.string() }))`select event_id::text as id from event_outbox`);
 
@@ -136,6 +137,46 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
       select stream_sequence as seq from projection_checkpoints where projection = 'counters'`);
     const streamInfo = await pipeline.jsm.streams.info(pipeline.stream);
     assert.equal(projected, streamInfo.state.last_seq, 'projection checkpoint at the stream head');
+  });
+
+  it('NATS and PostgreSQL restarted mid-load: nothing missing, nothing applied twice', async function () {
+    if (!ownsServers()) this.skip(); // servers given by DATABASE_URL / NATS_URL are not ours to restart
+    const commands = createCounterCommands({ pool });
+    const before = (await eventIds(pool)).length;
+    let committed = 0;
+    let failures = 0;
+    let stop = false;
+    const writer = async (w: number) => {
+      while (!stop) {
+        try {
+          await commands.execute({ tenantId: `restart${w % 2}`, counterId: `r${Math.floor(Math.random() * 20)}`, command: { type: 'increment', by: 1 }, metadata: {} });
+          committed++;
+        } catch {
+          failures++; // the database is down for a moment; the command did not commit
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    };
+    const load = Promise.all(Array.from({ length: 4 }, (_, w) => writer(w)));
+    await until('some load before the NATS restart', async () => committed > 500, 60_000);
+    await restartNats(1_000);
+    await until('load after the NATS restart', async () => committed > 1_500, 60_000);
+    await restartPostgres(1_000);
+    await until('load after the PostgreSQL restart', async () => committed > 2_500, 120_000);
+    stop = true;
+    await load;
+    assert.ok(failures > 0, 'the writers noticed the PostgreSQL restart');
+    await converged(pool, 180_000);
+    const ids = await eventIds(pool);
+    // A command whose connection died during COMMIT may have committed unseen by its client (in
+    // doubt), so the client's count is a lower bound; the invariant is state ↔ events (I1).
+    assert.ok(ids.length >= before + committed, 'every acknowledged command has its event');
+    const sides = await pool.one(sql.type(z.object({ state: z.coerce.number(), events: z.coerce.number() }))`
+      select (select coalesce(sum(value), 0) from counters where tenant_id like 'restart%') as state,
+             (select count(*) from event_outbox where tenant_id like 'restart%') as events`);
+    assert.equal(sides.state, sides.events, 'each increment by 1 in state has exactly one event');
+    const stored = await storedMessageIds(pipeline.jsm, pipeline.stream);
+    assert.deepEqual([...stored].sort(), [...ids].sort(), 'every event stored in JetStream exactly once');
   });
 
   it('rebuild of emptied read models (CLI, with progress) equals the live read models row for row, and reads keep working meanwhile', async () => {
