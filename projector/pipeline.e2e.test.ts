@@ -14,6 +14,7 @@ import { call } from '../test/support/http.ts';
 import { createPipeline, readModelsAndFold, storedMessageIds, until, type Pipeline } from '../test/support/pipeline.ts';
 import { repoRoot } from '../test/support/processes.ts';
 import { ownsServers, restartNats, restartPostgres } from '../test/support/servers.ts';
+import { LAG_SLO, measureLag, sloBreaches } from './lag.ts';
 
 const eventIds = (pool: DatabasePool) => pool.anyFirst(sql.type(z.object({ id: z.string() }))`select event_id::text as id from event_outbox`);
 
@@ -137,6 +138,39 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
       select stream_sequence as seq from projection_checkpoints where projection = 'counters'`);
     const streamInfo = await pipeline.jsm.streams.info(pipeline.stream);
     assert.equal(projected, streamInfo.state.last_seq, 'projection checkpoint at the stream head');
+  });
+
+  it('lag is measured: with the pipeline down it grows past the SLO (measureLag — what status prints — and /metrics say so); after a restart it is back to 0', async () => {
+    await pipeline.kill();
+    const commands = createCounterCommands({ pool });
+    for (let i = 0; i < 50; i++) {
+      await commands.execute({ tenantId: 'lag', counterId: `l${i % 5}`, command: { type: 'increment', by: 1 }, metadata: {} });
+    }
+    await new Promise((resolve) => setTimeout(resolve, (LAG_SLO.relaySeconds + 1) * 1000));
+    const lag = await measureLag(pool, pipeline.jsm, { name: pipeline.stream, subjectPrefix: pipeline.subjectPrefix }, ['counters']);
+    assert.equal(lag.relay.events, 50);
+    assert.ok(lag.relay.seconds > LAG_SLO.relaySeconds);
+    assert.equal(lag.projections.counters?.events, 50);
+    // The relay is past its 5 s; the projection (10 s) not yet: nothing has even reached its stream.
+    assert.deepEqual(sloBreaches(lag).map((b) => b.split(' ')[0]), ['relay']);
+    const bff = await startTestBff(db.url, undefined, { EVENTS_STREAM: pipeline.stream, EVENTS_SUBJECT_PREFIX: pipeline.subjectPrefix });
+    try {
+      // (restarted in `finally` too, so a failure here does not take the later tests down with it)
+      const behind = await (await fetch(`${bff.base}/metrics`)).text();
+      assert.match(behind, /^outbox_relay_lag_events 50$/m);
+      assert.match(behind, /^projection_lag_events\{projection="counters"\} 50$/m);
+      assert.match(behind, /^pipeline_lag_slo_breached 1$/m);
+      await pipeline.start();
+      await converged(pool, 60_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_100)); // past the metrics' one-second cache
+      const caughtUp = await (await fetch(`${bff.base}/metrics`)).text();
+      assert.match(caughtUp, /^outbox_relay_lag_events 0$/m);
+      assert.match(caughtUp, /^projection_lag_events\{projection="counters"\} 0$/m);
+      assert.match(caughtUp, /^pipeline_lag_slo_breached 0$/m);
+    } finally {
+      await bff.stop();
+      if (pipeline.process()?.child.exitCode !== null) await pipeline.start();
+    }
   });
 
   it('NATS and PostgreSQL restarted mid-load: nothing missing, nothing applied twice', async function () {

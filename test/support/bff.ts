@@ -23,7 +23,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts the BFF on `databaseUrl` (default: the test stack's database) on a free port. */
-export async function startTestBff(databaseUrl?: string, port?: number): Promise<TestBff> {
+export async function startTestBff(databaseUrl?: string, port?: number, extraEnv: Record<string, string> = {}): Promise<TestBff> {
   const stack = testStack();
   const chosenPort = port ?? (await freePort());
   const config = bffConfig.parse({
@@ -33,6 +33,7 @@ export async function startTestBff(databaseUrl?: string, port?: number): Promise
     TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
     AUTH_JWKS_FILE: stack.AUTH_JWKS_FILE,
     BFF_PORT: String(chosenPort),
+    ...extraEnv,
   });
   const running: Running = await bff.start(config, {
     logger: pino({ level: 'silent' }),
