@@ -79,4 +79,27 @@ describe('relay workflow with a failing publisher', function () {
     assert.ok(progress.duplicates > 0, 'the retries republished events the broker already had, and it dropped them');
     await handle.terminate('test done');
   });
+
+  it('continues as new after its batches per run, carrying its totals into the next run', async () => {
+    const commands = createCounterCommands({ pool });
+    const handle = await worker.client.workflow.start(outboxRelay, {
+      taskQueue: worker.taskQueue,
+      workflowId: `outbox-relay-test/${randomUUID()}`,
+      args: [{ batchSize: 5, idleWaitMs: 200, batchesPerRun: 3 }],
+    });
+    for (let i = 0; i < 20; i++) {
+      await commands.execute({ tenantId: 'relay-can', counterId: 'c', command: { type: 'increment', by: 1 }, metadata: {} });
+    }
+    await until('three runs', async () => (await handle.query(relayProgressQuery)).batches >= 9, 60_000);
+    const firstRun = worker.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+    const history = await firstRun.fetchHistory();
+    assert.ok(history.events?.some((e) => e.workflowExecutionContinuedAsNewEventAttributes), 'the first run ended in continue-as-new');
+    assert.equal((await firstRun.describe()).status.name, 'CONTINUED_AS_NEW');
+    const endOfFirstRun = await firstRun.query(relayProgressQuery);
+    const now = await handle.query(relayProgressQuery);
+    assert.notEqual((await handle.describe()).runId, handle.firstExecutionRunId);
+    assert.equal(endOfFirstRun.batches, 3);
+    assert.ok(now.batches > endOfFirstRun.batches && now.published >= endOfFirstRun.published, 'totals carried across runs');
+    await handle.terminate('test done');
+  });
 });

@@ -15,6 +15,8 @@ export interface RelayProgress {
 export interface RelayInput {
   batchSize?: number;
   idleWaitMs?: number;
+  /** Batches per run before continue-as-new (each batch adds ~6 history events). */
+  batchesPerRun?: number;
   /** Carried across continue-as-new so the totals cover the relay's whole life. */
   progress?: RelayProgress;
 }
@@ -27,20 +29,18 @@ const { relayBatch } = proxyActivities<RelayActivities>({
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '15 seconds' },
 });
 
-/** Batches per run before continue-as-new keeps the history short (each batch adds ~6 events). */
-const BATCHES_PER_RUN = 500;
-
 export async function outboxRelay(input: RelayInput = {}): Promise<never> {
   const batchSize = input.batchSize ?? 500;
   const idleWaitMs = input.idleWaitMs ?? 10_000;
+  const batchesPerRun = input.batchesPerRun ?? 500;
   const progress: RelayProgress = input.progress ?? { published: 0, duplicates: 0, batches: 0, checkpoint: null };
   setHandler(relayProgressQuery, () => progress);
-  for (let batch = 0; batch < BATCHES_PER_RUN && !workflowInfo().continueAsNewSuggested; batch++) {
+  for (let batch = 0; batch < batchesPerRun && !workflowInfo().continueAsNewSuggested; batch++) {
     const result = await relayBatch({ batchSize, idleWaitMs });
     progress.published += result.published;
     progress.duplicates += result.duplicates;
     progress.batches += 1;
     progress.checkpoint = result.checkpoint;
   }
-  return continueAsNew<typeof outboxRelay>({ batchSize, idleWaitMs, progress });
+  return continueAsNew<typeof outboxRelay>({ batchSize, idleWaitMs, batchesPerRun, progress });
 }
