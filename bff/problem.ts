@@ -25,6 +25,8 @@ const TITLES: Record<ErrorCode, string> = {
   VERSION_CONFLICT: 'Version conflict',
   IDEMPOTENCY_IN_FLIGHT: 'Request with this Idempotency-Key is in flight',
   COUNTER_FLOOR_REACHED: 'Counter cannot go below its floor',
+  SLUG_TAKEN: 'Tenant slug already taken',
+  TENANT_STATE_CONFLICT: 'Tenant is not in a state that allows this',
   PAYLOAD_TOO_LARGE: 'Payload too large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency-Key reused with a different request',

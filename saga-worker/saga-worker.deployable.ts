@@ -1,10 +1,14 @@
-// Composition root of the saga worker: polls task queue `tenant-sagas`, and keeps the maintenance
-// schedule in place.
+// Composition root of the saga worker: polls task queue `tenant-sagas` (tenant onboarding and its
+// activities), and keeps the maintenance schedule in place.
 import { fileURLToPath } from 'node:url';
 import { createMaintenanceActivities } from '../activities/maintenance/maintenance.activities.ts';
 import { createSmokeActivities } from '../activities/smoke/smoke.activities.ts';
-import { databaseEnv, logEnv, temporalEnv } from '../runtime/config.ts';
-import { connectTemporalClient } from '../runtime/connections.ts';
+import { z } from 'zod';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { createOnboardingActivities } from '../activities/tenant-onboarding/onboarding.activities.ts';
+import { createTenantService } from '../services/tenant/tenant.commands.ts';
+import { databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
+import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
 import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
@@ -14,9 +18,17 @@ export const SAGA_TASK_QUEUE = 'tenant-sagas';
 
 export const sagaWorker = defineDeployable({
   name: 'saga-worker',
-  config: logEnv.extend(databaseEnv.shape).extend(temporalEnv.shape),
+  config: logEnv
+    .extend(databaseEnv.shape)
+    .extend(natsEnv.shape)
+    .extend(temporalEnv.shape)
+    .extend({
+      /** Dev and test only: lets armed faults fire at saga steps (DESIGN §4). Off unless set to "enabled". */
+      FAULT_INJECTION: z.enum(['enabled', 'disabled']).default('disabled'),
+    }),
   async start(config, context) {
     const pool = await createDatabasePool(config.DATABASE_URL, { maximumPoolSize: config.DATABASE_POOL_SIZE });
+    const nats = await connectNats(config.NATS_URL, 'saga-worker');
     const temporal = await connectTemporalClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
     try {
       const schedule = await ensureMaintenanceSchedule(temporal.client, SAGA_TASK_QUEUE);
@@ -33,8 +45,17 @@ export const sagaWorker = defineDeployable({
         activities: {
           ...createSmokeActivities({ workerName: 'saga-worker' }),
           ...createMaintenanceActivities({ pool }),
+          ...createOnboardingActivities({
+            pool,
+            tenants: createTenantService({ pool }),
+            jsm: await jetstreamManager(nats),
+            faultsEnabled: config.FAULT_INJECTION === 'enabled',
+          }),
         },
-        closeAfter: () => pool.end(),
+        closeAfter: async () => {
+          await nats.drain();
+          await pool.end();
+        },
       },
       context,
     );

@@ -4,3 +4,4 @@ export { pruneIdempotencyKeysWorkflow } from './maintenance/prune-idempotency-ke
 export { outboxRelay } from './outbox-relay/outbox-relay.workflow.ts';
 export { projection } from './projections/projection.workflow.ts';
 export { rebuildProjection } from './projections/rebuild-projection.workflow.ts';
+export { tenantOnboarding } from './tenant-onboarding/tenant-onboarding.workflow.ts';

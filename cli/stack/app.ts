@@ -26,6 +26,7 @@ export function startApp(settings: StackSettings, endpoints: ServerEndpoints, jw
       BFF_PORT: String(settings.ports.bff),
       DEPLOYABLES: 'bff,saga-worker,relay,projector',
       AUTH_JWKS_FILE: jwksFile,
+      FAULT_INJECTION: 'enabled', // the local stack is for development: armed faults may fire
     },
   });
 }

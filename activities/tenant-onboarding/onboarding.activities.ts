@@ -1,0 +1,83 @@
+// Activities of the tenant onboarding saga. Each is idempotent by state (the tenant service only
+// writes what differs), translates domain errors to ApplicationFailure (type = code), and passes a
+// fault point first when fault injection is switched on.
+import { ApplicationFailure } from '@temporalio/activity';
+import { RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import type { DatabasePool } from '../../services/kernel/database.ts';
+import { DomainError } from '../../services/kernel/errors.ts';
+import type { EventMetadata } from '../../services/kernel/outbox.ts';
+import { consumeFault } from '../../services/tenant/faults.ts';
+import type { ReserveInput, TenantService } from '../../services/tenant/tenant.commands.ts';
+import { tenantResourceNames } from '../../services/tenant/tenant.domain.ts';
+
+export interface StepInput {
+  tenantId: string;
+  slug: string;
+  /** Workflow id/run id for the events' metadata. */
+  metadata: EventMetadata;
+}
+
+/** Forward steps in saga order, then the undo steps; the names faults are armed for. */
+export const ONBOARDING_STEPS = ['reserve', 'create-schema', 'create-nats-resources', 'add-owner', 'apply-quotas', 'activate', 'send-welcome'] as const;
+export const COMPENSATION_STEPS = ['undo-apply-quotas', 'undo-add-owner', 'undo-create-nats-resources', 'undo-create-schema', 'undo-reserve'] as const;
+export type SagaStepName = (typeof ONBOARDING_STEPS)[number] | (typeof COMPENSATION_STEPS)[number];
+
+export function createOnboardingActivities(deps: { pool: DatabasePool; tenants: TenantService; jsm: JetStreamManager; faultsEnabled: boolean }) {
+  /** Runs a step behind its fault point, with domain errors as typed ApplicationFailures. */
+  const step = async <T>(name: SagaStepName, input: StepInput, work: () => Promise<T>): Promise<T> => {
+    if (deps.faultsEnabled) {
+      const fault = await consumeFault(deps.pool, input.slug, name);
+      if (fault === 'fail') throw ApplicationFailure.nonRetryable(`injected fault at ${name}`, 'INJECTED_FAULT');
+      if (fault === 'transient') throw ApplicationFailure.retryable(`injected transient fault at ${name}`, 'INJECTED_TRANSIENT_FAULT');
+    }
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof DomainError) {
+        throw ApplicationFailure.create({ message: error.message, type: error.code, nonRetryable: true, details: [error.details] });
+      }
+      throw error;
+    }
+  };
+  const stream = (tenantId: string) => tenantResourceNames(tenantId).stream;
+
+  return {
+    reserveTenant: (input: StepInput & { tenant: ReserveInput }) => step('reserve', input, () => deps.tenants.reserve(input.tenant, input.metadata)),
+    releaseTenant: (input: StepInput) => step('undo-reserve', input, () => deps.tenants.release(input.tenantId, input.metadata)),
+
+    createTenantSchema: (input: StepInput) => step('create-schema', input, () => deps.tenants.createSchema(input.tenantId, input.metadata)),
+    dropTenantSchema: (input: StepInput) => step('undo-create-schema', input, () => deps.tenants.dropSchema(input.tenantId, input.metadata)),
+
+    /** A JetStream stream for the tenant's own config/messages; created idempotently, then recorded. */
+    createTenantNatsResources: (input: StepInput) =>
+      step('create-nats-resources', input, async () => {
+        const name = stream(input.tenantId);
+        const exists = await deps.jsm.streams.info(name).then(() => true, () => false);
+        if (!exists) {
+          await deps.jsm.streams.add({ name, subjects: [`tenant.${input.tenantId}.>`], storage: StorageType.File, retention: RetentionPolicy.Limits });
+        }
+        return deps.tenants.recordResource(input.tenantId, 'nats-stream', name, input.metadata);
+      }),
+    deleteTenantNatsResources: (input: StepInput) =>
+      step('undo-create-nats-resources', input, async () => {
+        const name = stream(input.tenantId);
+        await deps.jsm.streams.delete(name).catch((error: unknown) => {
+          if (!/stream not found/i.test(String(error))) throw error; // nothing to undo
+        });
+        return deps.tenants.forgetResource(input.tenantId, 'nats-stream', input.metadata);
+      }),
+
+    addOwnerMembership: (input: StepInput) => step('add-owner', input, () => deps.tenants.addOwner(input.tenantId, input.metadata)),
+    removeOwnerMembership: (input: StepInput) => step('undo-add-owner', input, () => deps.tenants.removeOwner(input.tenantId, input.metadata)),
+
+    applyPlanQuotas: (input: StepInput) => step('apply-quotas', input, () => deps.tenants.applyQuotas(input.tenantId, input.metadata)),
+    revertPlanQuotas: (input: StepInput) => step('undo-apply-quotas', input, () => deps.tenants.revertQuotas(input.tenantId, input.metadata)),
+
+    markAwaitingApproval: (input: StepInput) => deps.tenants.awaitApproval(input.tenantId, input.metadata),
+    activateTenant: (input: StepInput) => step('activate', input, () => deps.tenants.activate(input.tenantId, input.metadata)),
+    sendWelcome: (input: StepInput) => step('send-welcome', input, () => deps.tenants.sendWelcome(input.tenantId, input.metadata)),
+    markTenantFailed: (input: StepInput & { reason: string }) => deps.tenants.markFailed(input.tenantId, input.reason, input.metadata),
+  };
+}
+
+export type OnboardingActivities = ReturnType<typeof createOnboardingActivities>;

@@ -1,0 +1,228 @@
+// The tenant service: every change loads the tenant, changes state only where it differs (idempotent
+// by state: a re-run after a retry, crash or reset converges and emits nothing new), CAS-bumps the
+// tenant's version and appends the event, in one transaction.
+import { sql, type CommonQueryMethods, type DatabaseTransactionConnection, type ValueExpression } from 'slonik';
+import { z } from 'zod';
+import { compareAndSet } from '../kernel/cas.ts';
+import { runCommand } from '../kernel/command.ts';
+import type { DatabasePool } from '../kernel/database.ts';
+import { DomainError } from '../kernel/errors.ts';
+import { appendEvents, type EventMetadata } from '../kernel/outbox.ts';
+import { postgresErrorCode } from '../kernel/postgres-errors.ts';
+import { PLAN_QUOTAS, tenantResourceNames, TRANSITIONS, type Plan, type TenantState, type TenantStatus } from './tenant.domain.ts';
+
+export const TENANT_AGGREGATE = 'tenant';
+
+const tenantRow = z.object({
+  tenantId: z.string(),
+  slug: z.string(),
+  name: z.string(),
+  plan: z.enum(['free', 'pro', 'enterprise']),
+  status: z.enum(['provisioning', 'awaiting-approval', 'active', 'compensated', 'failed', 'offboarding', 'archived']),
+  ownerUserId: z.string(),
+  version: z.coerce.number(),
+});
+
+export async function loadTenant(db: CommonQueryMethods, tenantId: string): Promise<TenantState | null> {
+  return db.maybeOne(sql.type(tenantRow)`
+    select tenant_id as "tenantId", slug, name, plan, status, owner_user_id as "ownerUserId", version
+    from tenants where tenant_id = ${tenantId}`);
+}
+
+interface TenantChange {
+  eventType: string;
+  payload: Record<string, unknown>;
+  columns?: Record<string, ValueExpression>;
+}
+
+/** What a change did: whether it wrote anything, and the tenant's version afterwards. */
+export interface ChangeResult {
+  changed: boolean;
+  version: number;
+}
+
+export interface ReserveInput {
+  tenantId: string;
+  slug: string;
+  name: string;
+  plan: Plan;
+  ownerUserId: string;
+}
+
+export function createTenantService(deps: { pool: DatabasePool }) {
+  /** Runs `mutate` against the current state; when it reports a change, CAS + event in the same transaction. */
+  const change = async (
+    tenantId: string,
+    metadata: EventMetadata,
+    mutate: (tx: DatabaseTransactionConnection, state: TenantState) => Promise<TenantChange | null>,
+    whenMissing: 'error' | 'ignore' = 'error',
+  ): Promise<ChangeResult> => {
+    const { response } = await runCommand(deps.pool, {
+      explicitVersion: false,
+      async execute(tx) {
+        const state = await loadTenant(tx, tenantId);
+        if (!state) {
+          if (whenMissing === 'ignore') return { changed: false, version: 0 };
+          throw new DomainError('NOT_FOUND', `no tenant ${tenantId}`);
+        }
+        const next = await mutate(tx, state);
+        if (!next) return { changed: false, version: state.version };
+        const version = await compareAndSet(tx, {
+          table: 'tenants',
+          key: { tenant_id: tenantId },
+          expectedVersion: state.version,
+          values: { ...(next.columns ?? {}), updated_at: sql.fragment`now()` },
+        });
+        await appendEvents(tx, [
+          {
+            tenantId,
+            aggregateType: TENANT_AGGREGATE,
+            aggregateId: tenantId,
+            aggregateVersion: version,
+            eventType: next.eventType,
+            schemaVersion: 1,
+            payload: { ...next.payload, version },
+            metadata,
+          },
+        ]);
+        return { changed: true, version };
+      },
+    });
+    return response;
+  };
+
+  const transition = (tenantId: string, to: TenantStatus, eventType: string, metadata: EventMetadata, extra: Record<string, unknown> = {}) =>
+    change(
+      tenantId,
+      metadata,
+      async (_tx, state) => {
+        if (state.status === to) return null;
+        if (!TRANSITIONS[to].includes(state.status)) {
+          throw new DomainError('TENANT_STATE_CONFLICT', `tenant ${tenantId} is ${state.status}; it cannot become ${to}`, { status: state.status });
+        }
+        return { eventType, payload: { from: state.status, to, ...extra }, columns: { status: to, ...(typeof extra.reason === 'string' ? { failure: extra.reason } : {}) } };
+      },
+      to === 'compensated' ? 'ignore' : 'error',
+    );
+
+  /** A row in tenant_resources, inserted or deleted with its event; nothing when already so. */
+  const resource = (tenantId: string, kind: string, name: string, present: boolean, metadata: EventMetadata, sideEffect?: (tx: DatabaseTransactionConnection) => Promise<void>) =>
+    change(
+      tenantId,
+      metadata,
+      async (tx) => {
+        await sideEffect?.(tx);
+        const touched = present
+          ? await tx.query(sql.unsafe`insert into tenant_resources (tenant_id, kind, name) values (${tenantId}, ${kind}, ${name}) on conflict do nothing`)
+          : await tx.query(sql.unsafe`delete from tenant_resources where tenant_id = ${tenantId} and kind = ${kind}`);
+        if (touched.rowCount === 0) return null;
+        return { eventType: present ? 'TenantResourceProvisioned' : 'TenantResourceRemoved', payload: { kind, name } };
+      },
+      present ? 'error' : 'ignore',
+    );
+
+  return {
+    /** Creates the tenant in `provisioning`, or does nothing if this tenant id already exists. */
+    async reserve(input: ReserveInput, metadata: EventMetadata): Promise<ChangeResult> {
+      try {
+        const { response } = await runCommand(deps.pool, {
+          explicitVersion: false,
+          async execute(tx) {
+            const existing = await loadTenant(tx, input.tenantId);
+            if (existing) return { changed: false, version: existing.version };
+            await compareAndSet(tx, {
+              table: 'tenants',
+              key: { tenant_id: input.tenantId },
+              expectedVersion: 0,
+              values: { slug: input.slug, name: input.name, plan: input.plan, status: 'provisioning', owner_user_id: input.ownerUserId },
+            });
+            await appendEvents(tx, [
+              {
+                tenantId: input.tenantId,
+                aggregateType: TENANT_AGGREGATE,
+                aggregateId: input.tenantId,
+                aggregateVersion: 1,
+                eventType: 'TenantReserved',
+                schemaVersion: 1,
+                payload: { slug: input.slug, name: input.name, plan: input.plan, ownerUserId: input.ownerUserId, version: 1 },
+                metadata,
+              },
+            ]);
+            return { changed: true, version: 1 };
+          },
+        });
+        return response;
+      } catch (error) {
+        if (postgresErrorCode(error) === '23505') throw new DomainError('SLUG_TAKEN', `slug "${input.slug}" belongs to another tenant`);
+        throw error;
+      }
+    },
+
+    /** Gives the slug back and marks the tenant compensated; nothing to undo when it does not exist. */
+    release: (tenantId: string, metadata: EventMetadata) => transition(tenantId, 'compensated', 'TenantReleased', metadata),
+    awaitApproval: (tenantId: string, metadata: EventMetadata) => transition(tenantId, 'awaiting-approval', 'TenantAwaitingApproval', metadata),
+    activate: (tenantId: string, metadata: EventMetadata) => transition(tenantId, 'active', 'TenantActivated', metadata),
+    markFailed: (tenantId: string, reason: string, metadata: EventMetadata) => transition(tenantId, 'failed', 'TenantFailed', metadata, { reason }),
+
+    createSchema: (tenantId: string, metadata: EventMetadata) => {
+      const { schema } = tenantResourceNames(tenantId);
+      return resource(tenantId, 'postgres-schema', schema, true, metadata, async (tx) => {
+        await tx.query(sql.unsafe`create schema if not exists ${sql.identifier([schema])}`);
+      });
+    },
+    dropSchema: (tenantId: string, metadata: EventMetadata) => {
+      const { schema } = tenantResourceNames(tenantId);
+      return resource(tenantId, 'postgres-schema', schema, false, metadata, async (tx) => {
+        await tx.query(sql.unsafe`drop schema if exists ${sql.identifier([schema])} cascade`);
+      });
+    },
+    /** Records (or forgets) a resource created outside Postgres, e.g. the tenant's NATS stream. */
+    recordResource: (tenantId: string, kind: string, name: string, metadata: EventMetadata) => resource(tenantId, kind, name, true, metadata),
+    forgetResource: (tenantId: string, kind: string, metadata: EventMetadata) => resource(tenantId, kind, '', false, metadata),
+
+    addOwner: (tenantId: string, metadata: EventMetadata) =>
+      change(tenantId, metadata, async (tx, state) => {
+        const added = await tx.query(sql.unsafe`
+          insert into tenant_memberships (tenant_id, user_id, role) values (${tenantId}, ${state.ownerUserId}, 'owner') on conflict do nothing`);
+        return added.rowCount === 0 ? null : { eventType: 'TenantMemberAdded', payload: { userId: state.ownerUserId, role: 'owner' } };
+      }),
+    removeOwner: (tenantId: string, metadata: EventMetadata) =>
+      change(
+        tenantId,
+        metadata,
+        async (tx, state) => {
+          const removed = await tx.query(sql.unsafe`
+            delete from tenant_memberships where tenant_id = ${tenantId} and user_id = ${state.ownerUserId} and role = 'owner'`);
+          return removed.rowCount === 0 ? null : { eventType: 'TenantMemberRemoved', payload: { userId: state.ownerUserId, role: 'owner' } };
+        },
+        'ignore',
+      ),
+
+    applyQuotas: (tenantId: string, metadata: EventMetadata) =>
+      change(tenantId, metadata, async (tx, state) => {
+        const quota = PLAN_QUOTAS[state.plan];
+        const applied = await tx.query(sql.unsafe`
+          insert into tenant_quotas (tenant_id, max_counters) values (${tenantId}, ${quota.maxCounters}) on conflict do nothing`);
+        return applied.rowCount === 0 ? null : { eventType: 'TenantQuotasApplied', payload: { maxCounters: quota.maxCounters } };
+      }),
+    revertQuotas: (tenantId: string, metadata: EventMetadata) =>
+      change(
+        tenantId,
+        metadata,
+        async (tx) => {
+          const reverted = await tx.query(sql.unsafe`delete from tenant_quotas where tenant_id = ${tenantId}`);
+          return reverted.rowCount === 0 ? null : { eventType: 'TenantQuotasReverted', payload: {} };
+        },
+        'ignore',
+      ),
+
+    sendWelcome: (tenantId: string, metadata: EventMetadata) =>
+      change(tenantId, metadata, async (tx) => {
+        const sent = await tx.maybeOne(sql.unsafe`
+          select 1 from event_outbox where aggregate_type = 'tenant' and aggregate_id = ${tenantId} and event_type = 'TenantWelcomeSent'`);
+        return sent ? null : { eventType: 'TenantWelcomeSent', payload: {} };
+      }),
+  };
+}
+
+export type TenantService = ReturnType<typeof createTenantService>;

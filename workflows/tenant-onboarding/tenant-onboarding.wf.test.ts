@@ -1,0 +1,141 @@
+// The onboarding saga on the real dev server with real activities against real Postgres and NATS:
+// every plan's happy path, a non-retryable and a transient fault at every step, a compensation that
+// fails, approval, and cancellation.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { after, before, describe, it } from 'mocha';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { createOnboardingActivities, ONBOARDING_STEPS } from '../../activities/tenant-onboarding/onboarding.activities.ts';
+import { connectNats, type NatsConnection } from '../../runtime/connections.ts';
+import { createDatabasePool, type DatabasePool } from '../../services/kernel/database.ts';
+import { armFault } from '../../services/tenant/faults.ts';
+import { createTenantService } from '../../services/tenant/tenant.commands.ts';
+import { tenantResourceNames } from '../../services/tenant/tenant.domain.ts';
+import { createMigratedDatabase, type FreshDatabase } from '../../test/support/database.ts';
+import { testStack } from '../../test/support/env.ts';
+import { until } from '../../test/support/pipeline.ts';
+import { startTestWorker, type RunningTestWorker } from '../../test/support/temporal-worker.ts';
+import { approveSignal, onboardingStatusQuery, tenantOnboarding, type OnboardingInput } from './tenant-onboarding.workflow.ts';
+
+const PRE_PIVOT_STEPS = ONBOARDING_STEPS.slice(0, 5);
+const EXPECTED_EVENTS = ['TenantReserved', 'TenantResourceProvisioned', 'TenantResourceProvisioned', 'TenantMemberAdded', 'TenantQuotasApplied', 'TenantActivated', 'TenantWelcomeSent'];
+
+describe('tenant onboarding saga (dev server, real activities)', function () {
+  this.timeout(300_000);
+  let db: FreshDatabase;
+  let pool: DatabasePool;
+  let nats: NatsConnection;
+  let jsm: JetStreamManager;
+  let worker: RunningTestWorker;
+
+  before(async () => {
+    db = await createMigratedDatabase(testStack().DATABASE_URL, 'onboarding');
+    pool = await createDatabasePool(db.url, { maximumPoolSize: 6 });
+    nats = await connectNats(testStack().NATS_URL, 'onboarding-test');
+    jsm = await jetstreamManager(nats);
+    worker = await startTestWorker(createOnboardingActivities({ pool, tenants: createTenantService({ pool }), jsm, faultsEnabled: true }), 'onboarding');
+  });
+  after(async () => {
+    await worker?.stop();
+    await nats?.drain();
+    await pool?.end();
+    await db?.drop();
+  });
+
+  const newTenant = (plan: OnboardingInput['plan'] = 'pro'): OnboardingInput => {
+    const id = `t${randomUUID().slice(0, 8)}`;
+    return { tenantId: id, slug: `slug-${id}`, name: `Tenant ${id}`, plan, ownerUserId: 'owner-1' };
+  };
+  const start = (input: OnboardingInput): Promise<WorkflowHandle<typeof tenantOnboarding>> =>
+    worker.client.workflow.start(tenantOnboarding, { taskQueue: worker.taskQueue, workflowId: `tenant-onboarding/${input.tenantId}`, args: [input] });
+
+  /** Everything onboarding can leave behind for a tenant, read from the real systems. */
+  const leftovers = async (tenantId: string) => {
+    const names = tenantResourceNames(tenantId);
+    const count = (query: ReturnType<typeof sql.unsafe>) => pool.oneFirst(sql.type(z.object({ n: z.coerce.number() }))`select (${query}) as n`);
+    return {
+      status: (await pool.maybeOneFirst(sql.type(z.object({ status: z.string() }))`select status from tenants where tenant_id = ${tenantId}`)) ?? 'none',
+      schema: await count(sql.unsafe`select count(*) from information_schema.schemata where schema_name = ${names.schema}`),
+      stream: (await jsm.streams.info(names.stream).then(() => 1, () => 0)),
+      resources: await count(sql.unsafe`select count(*) from tenant_resources where tenant_id = ${tenantId}`),
+      owners: await count(sql.unsafe`select count(*) from tenant_memberships where tenant_id = ${tenantId} and role = 'owner'`),
+      quotas: await count(sql.unsafe`select count(*) from tenant_quotas where tenant_id = ${tenantId}`),
+    };
+  };
+  const eventsOf = (tenantId: string) =>
+    pool.anyFirst(sql.type(z.object({ t: z.string() }))`
+      select event_type as t from event_outbox where aggregate_type = 'tenant' and aggregate_id = ${tenantId} order by aggregate_version`);
+  const sagaStatusOf = async (handle: WorkflowHandle) => (await handle.describe()).typedSearchAttributes.getAll().find((p) => p.key.name === 'SagaStatus')?.value;
+
+  for (const plan of ['free', 'pro'] as const) {
+    it(`happy path (${plan}): active with schema, NATS stream, owner and quota, events in order`, async () => {
+      const input = newTenant(plan);
+      const handle = await start(input);
+      const result = await handle.result();
+      assert.equal(result.sagaStatus, 'completed');
+      assert.deepEqual(await leftovers(input.tenantId), { status: 'active', schema: 1, stream: 1, resources: 2, owners: 1, quotas: 1 });
+      assert.deepEqual(await eventsOf(input.tenantId), EXPECTED_EVENTS);
+      assert.equal(await sagaStatusOf(handle), 'completed');
+    });
+  }
+
+  it('happy path (enterprise): waits for approval, then activates', async () => {
+    const input = newTenant('enterprise');
+    const handle = await start(input);
+    await until('waiting for approval', async () => (await handle.query(onboardingStatusQuery)).sagaStatus === 'waiting-approval', 30_000);
+    assert.equal((await leftovers(input.tenantId)).status, 'awaiting-approval');
+    await handle.signal(approveSignal, { approvedBy: 'platform-admin-1' });
+    assert.equal((await handle.result()).sagaStatus, 'completed');
+    assert.equal((await leftovers(input.tenantId)).status, 'active');
+  });
+
+  for (const step of PRE_PIVOT_STEPS) {
+    it(`non-retryable fault at ${step}: compensated, nothing left behind`, async () => {
+      const input = newTenant();
+      await armFault(pool, { slug: input.slug, step, mode: 'fail', times: 1 });
+      const handle = await start(input);
+      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && /ONBOARDING_COMPENSATED|compensated/.test(String(error.cause?.message)));
+      const left = await leftovers(input.tenantId);
+      assert.deepEqual({ ...left, status: undefined }, { status: undefined, schema: 0, stream: 0, resources: 0, owners: 0, quotas: 0 });
+      assert.ok(left.status === 'compensated' || (step === 'reserve' && left.status === 'none'), `tenant status ${left.status}`);
+      assert.equal(await sagaStatusOf(handle), 'compensated');
+      assert.equal((await handle.query(onboardingStatusQuery)).steps[step], 'compensated');
+    });
+
+    it(`transient fault at ${step} (fails twice): completes with every side effect exactly once`, async () => {
+      const input = newTenant();
+      await armFault(pool, { slug: input.slug, step, mode: 'transient', times: 2 });
+      const handle = await start(input);
+      assert.equal((await handle.result()).sagaStatus, 'completed');
+      assert.deepEqual(await leftovers(input.tenantId), { status: 'active', schema: 1, stream: 1, resources: 2, owners: 1, quotas: 1 });
+      assert.deepEqual(await eventsOf(input.tenantId), EXPECTED_EVENTS);
+    });
+  }
+
+  it('a compensation that keeps failing leaves the tenant failed and the workflow failed with the reason', async () => {
+    const input = newTenant();
+    await armFault(pool, { slug: input.slug, step: 'apply-quotas', mode: 'fail', times: 1 });
+    await armFault(pool, { slug: input.slug, step: 'undo-create-schema', mode: 'fail', times: 100 });
+    const handle = await start(input);
+    await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && /COMPENSATION_FAILED|could not be fully undone/.test(String(error.cause?.message)) && /undo-create-schema|create-schema/.test(String(error.cause?.message)));
+    const left = await leftovers(input.tenantId);
+    assert.equal(left.status, 'failed');
+    assert.equal(left.schema, 1, 'the schema it could not drop is still there, and the tenant says failed');
+    assert.equal(left.stream, 0, 'the other compensations still ran');
+    assert.equal(await sagaStatusOf(handle), 'failed');
+  });
+
+  it('cancelled while waiting for approval: compensates, and the compensations are not cancelled', async () => {
+    const input = newTenant('enterprise');
+    const handle = await start(input);
+    await until('waiting for approval', async () => (await handle.query(onboardingStatusQuery)).sagaStatus === 'waiting-approval', 30_000);
+    await handle.cancel();
+    await assert.rejects(handle.result());
+    assert.equal((await handle.describe()).status.name, 'CANCELLED');
+    assert.deepEqual(await leftovers(input.tenantId), { status: 'compensated', schema: 0, stream: 0, resources: 0, owners: 0, quotas: 0 });
+    assert.equal(await sagaStatusOf(handle), 'compensated');
+  });
+});

@@ -1,0 +1,154 @@
+// Tenant onboarding saga (id `tenant-onboarding/<tenantId>`, task queue `tenant-sagas`).
+// Each step's compensation is registered before the step runs and tolerates "nothing to undo".
+// On failure or cancellation the compensations run in reverse in a non-cancellable scope, with
+// retries; a compensation that still fails marks the tenant `failed` and fails the workflow with
+// that reason. Activation is the pivot: after it the saga only moves forward.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { OnboardingActivities, StepInput } from '../../activities/tenant-onboarding/onboarding.activities.ts';
+import { SAGA_STATUS, SAGA_STEP, TENANT_ID, TENANT_SLUG, type SagaStatus } from '../../contracts/saga-search-attributes.ts';
+
+export const onboardingWorkflowId = (tenantId: string) => `tenant-onboarding/${tenantId}`;
+
+export interface OnboardingInput {
+  tenantId: string;
+  slug: string;
+  name: string;
+  plan: 'free' | 'pro' | 'enterprise';
+  ownerUserId: string;
+  /** How long an enterprise onboarding waits for approval before it compensates. */
+  approvalTimeout?: Duration;
+}
+
+export type StepState = 'pending' | 'running' | 'done' | 'compensating' | 'compensated' | 'compensation-failed';
+
+export interface OnboardingStatus {
+  sagaStatus: SagaStatus;
+  currentStep: string | null;
+  steps: Record<string, StepState>;
+  failure: string | null;
+}
+
+export const onboardingStatusQuery = defineQuery<OnboardingStatus>('onboardingStatus');
+export const approveSignal = defineSignal<[{ approvedBy: string }]>('approve');
+
+const retrying = { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' } as const;
+const forward = proxyActivities<OnboardingActivities>({ startToCloseTimeout: '30 seconds', retry: { ...retrying, maximumAttempts: 5 } });
+const undo = proxyActivities<OnboardingActivities>({ startToCloseTimeout: '30 seconds', retry: { ...retrying, maximumAttempts: 5 } });
+const afterPivot = proxyActivities<OnboardingActivities>({ startToCloseTimeout: '30 seconds', retry: retrying }); // no attempt limit
+
+export async function tenantOnboarding(input: OnboardingInput): Promise<OnboardingStatus> {
+  const stepInput: StepInput = {
+    tenantId: input.tenantId,
+    slug: input.slug,
+    metadata: { workflowId: workflowInfo().workflowId, workflowRunId: workflowInfo().runId, actor: input.ownerUserId },
+  };
+  const status: OnboardingStatus = { sagaStatus: 'running', currentStep: null, steps: {}, failure: null };
+  setHandler(onboardingStatusQuery, () => status);
+  let approvedBy: string | undefined;
+  setHandler(approveSignal, ({ approvedBy: by }) => {
+    approvedBy = by;
+  });
+  const report = (sagaStatus: SagaStatus, step: string | null) => {
+    status.sagaStatus = sagaStatus;
+    status.currentStep = step;
+    upsertSearchAttributes([
+      { key: SAGA_STATUS, value: sagaStatus },
+      { key: SAGA_STEP, value: step ?? sagaStatus },
+    ]);
+    setCurrentDetails(`**${sagaStatus}**${step ? ` — step \`${step}\`` : ''}\n\n${Object.entries(status.steps).map(([s, st]) => `- ${s}: ${st}`).join('\n')}`);
+  };
+  upsertSearchAttributes([
+    { key: TENANT_ID, value: input.tenantId },
+    { key: TENANT_SLUG, value: input.slug },
+  ]);
+
+  const compensations: { step: string; run: () => Promise<unknown> }[] = [];
+  const run = async (step: string, work: () => Promise<unknown>, compensation?: () => Promise<unknown>) => {
+    if (compensation) compensations.unshift({ step, run: compensation }); // before the step: a step that half-ran is undone too
+    status.steps[step] = 'running';
+    report('running', step);
+    await work();
+    status.steps[step] = 'done';
+  };
+
+  try {
+    await run('reserve', () => forward.reserveTenant({ ...stepInput, tenant: input }), () => undo.releaseTenant(stepInput));
+    await run('create-schema', () => forward.createTenantSchema(stepInput), () => undo.dropTenantSchema(stepInput));
+    await run('create-nats-resources', () => forward.createTenantNatsResources(stepInput), () => undo.deleteTenantNatsResources(stepInput));
+    await run('add-owner', () => forward.addOwnerMembership(stepInput), () => undo.removeOwnerMembership(stepInput));
+    await run('apply-quotas', () => forward.applyPlanQuotas(stepInput), () => undo.revertPlanQuotas(stepInput));
+    if (input.plan === 'enterprise') {
+      await forward.markAwaitingApproval(stepInput);
+      status.steps['await-approval'] = 'running';
+      report('waiting-approval', 'await-approval');
+      if (!(await condition(() => approvedBy !== undefined, input.approvalTimeout ?? '7 days'))) {
+        throw ApplicationFailure.nonRetryable(`no approval within ${String(input.approvalTimeout ?? '7 days')}`, 'APPROVAL_TIMEOUT');
+      }
+      status.steps['await-approval'] = 'done';
+    }
+  } catch (error) {
+    status.failure = describe(error);
+    await compensate(compensations, status, report, stepInput);
+    if (isCancellation(error)) throw error;
+    throw ApplicationFailure.nonRetryable(`onboarding of ${input.slug} failed (${status.failure}); compensated`, 'ONBOARDING_COMPENSATED');
+  }
+
+  // The pivot: from here on the saga only moves forward, retrying until it gets through.
+  await run('activate', () => afterPivot.activateTenant(stepInput));
+  await run('send-welcome', () => afterPivot.sendWelcome(stepInput));
+  report('completed', null);
+  return status;
+}
+
+async function compensate(
+  compensations: { step: string; run: () => Promise<unknown> }[],
+  status: OnboardingStatus,
+  report: (s: SagaStatus, step: string | null) => void,
+  stepInput: StepInput,
+): Promise<void> {
+  // Not cancellable: a cancelled saga must still undo what it did.
+  await CancellationScope.nonCancellable(async () => {
+    const failed: string[] = [];
+    for (const { step, run } of compensations) {
+      status.steps[step] = 'compensating';
+      report('compensating', step);
+      try {
+        await run();
+        status.steps[step] = 'compensated';
+      } catch (error) {
+        status.steps[step] = 'compensation-failed';
+        failed.push(`${step}: ${describe(error)}`);
+      }
+    }
+    if (failed.length > 0) {
+      const reason = `compensation failed at ${failed.join('; ')}`;
+      status.failure = `${status.failure ?? ''}; ${reason}`;
+      await undo.markTenantFailed({ ...stepInput, reason });
+      report('failed', null);
+      throw ApplicationFailure.nonRetryable(`onboarding of ${stepInput.slug} failed and could not be fully undone: ${reason}`, 'COMPENSATION_FAILED');
+    }
+    report('compensated', null);
+  });
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ApplicationFailure) return `${error.type ?? 'Error'}: ${error.message}`;
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${cause.name}: ${cause.message}` : error.message;
+  }
+  return String(error);
+}
