@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import fc from 'fast-check';
 import { after, before, describe, it } from 'mocha';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -114,6 +115,39 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
       assert.deepEqual(await eventsOf(input.tenantId), EXPECTED_EVENTS);
     });
   }
+
+  it('property: for any faults at any steps, the tenant ends active with every resource once, or compensated with none', async () => {
+    const fault = fc.record({ step: fc.constantFrom(...PRE_PIVOT_STEPS, 'activate', 'send-welcome'), mode: fc.constantFrom('fail' as const, 'transient' as const) });
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(fault, { maxLength: 3, selector: (f) => f.step }), async (faults) => {
+        const input = newTenant();
+        for (const f of faults) await armFault(pool, { slug: input.slug, step: f.step, mode: f.mode, times: f.mode === 'fail' ? 1 : 2 });
+        const outcome = await (await start(input)).result().then(() => 'completed', () => 'failed');
+        const left = await leftovers(input.tenantId);
+        // A non-retryable fault after the pivot is retried until it gets through: the saga only moves forward there.
+        const failsBeforePivot = faults.some((f) => f.mode === 'fail' && (PRE_PIVOT_STEPS as readonly string[]).includes(f.step));
+        if (failsBeforePivot) {
+          assert.equal(outcome, 'failed');
+          assert.deepEqual({ ...left, status: left.status === 'none' ? 'compensated' : left.status }, { status: 'compensated', schema: 0, stream: 0, resources: 0, owners: 0, quotas: 0 });
+        } else {
+          assert.equal(outcome, 'completed');
+          assert.deepEqual(left, { status: 'active', schema: 1, stream: 1, resources: 2, owners: 1, quotas: 1 });
+          assert.deepEqual(await eventsOf(input.tenantId), EXPECTED_EVENTS);
+        }
+      }),
+      { numRuns: 12, seed: 20261124 },
+    );
+  });
+
+  it('a non-retryable failure after the pivot is retried until it gets through: active, nothing compensated', async () => {
+    const input = newTenant();
+    await armFault(pool, { slug: input.slug, step: 'activate', mode: 'fail', times: 1 });
+    await armFault(pool, { slug: input.slug, step: 'send-welcome', mode: 'fail', times: 1 });
+    const result = await (await start(input)).result();
+    assert.equal(result.sagaStatus, 'completed');
+    assert.deepEqual(await leftovers(input.tenantId), { status: 'active', schema: 1, stream: 1, resources: 2, owners: 1, quotas: 1 });
+    assert.deepEqual(await eventsOf(input.tenantId), EXPECTED_EVENTS);
+  });
 
   it('a compensation that keeps failing leaves the tenant failed and the workflow failed with the reason', async () => {
     const input = newTenant();

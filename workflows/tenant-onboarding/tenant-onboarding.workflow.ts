@@ -13,6 +13,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -106,11 +107,25 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
     throw ApplicationFailure.nonRetryable(`onboarding of ${input.slug} failed (${status.failure}); compensated`, 'ONBOARDING_COMPENSATED');
   }
 
-  // The pivot: from here on the saga only moves forward, retrying until it gets through.
-  await run('activate', () => afterPivot.activateTenant(stepInput));
-  await run('send-welcome', () => afterPivot.sendWelcome(stepInput));
+  // The pivot: from here on the saga only moves forward, retrying until it gets through — even
+  // past a failure the activity calls non-retryable (there is nothing left to compensate to).
+  await run('activate', () => untilItSucceeds(() => afterPivot.activateTenant(stepInput), status));
+  await run('send-welcome', () => untilItSucceeds(() => afterPivot.sendWelcome(stepInput), status));
   report('completed', null);
   return status;
+}
+
+async function untilItSucceeds(call: () => Promise<unknown>, status: OnboardingStatus): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await call();
+      return;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      status.failure = `attempt ${attempt}: ${describe(error)} (retrying; past the pivot the saga only moves forward)`;
+      await sleep(Math.min(60_000, 1_000 * 2 ** (attempt - 1)));
+    }
+  }
 }
 
 async function compensate(
