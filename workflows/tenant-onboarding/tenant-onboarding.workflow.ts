@@ -31,6 +31,11 @@ export interface OnboardingInput {
   ownerUserId: string;
   /** How long an enterprise onboarding waits for approval before it compensates. */
   approvalTimeout?: Duration;
+  /**
+   * Upsert the typed search attributes (default true). Only for servers that cannot register
+   * custom attributes — the Java time-skipping test server has no operator API for it.
+   */
+  searchAttributes?: boolean;
 }
 
 export type StepState = 'pending' | 'running' | 'done' | 'compensating' | 'compensated' | 'compensation-failed';
@@ -62,19 +67,24 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
   setHandler(approveSignal, ({ approvedBy: by }) => {
     approvedBy = by;
   });
+  const visible = input.searchAttributes ?? true;
   const report = (sagaStatus: SagaStatus, step: string | null) => {
     status.sagaStatus = sagaStatus;
     status.currentStep = step;
-    upsertSearchAttributes([
-      { key: SAGA_STATUS, value: sagaStatus },
-      { key: SAGA_STEP, value: step ?? sagaStatus },
-    ]);
+    if (visible) {
+      upsertSearchAttributes([
+        { key: SAGA_STATUS, value: sagaStatus },
+        { key: SAGA_STEP, value: step ?? sagaStatus },
+      ]);
+    }
     setCurrentDetails(`**${sagaStatus}**${step ? ` — step \`${step}\`` : ''}\n\n${Object.entries(status.steps).map(([s, st]) => `- ${s}: ${st}`).join('\n')}`);
   };
-  upsertSearchAttributes([
-    { key: TENANT_ID, value: input.tenantId },
-    { key: TENANT_SLUG, value: input.slug },
-  ]);
+  if (visible) {
+    upsertSearchAttributes([
+      { key: TENANT_ID, value: input.tenantId },
+      { key: TENANT_SLUG, value: input.slug },
+    ]);
+  }
 
   const compensations: { step: string; run: () => Promise<unknown> }[] = [];
   const run = async (step: string, work: () => Promise<unknown>, compensation?: () => Promise<unknown>) => {
