@@ -8,6 +8,7 @@ import { syncContracts } from './contracts.ts';
 import { runTokenCommand } from './token-command.ts';
 import { runDlqCommand } from './dlq-command.ts';
 import { runRebuildCommand } from './rebuild-command.ts';
+import { runFaultCommand } from './fault-command.ts';
 import { runTests } from './test-run.ts';
 
 const USAGE = `usage: npm run <command> [-- options]
@@ -22,6 +23,8 @@ const USAGE = `usage: npm run <command> [-- options]
                      replay the outbox into fresh read-model tables and swap them in, with progress
   dlq list [--json] | dlq redrive <id…>|--all
                      projection dead letters: list them, or apply them again after a fix
+  fault steps | fault arm --slug <slug> --step <step> --mode fail|transient [--times N]
+                     dev/test fault injection for the onboarding saga
   contracts [--check]
                      regenerate contracts/generated (OpenAPI, event JSON Schemas); --check only reports drift`;
 
@@ -57,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
       return runTokenCommand(rest, loadStackSettings(profile, process.env), say);
     case 'rebuild':
       return runRebuildCommand(rest, loadStackSettings(profile, process.env), say);
+    case 'fault':
+      return runFaultCommand(rest, loadStackSettings(profile, process.env), say);
     case 'dlq':
       return runDlqCommand(rest, loadStackSettings(profile, process.env), say);
     case 'contracts': {

@@ -1,0 +1,59 @@
+// `npm run --silent fault -- steps` and `npm run --silent fault -- arm --slug <slug> --step <step>
+// --mode fail|transient [--times N]`: arm a saga fault for a tenant slug before it is created.
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { COMPENSATION_STEPS, ONBOARDING_STEPS } from '../activities/tenant-onboarding/onboarding.activities.ts';
+import { armFault, faultMode } from '../services/tenant/faults.ts';
+import { withPipeline } from './pipeline-access.ts';
+import type { StackSettings } from './stack/settings.ts';
+
+const USAGE = `usage: npm run --silent fault -- steps
+       npm run --silent fault -- arm --slug <slug> --step <step> --mode fail|transient [--times N] [--test]
+  fail: the step fails non-retryably (N times, default 1); transient: it fails N times (default 2), then succeeds.
+  Faults fire only where the saga worker runs with FAULT_INJECTION=enabled (the local stack and tests).`;
+
+const STEPS = [...ONBOARDING_STEPS, ...COMPENSATION_STEPS];
+
+const armOptions = z.object({
+  slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug (lowercase letters, digits, -)'),
+  step: z.enum(STEPS as [string, ...string[]], { error: `must be one of: ${STEPS.join(', ')}` }),
+  mode: faultMode,
+  times: z.coerce.number().int().min(1).max(1_000).optional(),
+});
+
+export async function runFaultCommand(args: string[], settings: StackSettings, say: (line: string) => void): Promise<number> {
+  const [action, ...rest] = args;
+  if (action === 'steps') {
+    process.stdout.write(`${STEPS.join('\n')}\n`);
+    return 0;
+  }
+  if (action !== 'arm') {
+    say(USAGE);
+    return action === undefined ? 0 : 64;
+  }
+  if (process.env.FAULT_INJECTION === 'disabled') {
+    say('✗ fault injection is disabled here (FAULT_INJECTION=disabled); faults are for dev and test stacks only');
+    return 1;
+  }
+  let values;
+  try {
+    values = parseArgs({
+      args: rest,
+      options: { slug: { type: 'string' }, step: { type: 'string' }, mode: { type: 'string' }, times: { type: 'string' }, test: { type: 'boolean' } },
+      strict: true,
+    }).values;
+  } catch (error) {
+    say(`✗ ${(error as Error).message}\n${USAGE}`);
+    return 64;
+  }
+  const parsed = armOptions.safeParse(values);
+  if (!parsed.success) {
+    say(`✗ ${parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}\n${USAGE}`);
+    return 64;
+  }
+  const { slug, step, mode } = parsed.data;
+  const times = parsed.data.times ?? (mode === 'fail' ? 1 : 2);
+  await withPipeline(settings, ({ pool }) => armFault(pool, { slug, step, mode, times }));
+  say(`✓ armed: ${step} fails ${mode === 'fail' ? 'non-retryably' : 'transiently'} ${times}× for tenant slug ${slug}`);
+  return 0;
+}
