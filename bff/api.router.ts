@@ -21,7 +21,7 @@ export interface RouteInput {
 }
 
 export type RouteOutcome =
-  | { status: 200; body: unknown; version: number; replayed?: boolean; headers?: Record<string, string> }
+  | { status: 200; body: unknown; version?: number; replayed?: boolean; headers?: Record<string, string> }
   | { status: 202; body: unknown; headers?: Record<string, string> }
   | { status: 304; version: number; headers?: Record<string, string> };
 
@@ -43,7 +43,9 @@ function bind(route: RouteContract, handler: RouteHandler): RouterMiddleware<Bff
   return async (ctx) => {
     const params = route.params.safeParse(ctx.params);
     if (!params.success) throw validationProblem('invalid path', params.error);
-    if (route.role === 'platform-admin') {
+    if (route.role === 'user') {
+      // any signed-in caller
+    } else if (route.role === 'platform-admin') {
       if (!ctx.state.principal.roles.includes('platform-admin')) {
         throw new HttpProblem('FORBIDDEN', 'this needs the platform-admin role');
       }
@@ -94,7 +96,7 @@ function bind(route: RouteContract, handler: RouteHandler): RouterMiddleware<Bff
       ctx.body = outcome.body;
       return;
     }
-    ctx.set('ETag', `"${outcome.version}"`);
+    if (outcome.version !== undefined) ctx.set('ETag', `"${outcome.version}"`);
     if (outcome.status === 304) {
       ctx.status = 304;
       return;

@@ -12,6 +12,7 @@ import { createBffApp } from './bff.app.ts';
 import { createTokenVerifier } from './auth.ts';
 import { counterHandlers } from './counters.handlers.ts';
 import { adminHandlers } from './admin.handlers.ts';
+import { tenantHandlers } from './tenants.handlers.ts';
 import { createHttpMetrics } from './metrics.ts';
 import { registerPipelineMetrics } from './pipeline-metrics.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -52,6 +53,7 @@ export const bff = defineDeployable({
         handlers: {
           ...counterHandlers({ pool, counters: createCounterCommands({ pool }) }),
           ...adminHandlers({ temporal: temporal.client }),
+          ...tenantHandlers({ pool, temporal: temporal.client, taskQueue: 'tenant-sagas' }),
         },
         verify: createTokenVerifier({
           issuer: config.AUTH_ISSUER,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { counterChangeBody, counterChangeResponse, counterPath, counterReadQuery, counterResetBody, counterView } from './counter.contracts.ts';
 import type { ErrorCode } from './errors.ts';
 import { resourceId } from './ids.ts';
+import { approvalAccepted, createTenantBody, onboardingView, tenantCreated, tenantPath, tenantView } from './tenant.contracts.ts';
 
 export interface RouteContract {
   operationId: string;
@@ -19,8 +20,8 @@ export interface RouteContract {
   idempotent: boolean;
   /** Accepts If-Match: "<version>" as the expected version. */
   ifMatch: boolean;
-  /** Role needed: in the token for the path's tenant, or platform-wide. */
-  role: 'viewer' | 'member' | 'platform-admin';
+  /** Role needed: in the token for the path's tenant, platform-wide, or just a signed-in user. */
+  role: 'viewer' | 'member' | 'platform-admin' | 'user';
   success: { status: number; description: string; schema: z.ZodType };
   errors: ErrorCode[];
 }
@@ -101,6 +102,59 @@ export const HTTP_ROUTES: RouteContract[] = [
       description: 'The rebuild workflow was started (or is already running); follow it in the Temporal Web UI',
       schema: z.object({ projection: z.string(), workflowId: z.string() }),
     },
+    errors: [...COMMON_ERRORS, 'NOT_FOUND'],
+  },
+  {
+    operationId: 'createTenant',
+    method: 'post',
+    path: '/v1/tenants',
+    summary: 'Create a tenant: starts its onboarding saga; the caller becomes its owner',
+    params: z.object({}),
+    body: createTenantBody,
+    idempotent: true,
+    ifMatch: false,
+    role: 'user',
+    success: {
+      status: 202,
+      description: 'Onboarding started (Location: the onboarding status); the same Idempotency-Key and body return the same tenant',
+      schema: tenantCreated,
+    },
+    errors: [...COMMON_ERRORS, 'IDEMPOTENCY_KEY_MISSING', 'IDEMPOTENCY_KEY_REUSED', 'SLUG_TAKEN', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'],
+  },
+  {
+    operationId: 'getTenant',
+    method: 'get',
+    path: '/v1/tenants/{tenantId}',
+    summary: 'Read a tenant (read model): status, plan, members count',
+    params: tenantPath,
+    idempotent: false,
+    ifMatch: false,
+    role: 'viewer',
+    success: { status: 200, description: 'The tenant, with ETag "<version>"', schema: tenantView },
+    errors: [...COMMON_ERRORS, 'NOT_FOUND'],
+  },
+  {
+    operationId: 'getOnboarding',
+    method: 'get',
+    path: '/v1/tenants/{tenantId}/onboarding',
+    summary: 'Live onboarding status: each step and the saga status (a query on the workflow)',
+    params: tenantPath,
+    idempotent: false,
+    ifMatch: false,
+    role: 'viewer',
+    success: { status: 200, description: 'The saga as it is now', schema: onboardingView },
+    errors: [...COMMON_ERRORS, 'NOT_FOUND'],
+  },
+  {
+    operationId: 'approveOnboarding',
+    method: 'post',
+    path: '/v1/tenants/{tenantId}/onboarding/approve',
+    summary: 'Approve an enterprise onboarding that waits for it (signal)',
+    params: tenantPath,
+    idempotent: false,
+    ifMatch: false,
+    role: 'platform-admin',
+    success: { status: 202, description: 'The approval was delivered to the saga', schema: approvalAccepted },
     errors: [...COMMON_ERRORS, 'NOT_FOUND'],
   },
 ];

@@ -2,6 +2,7 @@
 // tables it owns so a rebuild can fill fresh copies of them and swap them in.
 import type { ApplyEvent } from '../projector.activities.ts';
 import { applyCounterEvent } from './counters.projection.ts';
+import { applyTenantEvent } from './tenants.projection.ts';
 
 export interface ProjectionDefinition {
   /** The live read-model tables this projection writes. */
@@ -15,6 +16,10 @@ export const PROJECTION_DEFINITIONS: Record<string, ProjectionDefinition> = {
     tables: ['rm_counter_summary', 'rm_tenant_activity'],
     applyInto: (suffix) => (db, event) =>
       applyCounterEvent(db, event, { summary: `rm_counter_summary${suffix}`, activity: `rm_tenant_activity${suffix}` }),
+  },
+  tenants: {
+    tables: ['rm_tenants'],
+    applyInto: (suffix) => (db, event) => applyTenantEvent(db, event, `rm_tenants${suffix}`),
   },
 };
 

@@ -46,7 +46,7 @@ export async function createPipeline(databaseUrl: string): Promise<Pipeline> {
     const connection = await Connection.connect({ address: testStack().TEMPORAL_ADDRESS });
     try {
       const client = new Client({ connection });
-      for (const id of ['outbox-relay', 'projection/counters']) {
+      for (const id of ['outbox-relay', 'projection/counters', 'projection/tenants']) {
         await client.workflow.getHandle(id).terminate('test finished').catch((error: unknown) => {
           if (!(error instanceof WorkflowNotFoundError)) throw error;
         });

@@ -1,0 +1,44 @@
+// HTTP DTOs of tenant onboarding.
+import { z } from 'zod';
+import { resourceId } from './ids.ts';
+
+export const tenantSlug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-63 characters of lowercase letters, digits and "-", starting with a letter or digit');
+
+export const createTenantBody = z
+  .object({
+    slug: tenantSlug,
+    name: z.string().trim().min(1).max(100),
+    plan: z.enum(['free', 'pro', 'enterprise']),
+  })
+  .strict();
+
+export const tenantPath = z.object({ tenantId: resourceId });
+
+export const tenantCreated = z.object({
+  tenantId: resourceId,
+  workflowId: z.string(),
+  status: z.literal('onboarding'),
+});
+
+export const tenantView = z.object({
+  tenantId: resourceId,
+  slug: z.string(),
+  name: z.string(),
+  plan: z.enum(['free', 'pro', 'enterprise']),
+  status: z.string().describe('provisioning | awaiting-approval | active | compensated | failed | offboarding | archived'),
+  members: z.number().int().min(0),
+  version: z.number().int().min(1),
+});
+
+export const onboardingView = z.object({
+  tenantId: resourceId,
+  workflowId: z.string(),
+  sagaStatus: z.enum(['running', 'waiting-approval', 'compensating', 'completed', 'compensated', 'failed']),
+  currentStep: z.string().nullable(),
+  steps: z.record(z.string(), z.enum(['pending', 'running', 'done', 'compensating', 'compensated', 'compensation-failed'])),
+  failure: z.string().nullable(),
+});
+
+export const approvalAccepted = z.object({ tenantId: resourceId, workflowId: z.string(), approvedBy: z.string() });
