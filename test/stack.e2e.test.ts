@@ -167,6 +167,77 @@ describe('local stack: npm run up / status / down', function () {
     }
   });
 
+  it('tenants over HTTP: onboarding per plan, idempotent create, approval, a CLI-armed fault compensates, found by TenantId', async () => {
+    const bff = `http://127.0.0.1:${ports.bff}`;
+    const userToken = cli(['token', '--user', 'founder']).stdout.trim();
+    const adminToken = cli(['token', '--user', 'ops', '--roles', 'platform-admin']).stdout.trim();
+    const create = (key: string, body: Record<string, string>) =>
+      fetch(`${bff}/v1/tenants`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${userToken}`, 'idempotency-key': key, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const ownerToken = (tenantId: string) => cli(['token', '--user', 'founder', '--tenant', tenantId, '--roles', 'owner']).stdout.trim();
+    const onboarding = async (tenantId: string, token: string) =>
+      (await (await fetch(`${bff}/v1/tenants/${tenantId}/onboarding`, { headers: { authorization: `Bearer ${token}` } })).json()) as { sagaStatus: string; steps: Record<string, string> };
+    const settled = async (tenantId: string, token: string, want: string) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const status = await onboarding(tenantId, token).catch(() => ({ sagaStatus: 'unknown', steps: {} as Record<string, string> }));
+        if (status.sagaStatus === want || Date.now() > deadline) return status;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    };
+    const tenantRead = async (tenantId: string, token: string, status: string) => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const response = await fetch(`${bff}/v1/tenants/${tenantId}`, { headers: { authorization: `Bearer ${token}` } });
+        const body = response.status === 200 ? ((await response.json()) as Record<string, unknown>) : {};
+        if (body.status === status || Date.now() > deadline) return body;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    };
+
+    // pro: straight to active
+    const slug = `acme-${randomUUID().slice(0, 6)}`;
+    const first = await create('e2e-tenant-1', { slug, name: 'Acme', plan: 'pro' });
+    assert.equal(first.status, 202);
+    assert.match(first.headers.get('location') ?? '', /^\/v1\/tenants\/t[0-9a-f]{20}\/onboarding$/);
+    const { tenantId } = (await first.json()) as { tenantId: string };
+    const owner = ownerToken(tenantId);
+    assert.equal((await settled(tenantId, owner, 'completed')).sagaStatus, 'completed');
+    assert.deepEqual(await tenantRead(tenantId, owner, 'active'), { tenantId, slug, name: 'Acme', plan: 'pro', status: 'active', members: 1, version: 7 });
+    const again = await create('e2e-tenant-1', { slug, name: 'Acme', plan: 'pro' });
+    assert.equal(again.status, 202);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.equal(((await again.json()) as { tenantId: string }).tenantId, tenantId, 'starting twice is one saga');
+    assert.equal((await create('e2e-tenant-1', { slug, name: 'Other', plan: 'pro' })).status, 422);
+    assert.equal((await create('e2e-tenant-2', { slug, name: 'Copycat', plan: 'free' })).status, 409);
+    const listed = spawnSync(testStack().TEMPORAL_CLI_PATH, ['workflow', 'list', '--address', `127.0.0.1:${ports.temporal}`, '--query', `TenantId='${tenantId}'`], { encoding: 'utf8' });
+    assert.match(listed.stdout, new RegExp(`tenant-onboarding/${tenantId}`));
+
+    // enterprise: waits until a platform admin approves
+    const big = (await (await create('e2e-tenant-3', { slug: `${slug}-big`, name: 'Big', plan: 'enterprise' })).json()) as { tenantId: string };
+    const bigOwner = ownerToken(big.tenantId);
+    assert.equal((await settled(big.tenantId, bigOwner, 'waiting-approval')).sagaStatus, 'waiting-approval');
+    const forbidden = await fetch(`${bff}/v1/tenants/${big.tenantId}/onboarding/approve`, { method: 'POST', headers: { authorization: `Bearer ${bigOwner}` } });
+    assert.equal(forbidden.status, 403);
+    const approved = await fetch(`${bff}/v1/tenants/${big.tenantId}/onboarding/approve`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` } });
+    assert.equal(approved.status, 202);
+    assert.equal((await settled(big.tenantId, bigOwner, 'completed')).sagaStatus, 'completed');
+
+    // a fault armed from the CLI before the tenant exists
+    const doomed = `${slug}-doomed`;
+    const armed = cli(['fault', 'arm', '--slug', doomed, '--step', 'create-nats-resources', '--mode', 'fail']);
+    assert.equal(armed.code, 0, armed.all);
+    const failed = (await (await create('e2e-tenant-4', { slug: doomed, name: 'Doomed', plan: 'free' })).json()) as { tenantId: string };
+    const doomedOwner = ownerToken(failed.tenantId);
+    const final = await settled(failed.tenantId, doomedOwner, 'compensated');
+    assert.equal(final.sagaStatus, 'compensated');
+    assert.equal(final.steps['create-nats-resources'], 'compensated');
+    assert.equal((await tenantRead(failed.tenantId, doomedOwner, 'compensated')).status, 'compensated');
+  });
+
   it('a second `up` reports what is already up and changes nothing', () => {
     const again = cli(['up']);
     assert.equal(again.code, 0, again.all);
