@@ -183,7 +183,7 @@ describe('local stack: npm run up / status / down', function () {
     const settled = async (tenantId: string, token: string, want: string) => {
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const status = await onboarding(tenantId, token).catch(() => ({ sagaStatus: 'unknown', steps: {} as Record<string, string> }));
+        const status = await onboarding(tenantId, token).catch(() => ({ sagaStatus: 'unknown', steps: {} }));
         if (status.sagaStatus === want || Date.now() > deadline) return status;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
