@@ -183,7 +183,8 @@ describe('local stack: npm run up / status / down', function () {
     const settled = async (tenantId: string, token: string, want: string) => {
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const status = await onboarding(tenantId, token).catch(() => ({ sagaStatus: 'unknown', steps: {} }));
+        const unknown: { sagaStatus: string; steps: Record<string, string> } = { sagaStatus: 'unknown', steps: {} };
+        const status = await onboarding(tenantId, token).catch(() => unknown);
         if (status.sagaStatus === want || Date.now() > deadline) return status;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
