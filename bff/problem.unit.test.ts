@@ -14,7 +14,7 @@ describe('BFF errors', () => {
     const boom: RouteHandler = async () => {
       throw new Error('password=hunter2 at db.internal:5432');
     };
-    const handlers = { getCounter: boom, incrementCounter: boom, decrementCounter: boom, resetCounter: boom, rebuildProjection: boom, createTenant: boom, getTenant: boom, getOnboarding: boom, approveOnboarding: boom };
+    const handlers = { getCounter: boom, incrementCounter: boom, decrementCounter: boom, resetCounter: boom, rebuildProjection: boom, createTenant: boom, getTenant: boom, getOnboarding: boom, approveOnboarding: boom, deleteTenant: boom };
     const app = createBffApp({
       logger,
       metrics: createHttpMetrics(),

@@ -1,7 +1,8 @@
 // Tenant routes: creation starts the onboarding saga (deterministic ids, so a retry is the same
 // saga), reads come from the tenants read model, status and approval talk to the workflow.
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { offboardingWorkflowId, tenantOffboarding } from '../workflows/tenant-onboarding/tenant-offboarding.workflow.ts';
 import { sql } from 'slonik';
 import type { z } from 'zod';
 import type { createTenantBody } from '../contracts/tenant.contracts.ts';
@@ -76,6 +77,21 @@ export function tenantHandlers(deps: { pool: DatabasePool; temporal: Client; tas
         if (error instanceof WorkflowNotFoundError) throw notFound(tenantId);
         throw error;
       }
+    },
+
+    deleteTenant: async (input) => {
+      const tenantId = input.params.tenantId!;
+      const tenant = await readTenant(deps.pool, tenantId);
+      if (!tenant) throw notFound(tenantId);
+      const workflowId = offboardingWorkflowId(tenantId);
+      await deps.temporal.workflow.start(tenantOffboarding, {
+        workflowId,
+        taskQueue: deps.taskQueue,
+        args: [{ tenantId, slug: tenant.slug, requestedBy: input.principal.userId }],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        staticSummary: `Offboard tenant ${tenant.slug}, requested by ${input.principal.userId}`,
+      });
+      return { status: 202, body: { tenantId, workflowId, status: 'offboarding' } };
     },
 
     approveOnboarding: async (input) => {

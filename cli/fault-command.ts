@@ -2,7 +2,7 @@
 // --mode fail|transient [--times N]`: arm a saga fault for a tenant slug before it is created.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { COMPENSATION_STEPS, ONBOARDING_STEPS } from '../activities/tenant-onboarding/onboarding.activities.ts';
+import { COMPENSATION_STEPS, OFFBOARDING_STEPS, ONBOARDING_STEPS } from '../activities/tenant-onboarding/onboarding.activities.ts';
 import { armFault, faultMode } from '../services/tenant/faults.ts';
 import { withPipeline } from './pipeline-access.ts';
 import type { StackSettings } from './stack/settings.ts';
@@ -12,7 +12,7 @@ const USAGE = `usage: npm run --silent fault -- steps
   fail: the step fails non-retryably (N times, default 1); transient: it fails N times (default 2), then succeeds.
   Faults fire only where the saga worker runs with FAULT_INJECTION=enabled (the local stack and tests).`;
 
-const STEPS = [...ONBOARDING_STEPS, ...COMPENSATION_STEPS];
+const STEPS = [...ONBOARDING_STEPS, ...COMPENSATION_STEPS, ...OFFBOARDING_STEPS];
 
 const armOptions = z.object({
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug (lowercase letters, digits, -)'),

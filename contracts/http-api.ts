@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { counterChangeBody, counterChangeResponse, counterPath, counterReadQuery, counterResetBody, counterView } from './counter.contracts.ts';
 import type { ErrorCode } from './errors.ts';
 import { resourceId } from './ids.ts';
-import { approvalAccepted, createTenantBody, onboardingView, tenantCreated, tenantPath, tenantView } from './tenant.contracts.ts';
+import { approvalAccepted, createTenantBody, offboardingStarted, onboardingView, tenantCreated, tenantPath, tenantView } from './tenant.contracts.ts';
 
 export interface RouteContract {
   operationId: string;
@@ -21,7 +21,7 @@ export interface RouteContract {
   /** Accepts If-Match: "<version>" as the expected version. */
   ifMatch: boolean;
   /** Role needed: in the token for the path's tenant, platform-wide, or just a signed-in user. */
-  role: 'viewer' | 'member' | 'platform-admin' | 'user';
+  role: 'viewer' | 'member' | 'owner' | 'platform-admin' | 'user';
   success: { status: number; description: string; schema: z.ZodType };
   errors: ErrorCode[];
 }
@@ -155,6 +155,18 @@ export const HTTP_ROUTES: RouteContract[] = [
     ifMatch: false,
     role: 'platform-admin',
     success: { status: 202, description: 'The approval was delivered to the saga', schema: approvalAccepted },
+    errors: [...COMMON_ERRORS, 'NOT_FOUND'],
+  },
+  {
+    operationId: 'deleteTenant',
+    method: 'delete',
+    path: '/v1/tenants/{tenantId}',
+    summary: 'Offboard a tenant: deactivate (writes stop), remove its resources, archive',
+    params: tenantPath,
+    idempotent: false,
+    ifMatch: false,
+    role: 'owner',
+    success: { status: 202, description: 'Offboarding started (or already running); follow it in the Temporal Web UI', schema: offboardingStarted },
     errors: [...COMMON_ERRORS, 'NOT_FOUND'],
   },
 ];

@@ -42,3 +42,5 @@ export const onboardingView = z.object({
 });
 
 export const approvalAccepted = z.object({ tenantId: resourceId, workflowId: z.string(), approvedBy: z.string() });
+
+export const offboardingStarted = z.object({ tenantId: resourceId, workflowId: z.string(), status: z.literal('offboarding') });

@@ -5,3 +5,4 @@ export { outboxRelay } from './outbox-relay/outbox-relay.workflow.ts';
 export { projection } from './projections/projection.workflow.ts';
 export { rebuildProjection } from './projections/rebuild-projection.workflow.ts';
 export { tenantOnboarding } from './tenant-onboarding/tenant-onboarding.workflow.ts';
+export { tenantOffboarding } from './tenant-onboarding/tenant-offboarding.workflow.ts';

@@ -20,7 +20,9 @@ export interface StepInput {
 /** Forward steps in saga order, then the undo steps; the names faults are armed for. */
 export const ONBOARDING_STEPS = ['reserve', 'create-schema', 'create-nats-resources', 'add-owner', 'apply-quotas', 'activate', 'send-welcome'] as const;
 export const COMPENSATION_STEPS = ['undo-apply-quotas', 'undo-add-owner', 'undo-create-nats-resources', 'undo-create-schema', 'undo-reserve'] as const;
-export type SagaStepName = (typeof ONBOARDING_STEPS)[number] | (typeof COMPENSATION_STEPS)[number];
+/** Offboarding's own steps; its resource removals reuse the undo steps (and their fault points). */
+export const OFFBOARDING_STEPS = ['deactivate', 'archive'] as const;
+export type SagaStepName = (typeof ONBOARDING_STEPS)[number] | (typeof COMPENSATION_STEPS)[number] | (typeof OFFBOARDING_STEPS)[number];
 
 export function createOnboardingActivities(deps: { pool: DatabasePool; tenants: TenantService; jsm: JetStreamManager; faultsEnabled: boolean }) {
   /** Runs a step behind its fault point, with domain errors as typed ApplicationFailures. */
@@ -77,6 +79,10 @@ export function createOnboardingActivities(deps: { pool: DatabasePool; tenants: 
     activateTenant: (input: StepInput) => step('activate', input, () => deps.tenants.activate(input.tenantId, input.metadata)),
     sendWelcome: (input: StepInput) => step('send-welcome', input, () => deps.tenants.sendWelcome(input.tenantId, input.metadata)),
     markTenantFailed: (input: StepInput & { reason: string }) => deps.tenants.markFailed(input.tenantId, input.reason, input.metadata),
+
+    // Offboarding: the same idempotent operations, forward only.
+    deactivateTenant: (input: StepInput) => step('deactivate', input, () => deps.tenants.deactivate(input.tenantId, input.metadata)),
+    archiveTenant: (input: StepInput) => step('archive', input, () => deps.tenants.archive(input.tenantId, input.metadata)),
   };
 }
 

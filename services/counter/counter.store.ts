@@ -2,6 +2,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { compareAndSet } from '../kernel/cas.ts';
+import { DomainError } from '../kernel/errors.ts';
 import { NEW_COUNTER, type CounterState } from './counter.domain.ts';
 
 export interface CounterKey {
@@ -25,4 +26,13 @@ export async function saveCounter(db: CommonQueryMethods, key: CounterKey, expec
     expectedVersion,
     values: { value: state.value, updated_at: sql.fragment`now()` },
   });
+}
+
+/**
+ * Writes stop while a tenant is offboarded (DESIGN: offboarding "stop writes"). The one read the
+ * counter service makes of tenant state; tenants that never went through onboarding have no row.
+ */
+export async function assertTenantAcceptsWrites(db: CommonQueryMethods, tenantId: string): Promise<void> {
+  const closed = await db.maybeOne(sql.unsafe`select status from tenants where tenant_id = ${tenantId} and status in ('offboarding', 'archived')`);
+  if (closed) throw new DomainError('FORBIDDEN', `tenant ${tenantId} is offboarded; its counters no longer accept writes`);
 }

@@ -163,6 +163,8 @@ export function createTenantService(deps: { pool: DatabasePool }) {
     awaitApproval: (tenantId: string, metadata: EventMetadata) => transition(tenantId, 'awaiting-approval', 'TenantAwaitingApproval', metadata),
     activate: (tenantId: string, metadata: EventMetadata) => transition(tenantId, 'active', 'TenantActivated', metadata),
     markFailed: (tenantId: string, reason: string, metadata: EventMetadata) => transition(tenantId, 'failed', 'TenantFailed', metadata, { reason }),
+    deactivate: (tenantId: string, metadata: EventMetadata) => transition(tenantId, 'offboarding', 'TenantDeactivated', metadata),
+    archive: (tenantId: string, metadata: EventMetadata) => transition(tenantId, 'archived', 'TenantArchived', metadata),
 
     createSchema: (tenantId: string, metadata: EventMetadata) => {
       const { schema } = tenantResourceNames(tenantId);

@@ -20,6 +20,9 @@ import { testStack } from '../../test/support/env.ts';
 import { until } from '../../test/support/pipeline.ts';
 import { startTestWorker, type RunningTestWorker } from '../../test/support/temporal-worker.ts';
 import { approveSignal, onboardingStatusQuery, tenantOnboarding, type OnboardingInput } from './tenant-onboarding.workflow.ts';
+import { tenantOffboarding } from './tenant-offboarding.workflow.ts';
+import { createCounterCommands } from '../../services/counter/counter.commands.ts';
+import { DomainError } from '../../services/kernel/errors.ts';
 
 const PRE_PIVOT_STEPS = ONBOARDING_STEPS.slice(0, 5);
 const EXPECTED_EVENTS = ['TenantReserved', 'TenantResourceProvisioned', 'TenantResourceProvisioned', 'TenantMemberAdded', 'TenantQuotasApplied', 'TenantActivated', 'TenantWelcomeSent'];
@@ -160,6 +163,33 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
     assert.equal(left.schema, 1, 'the schema it could not drop is still there, and the tenant says failed');
     assert.equal(left.stream, 0, 'the other compensations still ran');
     assert.equal(await sagaStatusOf(handle), 'failed');
+  });
+
+  it('offboarding: writes stop, resources go, the tenant is archived — resuming past a failing step', async () => {
+    const input = newTenant();
+    await (await start(input)).result();
+    const counters = createCounterCommands({ pool });
+    await counters.execute({ tenantId: input.tenantId, counterId: 'c', command: { type: 'increment', by: 1 }, metadata: {} });
+    await armFault(pool, { slug: input.slug, step: 'undo-create-schema', mode: 'transient', times: 2 });
+    const offboarding = await worker.client.workflow.start(tenantOffboarding, {
+      taskQueue: worker.taskQueue,
+      workflowId: `tenant-offboarding/${input.tenantId}`,
+      args: [{ tenantId: input.tenantId, slug: input.slug, requestedBy: 'owner-1' }],
+    });
+    assert.equal((await offboarding.result()).sagaStatus, 'completed');
+    assert.deepEqual(await leftovers(input.tenantId), { status: 'archived', schema: 0, stream: 0, resources: 0, owners: 0, quotas: 0 });
+    await assert.rejects(
+      counters.execute({ tenantId: input.tenantId, counterId: 'c', command: { type: 'increment', by: 1 }, metadata: {} }),
+      (error: unknown) => error instanceof DomainError && error.code === 'FORBIDDEN',
+    );
+    assert.deepEqual((await eventsOf(input.tenantId)).slice(EXPECTED_EVENTS.length), [
+      'TenantDeactivated',
+      'TenantResourceRemoved',
+      'TenantResourceRemoved',
+      'TenantQuotasReverted',
+      'TenantMemberRemoved',
+      'TenantArchived',
+    ]);
   });
 
   it('cancelled while waiting for approval: compensates, and the compensations are not cancelled', async () => {
