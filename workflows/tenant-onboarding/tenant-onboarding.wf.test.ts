@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import fc from 'fast-check';
 import { after, before, describe, it } from 'mocha';
 import { sql } from 'slonik';
@@ -83,6 +84,10 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
       assert.deepEqual(await leftovers(input.tenantId), { status: 'active', schema: 1, stream: 1, resources: 2, owners: 1, quotas: 1 });
       assert.deepEqual(await eventsOf(input.tenantId), EXPECTED_EVENTS);
       assert.equal(await sagaStatusOf(handle), 'completed');
+      const summaries = ((await handle.fetchHistory()).events ?? [])
+        .filter((event) => event.activityTaskScheduledEventAttributes && event.userMetadata?.summary)
+        .map((event) => defaultPayloadConverter.fromPayload<string>(event.userMetadata!.summary!));
+      assert.deepEqual(summaries.slice(0, 3), ['Reserve the tenant id and its slug', "Create the tenant's Postgres schema", "Create the tenant's NATS JetStream stream"], 'readable activity summaries for the Web UI');
     });
   }
 

@@ -51,9 +51,13 @@ export const onboardingStatusQuery = defineQuery<OnboardingStatus>('onboardingSt
 export const approveSignal = defineSignal<[{ approvedBy: string }]>('approve');
 
 const retrying = { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' } as const;
-const forward = proxyActivities<OnboardingActivities>({ startToCloseTimeout: '30 seconds', retry: { ...retrying, maximumAttempts: 5 } });
-const undo = proxyActivities<OnboardingActivities>({ startToCloseTimeout: '30 seconds', retry: { ...retrying, maximumAttempts: 5 } });
-const afterPivot = proxyActivities<OnboardingActivities>({ startToCloseTimeout: '30 seconds', retry: retrying }); // no attempt limit
+/** Activities whose calls carry `summary`, the line the Web UI shows for them. */
+const described = (summary: string, maximumAttempts?: number) =>
+  proxyActivities<OnboardingActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: maximumAttempts ? { ...retrying, maximumAttempts } : retrying, // no limit: past the pivot
+    summary,
+  });
 
 export async function tenantOnboarding(input: OnboardingInput): Promise<OnboardingStatus> {
   const stepInput: StepInput = {
@@ -96,13 +100,13 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
   };
 
   try {
-    await run('reserve', () => forward.reserveTenant({ ...stepInput, tenant: input }), () => undo.releaseTenant(stepInput));
-    await run('create-schema', () => forward.createTenantSchema(stepInput), () => undo.dropTenantSchema(stepInput));
-    await run('create-nats-resources', () => forward.createTenantNatsResources(stepInput), () => undo.deleteTenantNatsResources(stepInput));
-    await run('add-owner', () => forward.addOwnerMembership(stepInput), () => undo.removeOwnerMembership(stepInput));
-    await run('apply-quotas', () => forward.applyPlanQuotas(stepInput), () => undo.revertPlanQuotas(stepInput));
+    await run('reserve', () => described('Reserve the tenant id and its slug', 5).reserveTenant({ ...stepInput, tenant: input }), () => described('Undo: release the tenant and give its slug back', 5).releaseTenant(stepInput));
+    await run('create-schema', () => described("Create the tenant's Postgres schema", 5).createTenantSchema(stepInput), () => described("Undo: drop the tenant's Postgres schema", 5).dropTenantSchema(stepInput));
+    await run('create-nats-resources', () => described("Create the tenant's NATS JetStream stream", 5).createTenantNatsResources(stepInput), () => described("Undo: delete the tenant's NATS stream", 5).deleteTenantNatsResources(stepInput));
+    await run('add-owner', () => described('Make the creator the owner', 5).addOwnerMembership(stepInput), () => described("Undo: remove the owner's membership", 5).removeOwnerMembership(stepInput));
+    await run('apply-quotas', () => described("Apply the plan's quotas", 5).applyPlanQuotas(stepInput), () => described("Undo: revert the plan's quotas", 5).revertPlanQuotas(stepInput));
     if (input.plan === 'enterprise') {
-      await forward.markAwaitingApproval(stepInput);
+      await described('Mark the tenant as awaiting approval', 5).markAwaitingApproval(stepInput);
       status.steps['await-approval'] = 'running';
       report('waiting-approval', 'await-approval');
       if (!(await condition(() => approvedBy !== undefined, input.approvalTimeout ?? '7 days'))) {
@@ -119,8 +123,8 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
 
   // The pivot: from here on the saga only moves forward, retrying until it gets through — even
   // past a failure the activity calls non-retryable (there is nothing left to compensate to).
-  await run('activate', () => untilItSucceeds(() => afterPivot.activateTenant(stepInput), status));
-  await run('send-welcome', () => untilItSucceeds(() => afterPivot.sendWelcome(stepInput), status));
+  await run('activate', () => untilItSucceeds(() => described('Activate the tenant (the pivot)').activateTenant(stepInput), status));
+  await run('send-welcome', () => untilItSucceeds(() => described('Send the welcome notification').sendWelcome(stepInput), status));
   report('completed', null);
   return status;
 }
@@ -161,7 +165,7 @@ async function compensate(
     if (failed.length > 0) {
       const reason = `compensation failed at ${failed.join('; ')}`;
       status.failure = `${status.failure ?? ''}; ${reason}`;
-      await undo.markTenantFailed({ ...stepInput, reason });
+      await described('Mark the tenant failed: a compensation could not complete', 5).markTenantFailed({ ...stepInput, reason });
       report('failed', null);
       throw ApplicationFailure.nonRetryable(`onboarding of ${stepInput.slug} failed and could not be fully undone: ${reason}`, 'COMPENSATION_FAILED');
     }
