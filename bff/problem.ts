@@ -26,6 +26,7 @@ const TITLES: Record<ErrorCode, string> = {
   IDEMPOTENCY_IN_FLIGHT: 'Request with this Idempotency-Key is in flight',
   COUNTER_FLOOR_REACHED: 'Counter cannot go below its floor',
   SLUG_TAKEN: 'Tenant slug already taken',
+  QUOTA_EXCEEDED: "The tenant's plan quota is used up",
   TENANT_STATE_CONFLICT: 'Tenant is not in a state that allows this',
   PAYLOAD_TOO_LARGE: 'Payload too large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',

@@ -73,7 +73,7 @@ export const HTTP_ROUTES: RouteContract[] = [
     },
     errors: COMMON_ERRORS,
   },
-  counterChange('incrementCounter', 'increment', 'Add `by` to a counter'),
+  counterChange('incrementCounter', 'increment', 'Add `by` to a counter (a new counter must fit the plan quota)', ['QUOTA_EXCEEDED']),
   counterChange('decrementCounter', 'decrement', 'Subtract `by` from a counter (never below 0)', ['COUNTER_FLOOR_REACHED']),
   {
     operationId: 'resetCounter',

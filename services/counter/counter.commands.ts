@@ -6,7 +6,7 @@ import type { DatabasePool } from '../kernel/database.ts';
 import { versionConflict } from '../kernel/errors.ts';
 import { appendEvents, type EventMetadata } from '../kernel/outbox.ts';
 import { decide, evolve, type CounterCommand } from './counter.domain.ts';
-import { assertTenantAcceptsWrites, loadCounter, saveCounter, type CounterKey } from './counter.store.ts';
+import { assertCounterQuota, assertTenantAcceptsWrites, loadCounter, saveCounter, type CounterKey } from './counter.store.ts';
 
 export interface CounterCommandInput extends CounterKey {
   command: CounterCommand;
@@ -34,6 +34,7 @@ export function createCounterCommands(deps: { pool: DatabasePool }) {
         async execute(tx) {
           await assertTenantAcceptsWrites(tx, input.tenantId);
           const state = await loadCounter(tx, input);
+          if (state.version === 0) await assertCounterQuota(tx, input.tenantId);
           if (input.expectedVersion !== undefined && input.expectedVersion !== state.version) {
             throw versionConflict(input.expectedVersion, state.version);
           }

@@ -36,3 +36,18 @@ export async function assertTenantAcceptsWrites(db: CommonQueryMethods, tenantId
   const closed = await db.maybeOne(sql.unsafe`select status from tenants where tenant_id = ${tenantId} and status in ('offboarding', 'archived')`);
   if (closed) throw new DomainError('FORBIDDEN', `tenant ${tenantId} is offboarded; its counters no longer accept writes`);
 }
+
+const quotaRow = z.object({ maxCounters: z.coerce.number(), used: z.coerce.number() });
+
+/**
+ * A new counter must fit the tenant's plan quota (applied by onboarding). Tenants without a quota
+ * row — never onboarded — are not limited.
+ */
+export async function assertCounterQuota(db: CommonQueryMethods, tenantId: string): Promise<void> {
+  const quota = await db.maybeOne(sql.type(quotaRow)`
+    select q.max_counters as "maxCounters", (select count(*) from counters c where c.tenant_id = q.tenant_id) as used
+    from tenant_quotas q where q.tenant_id = ${tenantId}`);
+  if (quota && quota.used >= quota.maxCounters) {
+    throw new DomainError('QUOTA_EXCEEDED', `tenant ${tenantId} has used all ${quota.maxCounters} counters of its plan`, { maxCounters: quota.maxCounters });
+  }
+}

@@ -91,6 +91,16 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
     });
   }
 
+  it("the free plan's quota is enforced by the counter service: the 11th counter is refused", async () => {
+    const input = newTenant('free');
+    await (await start(input)).result();
+    const counters = createCounterCommands({ pool });
+    const increment = (counterId: string) => counters.execute({ tenantId: input.tenantId, counterId, command: { type: 'increment', by: 1 }, metadata: {} });
+    for (let i = 0; i < 10; i++) await increment(`c${i}`);
+    await increment('c0'); // an existing counter is not a new one
+    await assert.rejects(increment('c10'), (error: unknown) => error instanceof DomainError && error.code === 'QUOTA_EXCEEDED');
+  });
+
   it('happy path (enterprise): waits for approval, then activates', async () => {
     const input = newTenant('enterprise');
     const handle = await start(input);
