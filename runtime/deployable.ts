@@ -58,10 +58,13 @@ export async function runDeployables(deployables: Deployable[], env: NodeJS.Proc
 
   installTemporalLogging(logger);
   const running: { name: string; instance: Running }[] = [];
+  let starting: Promise<unknown> | undefined;
   let stopping: Promise<void> | undefined;
   const shutdown = (reason: string, exitCode: number): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ reason }, 'shutting down');
+      // A signal during start-up waits for the deployable being started, then stops it too.
+      await starting?.catch(() => undefined);
       for (const { name, instance } of [...running].reverse()) {
         try {
           await instance.stop();
@@ -80,6 +83,7 @@ export async function runDeployables(deployables: Deployable[], env: NodeJS.Proc
   }
 
   for (const [index, deployable] of deployables.entries()) {
+    if (stopping) return;
     const child = logger.child({ deployable: deployable.name });
     const context: StartContext = {
       logger: child,
@@ -89,8 +93,11 @@ export async function runDeployables(deployables: Deployable[], env: NodeJS.Proc
       },
     };
     try {
-      running.push({ name: deployable.name, instance: await deployable.start(configs[index], context) });
-      child.info('started');
+      starting = deployable.start(configs[index], context).then((instance) => {
+        running.push({ name: deployable.name, instance });
+        child.info('started');
+      });
+      await starting;
     } catch (error) {
       child.fatal({ err: error }, 'start failed');
       await shutdown(`${deployable.name} could not start`, 1);

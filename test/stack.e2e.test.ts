@@ -9,6 +9,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { after, before, describe, it } from 'mocha';
+import pg from 'pg';
 import { smokeWorkflow } from '../workflows/smoke/smoke.workflow.ts';
 import { testStack } from './support/env.ts';
 import { repoRoot } from './support/processes.ts';
@@ -216,6 +217,30 @@ describe('local stack: npm run up / status / down', function () {
     assert.equal((await create('e2e-tenant-2', { slug, name: 'Copycat', plan: 'free' })).status, 409);
     const listed = spawnSync(testStack().TEMPORAL_CLI_PATH, ['workflow', 'list', '--address', `127.0.0.1:${ports.temporal}`, '--query', `TenantId='${tenantId}'`], { encoding: 'utf8' });
     assert.match(listed.stdout, new RegExp(`tenant-onboarding/${tenantId}`));
+
+    // free: active too, and its resources are really there
+    const small = (await (await create('e2e-tenant-5', { slug: `${slug}-small`, name: 'Small', plan: 'free' })).json()) as { tenantId: string };
+    const smallOwner = ownerToken(small.tenantId);
+    assert.equal((await settled(small.tenantId, smallOwner, 'completed')).sagaStatus, 'completed');
+    assert.equal((await tenantRead(small.tenantId, smallOwner, 'active')).plan, 'free');
+    const password = readFileSync(join(stateDir, 'secrets', 'postgres-password'), 'utf8').trim();
+    const db = new pg.Client({ connectionString: `postgres://app:${encodeURIComponent(password)}@127.0.0.1:${ports.pg}/app` });
+    await db.connect();
+    try {
+      for (const id of [tenantId, small.tenantId]) {
+        const row = await db.query<{ resources: string; quotas: string; owners: string; schemas: string; events: string }>(
+          `select (select count(*) from tenant_resources where tenant_id = $1) as resources,
+                  (select count(*) from tenant_quotas where tenant_id = $1) as quotas,
+                  (select count(*) from tenant_memberships where tenant_id = $1 and role = 'owner') as owners,
+                  (select count(*) from information_schema.schemata where schema_name = 'tenant_' || $1) as schemas,
+                  (select count(*) from event_outbox where aggregate_type = 'tenant' and aggregate_id = $1) as events`,
+          [id],
+        );
+        assert.deepEqual(row.rows[0], { resources: '2', quotas: '1', owners: '1', schemas: '1', events: '7' }, `resources of ${id}`);
+      }
+    } finally {
+      await db.end();
+    }
 
     // enterprise: waits until a platform admin approves
     const big = (await (await create('e2e-tenant-3', { slug: `${slug}-big`, name: 'Big', plan: 'enterprise' })).json()) as { tenantId: string };

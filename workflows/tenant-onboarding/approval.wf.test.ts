@@ -14,6 +14,7 @@ import { createOnboardingActivities } from '../../activities/tenant-onboarding/o
 import { connectNats, type NatsConnection } from '../../runtime/connections.ts';
 import { createDatabasePool, type DatabasePool } from '../../services/kernel/database.ts';
 import { createTenantService } from '../../services/tenant/tenant.commands.ts';
+import { armFault } from '../../services/tenant/faults.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../../test/support/database.ts';
 import { testStack } from '../../test/support/env.ts';
 import { approveSignal, tenantOnboarding, type OnboardingInput } from './tenant-onboarding.workflow.ts';
@@ -60,8 +61,9 @@ describe('enterprise approval deadline (time-skipping server, real activities)',
   };
   const statusOf = (tenantId: string) => pool.oneFirst(sql.type(z.object({ status: z.string() }))`select status from tenants where tenant_id = ${tenantId}`);
 
-  it('approved two days into a three-day deadline: active', async () => {
+  it('approved two days into a three-day deadline: active (and an armed fault does not fire: the switch is off here)', async () => {
     const input = enterprise();
+    await armFault(pool, { slug: input.slug, step: 'create-schema', mode: 'fail', times: 1 });
     const handle = await env.client.workflow.start(tenantOnboarding, { taskQueue, workflowId: `tenant-onboarding/${input.tenantId}`, args: [input] });
     await env.sleep('2 days');
     await handle.signal(approveSignal, { approvedBy: 'platform-admin-1' });
