@@ -2,7 +2,7 @@
 // JetStream with Nats-Msg-Id = event id, wait for all acks, then advance the checkpoint. A failure
 // anywhere before the last step leaves the checkpoint where it was (DESIGN §4: it never passes an
 // unacked event); the retry republishes and the broker drops what it already has.
-import { Context, heartbeat } from '@temporalio/activity';
+import { heartbeat } from '@temporalio/activity';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { DatabasePool } from '../services/kernel/database.ts';
 import { advanceCheckpoint, checkpointOf, loadCheckpoint, readOutboxBatch, readOutboxHead, type OutboxCheckpoint, type OutboxEvent } from '../services/kernel/outbox.ts';
@@ -37,7 +37,6 @@ export function createRelayActivities(deps: {
       const idleUntil = Date.now() + input.idleWaitMs;
       while (events.length === 0 && Date.now() < idleUntil) {
         heartbeat({ idle: true });
-        if (Context.current().cancellationSignal.aborted) break; // worker shutting down: nothing was read, nothing to undo
         // Woken by a commit, or after a bounded second: the new events may sit behind an older
         // open transaction, which the next round (or its own commit's notification) lets through.
         await deps.listener.waitForEvents(Math.min(1_000, idleUntil - Date.now()));

@@ -19,9 +19,6 @@ export async function startWorker(spec: WorkerSpec, context: StartContext): Prom
     connection,
     namespace: spec.namespace,
     taskQueue: spec.taskQueue,
-    // On shutdown, running activities get this long before they are cancelled (long idle waits
-    // notice it at their next heartbeat and return).
-    shutdownGraceTime: '2 seconds',
     ...(spec.workflowsPath ? { workflowsPath: spec.workflowsPath } : {}),
     ...(spec.activities ? { activities: spec.activities } : {}),
   });
