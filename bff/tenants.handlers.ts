@@ -3,12 +3,12 @@
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { offboardingWorkflowId, tenantOffboarding } from '../workflows/tenant-onboarding/tenant-offboarding.workflow.ts';
-import { sql } from 'slonik';
 import type { z } from 'zod';
 import type { createTenantBody } from '../contracts/tenant.contracts.ts';
 import { readTenant } from '../projector/projections/tenants.projection.ts';
 import type { DatabasePool } from '../services/kernel/database.ts';
 import { requestHash } from '../services/kernel/idempotency.ts';
+import { slugTakenByOther } from '../services/tenant/tenant.commands.ts';
 import {
   approveSignal,
   onboardingStatusQuery,
@@ -36,9 +36,7 @@ export function tenantHandlers(deps: { pool: DatabasePool; temporal: Client; tas
       const workflowId = onboardingWorkflowId(tenantId);
       const hash = requestHash(body);
       const created = { status: 202 as const, body: { tenantId, workflowId, status: 'onboarding' }, headers: { Location: `/v1/tenants/${tenantId}/onboarding` } };
-      const taken = await deps.pool.maybeOne(sql.unsafe`
-        select 1 from tenants where slug = ${body.slug} and tenant_id <> ${tenantId} and status not in ('compensated', 'archived')`);
-      if (taken) throw new HttpProblem('SLUG_TAKEN', `slug "${body.slug}" belongs to another tenant; choose another`);
+      if (await slugTakenByOther(deps.pool, body.slug, tenantId)) throw new HttpProblem('SLUG_TAKEN', `slug "${body.slug}" belongs to another tenant; choose another`);
       try {
         await deps.temporal.workflow.start(tenantOnboarding, {
           workflowId,

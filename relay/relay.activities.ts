@@ -5,7 +5,7 @@
 import { heartbeat } from '@temporalio/activity';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { DatabasePool } from '../services/kernel/database.ts';
-import { advanceCheckpoint, checkpointOf, loadCheckpoint, readOutboxBatch, readOutboxHead, type OutboxCheckpoint, type OutboxEvent } from '../services/kernel/outbox.ts';
+import { advanceCheckpoint, checkpointOf, loadCheckpoint, readOutboxBatch, type OutboxCheckpoint, type OutboxEvent } from '../services/kernel/outbox.ts';
 import { subjectOf, type EventsStream } from './events-stream.ts';
 import type { OutboxListener } from './outbox-listener.ts';
 
@@ -49,11 +49,6 @@ export function createRelayActivities(deps: {
       const next = checkpointOf(events[events.length - 1]!);
       await advanceCheckpoint(deps.pool, RELAY_READER, next);
       return { published: events.length, duplicates: acks.filter((ack) => ack.duplicate).length, checkpoint: next };
-    },
-
-    /** Where the outbox ends; the relay's lag is measured against it. */
-    async outboxHead() {
-      return readOutboxHead(deps.pool);
     },
   };
 }

@@ -2,6 +2,7 @@
 // the tenant's aggregate version like every read model here.
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { tenantView } from '../../contracts/tenant.contracts.ts';
 import type { OutboxEvent } from '../../services/kernel/outbox.ts';
 import type { ApplyOutcome } from './counters.projection.ts';
 
@@ -35,17 +36,9 @@ export async function applyTenantEvent(db: CommonQueryMethods, event: OutboxEven
   return updated.rowCount === 0 ? 'unchanged' : 'applied';
 }
 
-export const tenantView = z.object({
-  tenantId: z.string(),
-  slug: z.string(),
-  name: z.string(),
-  plan: z.string(),
-  status: z.string(),
-  members: z.coerce.number(),
-  version: z.coerce.number(),
-});
-
+/** The tenant as the read model has it, in the shape the API answers with (contracts/tenant.contracts.ts). */
 export async function readTenant(db: CommonQueryMethods, tenantId: string) {
   return db.maybeOne(sql.type(tenantView)`
-    select tenant_id as "tenantId", slug, name, plan, status, members, version from rm_tenants where tenant_id = ${tenantId}`);
+    select tenant_id as "tenantId", slug, name, plan, status, members, version::integer as version
+    from rm_tenants where tenant_id = ${tenantId}`);
 }

@@ -89,22 +89,6 @@ export function checkpointOf(event: Pick<OutboxEvent, 'txId' | 'position'>): Out
   return { txId: event.txId, position: event.position };
 }
 
-const outboxHeadRow = z.object({
-  lastPosition: z.coerce.number().int(),
-  events: z.coerce.number().int(),
-  oldestRunningTxId: z.string(),
-});
-export type OutboxHead = z.infer<typeof outboxHeadRow>;
-
-/** The last position written, the event count, and the snapshot xmin below which reads are gap-free. */
-export async function readOutboxHead(db: CommonQueryMethods): Promise<OutboxHead> {
-  return db.one(sql.type(outboxHeadRow)`
-    select coalesce(max(position), 0) as "lastPosition",
-           count(*) as "events",
-           pg_snapshot_xmin(pg_current_snapshot())::text as "oldestRunningTxId"
-    from event_outbox`);
-}
-
 const checkpointRow = z.object({ txId: z.string(), position: z.string() });
 
 /** A reader's saved checkpoint, or the start of the outbox. */

@@ -29,6 +29,13 @@ export async function loadTenant(db: CommonQueryMethods, tenantId: string): Prom
     from tenants where tenant_id = ${tenantId}`);
 }
 
+/** Whether another live tenant holds `slug` (the saga's reserve step is the authority; this is the early answer). */
+export async function slugTakenByOther(db: CommonQueryMethods, slug: string, tenantId: string): Promise<boolean> {
+  const row = await db.maybeOne(sql.unsafe`
+    select 1 from tenants where slug = ${slug} and tenant_id <> ${tenantId} and status not in ('compensated', 'archived')`);
+  return row !== null;
+}
+
 interface TenantChange {
   eventType: string;
   payload: Record<string, unknown>;
