@@ -1,22 +1,26 @@
-// `npm run --silent fault -- steps` and `npm run --silent fault -- arm --slug <slug> --step <step>
-// --mode fail|transient [--times N]`: arm a saga fault for a tenant slug before it is created.
+// `npm run --silent fault -- steps`, `… fault -- arm --slug <slug> --step <step> --mode fail|transient
+// [--times N]` (arm a saga fault for a tenant slug) and `… fault -- clear --slug <slug> --step <step>`
+// (remove it again: "the fix" before a `temporal workflow reset`).
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { COMPENSATION_STEPS, OFFBOARDING_STEPS, ONBOARDING_STEPS } from '../activities/tenant-onboarding/onboarding.activities.ts';
-import { armFault, faultMode } from '../services/tenant/faults.ts';
+import { armFault, clearFault, faultMode } from '../services/tenant/faults.ts';
 import { withPipeline } from './pipeline-access.ts';
 import type { StackSettings } from './stack/settings.ts';
 
 const USAGE = `usage: npm run --silent fault -- steps
        npm run --silent fault -- arm --slug <slug> --step <step> --mode fail|transient [--times N] [--test]
+       npm run --silent fault -- clear --slug <slug> --step <step> [--test]
   fail: the step fails non-retryably (N times, default 1); transient: it fails N times (default 2), then succeeds.
   Faults fire only where the saga worker runs with FAULT_INJECTION=enabled (the local stack and tests).`;
 
 const STEPS = [...ONBOARDING_STEPS, ...COMPENSATION_STEPS, ...OFFBOARDING_STEPS];
 
-const armOptions = z.object({
+const clearOptions = z.object({
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug (lowercase letters, digits, -)'),
   step: z.enum(STEPS as [string, ...string[]], { error: `must be one of: ${STEPS.join(', ')}` }),
+});
+const armOptions = clearOptions.extend({
   mode: faultMode,
   times: z.coerce.number().int().min(1).max(1_000).optional(),
 });
@@ -27,7 +31,7 @@ export async function runFaultCommand(args: string[], settings: StackSettings, s
     process.stdout.write(`${STEPS.join('\n')}\n`);
     return 0;
   }
-  if (action !== 'arm') {
+  if (action !== 'arm' && action !== 'clear') {
     say(USAGE);
     return action === undefined ? 0 : 64;
   }
@@ -46,9 +50,21 @@ export async function runFaultCommand(args: string[], settings: StackSettings, s
     say(`✗ ${(error as Error).message}\n${USAGE}`);
     return 64;
   }
+  const problems = (error: z.ZodError) => `✗ ${error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}\n${USAGE}`;
+  if (action === 'clear') {
+    const parsed = clearOptions.safeParse(values);
+    if (!parsed.success) {
+      say(problems(parsed.error));
+      return 64;
+    }
+    const { slug, step } = parsed.data;
+    const cleared = await withPipeline(settings, ({ pool }) => clearFault(pool, slug, step));
+    say(cleared ? `✓ cleared: ${step} no longer fails for tenant slug ${slug}` : `• nothing armed at ${step} for tenant slug ${slug}`);
+    return 0;
+  }
   const parsed = armOptions.safeParse(values);
   if (!parsed.success) {
-    say(`✗ ${parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}\n${USAGE}`);
+    say(problems(parsed.error));
     return 64;
   }
   const { slug, step, mode } = parsed.data;

@@ -9,6 +9,7 @@ import { runTokenCommand } from './token-command.ts';
 import { runDlqCommand } from './dlq-command.ts';
 import { runRebuildCommand } from './rebuild-command.ts';
 import { runFaultCommand } from './fault-command.ts';
+import { runHistoryCommand } from './history-command.ts';
 import { runTests } from './test-run.ts';
 
 const USAGE = `usage: npm run <command> [-- options]
@@ -23,8 +24,10 @@ const USAGE = `usage: npm run <command> [-- options]
                      replay the outbox into fresh read-model tables and swap them in, with progress
   dlq list [--json] | dlq redrive <id…>|--all
                      projection dead letters: list them, or apply them again after a fix
-  fault steps | fault arm --slug <slug> --step <step> --mode fail|transient [--times N]
+  fault steps | fault arm --slug <slug> --step <step> --mode fail|transient [--times N] | fault clear --slug <slug> --step <step>
                      dev/test fault injection for the onboarding saga
+  history export <workflowId> [--run-id <id>] [--out <file>]
+                     a workflow's history as JSON the SDK replays (replay fixtures, offline debugging)
   contracts [--check]
                      regenerate contracts/generated (OpenAPI, event JSON Schemas); --check only reports drift`;
 
@@ -62,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
       return runRebuildCommand(rest, loadStackSettings(profile, process.env), say);
     case 'fault':
       return runFaultCommand(rest, loadStackSettings(profile, process.env), say);
+    case 'history':
+      return runHistoryCommand(rest, loadStackSettings(profile, process.env), say);
     case 'dlq':
       return runDlqCommand(rest, loadStackSettings(profile, process.env), say);
     case 'contracts': {

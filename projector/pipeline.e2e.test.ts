@@ -11,23 +11,12 @@ import { devToken, startTestBff, type TestBff } from '../test/support/bff.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
 import { testStack } from '../test/support/env.ts';
 import { call } from '../test/support/http.ts';
-import { createPipeline, readModelsAndFold, storedMessageIds, until, type Pipeline } from '../test/support/pipeline.ts';
+import { converged, createPipeline, readModelsAndFold, storedMessageIds, until, type Pipeline } from '../test/support/pipeline.ts';
 import { repoRoot } from '../test/support/processes.ts';
 import { ownsServers, restartNats, restartPostgres } from '../test/support/servers.ts';
 import { LAG_SLO, measureLag, sloBreaches } from './lag.ts';
 
 const eventIds = (pool: DatabasePool) => pool.anyFirst(sql.type(z.object({ id: z.string() }))`select event_id::text as id from event_outbox`);
-
-async function converged(pool: DatabasePool, timeoutMs: number): Promise<void> {
-  await until(
-    'read models to equal the fold of the outbox',
-    async () => {
-      const { actual, fold } = await readModelsAndFold(pool);
-      return JSON.stringify(actual) === JSON.stringify(fold);
-    },
-    timeoutMs,
-  );
-}
 
 describe('event pipeline: outbox → relay → JetStream → projector', function () {
   this.timeout(600_000);

@@ -39,7 +39,11 @@ export const projector = defineDeployable({
     .extend(natsEnv.shape)
     .extend(temporalEnv.shape)
     .extend(eventsStreamEnv.shape)
-    .extend({ PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(200) }),
+    .extend({
+      PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(200),
+      /** Batches per workflow run before continue-as-new; applies when a projection workflow is first started. */
+      PROJECTOR_BATCHES_PER_RUN: z.coerce.number().int().min(1).max(1_000).default(500),
+    }),
   async start(config, context) {
     const stream = { name: config.EVENTS_STREAM, subjectPrefix: config.EVENTS_SUBJECT_PREFIX };
     const pool = await createDatabasePool(config.DATABASE_URL, { maximumPoolSize: config.DATABASE_POOL_SIZE });
@@ -76,7 +80,7 @@ export const projector = defineDeployable({
         await temporal.client.workflow.start(projection, {
           workflowId: projectionWorkflowId(name),
           taskQueue: PROJECTOR_TASK_QUEUE,
-          args: [{ projection: name, batchSize: config.PROJECTOR_BATCH_SIZE }],
+          args: [{ projection: name, batchSize: config.PROJECTOR_BATCH_SIZE, batchesPerRun: config.PROJECTOR_BATCHES_PER_RUN }],
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         });
       }

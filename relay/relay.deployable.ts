@@ -23,7 +23,11 @@ export const relay = defineDeployable({
     .extend(natsEnv.shape)
     .extend(temporalEnv.shape)
     .extend(eventsStreamEnv.shape)
-    .extend({ RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500) }),
+    .extend({
+      RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
+      /** Batches per workflow run before continue-as-new; applies when the relay workflow is first started. */
+      RELAY_BATCHES_PER_RUN: z.coerce.number().int().min(1).max(1_000).default(500),
+    }),
   async start(config, context) {
     const stream = { name: config.EVENTS_STREAM, subjectPrefix: config.EVENTS_SUBJECT_PREFIX };
     const pool = await createDatabasePool(config.DATABASE_URL, { maximumPoolSize: config.DATABASE_POOL_SIZE });
@@ -50,7 +54,7 @@ export const relay = defineDeployable({
       await temporal.client.workflow.start(outboxRelay, {
         workflowId: RELAY_WORKFLOW_ID,
         taskQueue: RELAY_TASK_QUEUE,
-        args: [{ batchSize: config.RELAY_BATCH_SIZE }],
+        args: [{ batchSize: config.RELAY_BATCH_SIZE, batchesPerRun: config.RELAY_BATCHES_PER_RUN }],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       });
     } finally {

@@ -30,3 +30,9 @@ export async function consumeFault(pool: DatabasePool, slug: string, step: strin
     returning mode`);
   return row?.mode ?? null;
 }
+
+/** Removes the fault armed for (slug, step) — "the fix" — and says whether there was one. */
+export async function clearFault(pool: DatabasePool, slug: string, step: string): Promise<boolean> {
+  const cleared = await pool.query(sql.unsafe`delete from fault_injections where slug = ${slug} and step = ${step}`);
+  return cleared.rowCount > 0;
+}

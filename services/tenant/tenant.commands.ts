@@ -129,9 +129,17 @@ export function createTenantService(deps: { pool: DatabasePool }) {
     );
 
   return {
-    /** Creates the tenant in `provisioning`, or does nothing if this tenant id already exists. */
+    /**
+     * Creates the tenant in `provisioning`; does nothing if it is already reserved or further on.
+     * A compensated or failed tenant is reopened (`TenantReopened`): its saga runs again, e.g.
+     * after `temporal workflow reset`, and takes its slug back if no one else holds it.
+     */
     async reserve(input: ReserveInput, metadata: EventMetadata): Promise<ChangeResult> {
       try {
+        const existing = await loadTenant(deps.pool, input.tenantId);
+        if (existing?.status === 'compensated' || existing?.status === 'failed') {
+          return await transition(input.tenantId, 'provisioning', 'TenantReopened', metadata);
+        }
         const { response } = await runCommand(deps.pool, {
           explicitVersion: false,
           async execute(tx) {

@@ -25,7 +25,7 @@ export interface TenantState {
 
 /** Which statuses a status may be reached from (a status reached again is a no-op, not an error). */
 export const TRANSITIONS: Record<TenantStatus, readonly TenantStatus[]> = {
-  provisioning: [],
+  provisioning: ['compensated', 'failed'], // reopened by `reserve` when a saga runs again (a reset)
   'awaiting-approval': ['provisioning'],
   active: ['provisioning', 'awaiting-approval'],
   compensated: ['provisioning', 'awaiting-approval', 'failed'],

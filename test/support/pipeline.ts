@@ -23,7 +23,8 @@ export interface Pipeline {
   process(): Started | undefined;
 }
 
-export async function createPipeline(databaseUrl: string): Promise<Pipeline> {
+/** `settings` adds deployable config, e.g. `RELAY_BATCHES_PER_RUN` for a quick continue-as-new. */
+export async function createPipeline(databaseUrl: string, settings: NodeJS.ProcessEnv = {}): Promise<Pipeline> {
   const suffix = randomUUID().slice(0, 8);
   const stream = `EVENTS_T${suffix}`;
   const subjectPrefix = `ev${suffix}`;
@@ -40,6 +41,7 @@ export async function createPipeline(databaseUrl: string): Promise<Pipeline> {
       TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
       EVENTS_STREAM: stream,
       EVENTS_SUBJECT_PREFIX: subjectPrefix,
+      ...settings,
     };
   };
   const terminateWorkflows = async () => {
@@ -116,6 +118,18 @@ export async function readModelsAndFold(pool: DatabasePool) {
            count(*) as events
     from event_outbox where aggregate_type = 'counter' group by tenant_id order by 1`);
   return { actual: { summary: actualSummary, activity: actualActivity }, fold: { summary: foldSummary, activity: foldActivity } };
+}
+
+/** Waits until the read models equal the fold of the outbox. */
+export async function converged(pool: DatabasePool, timeoutMs: number): Promise<void> {
+  await until(
+    'read models to equal the fold of the outbox',
+    async () => {
+      const { actual, fold } = await readModelsAndFold(pool);
+      return JSON.stringify(actual) === JSON.stringify(fold);
+    },
+    timeoutMs,
+  );
 }
 
 /** Every Nats-Msg-Id stored in the stream (one per stored message). */

@@ -15,6 +15,8 @@ export interface ProjectionProgress {
 export interface ProjectionInput {
   projection: string;
   batchSize?: number;
+  /** Batches per run before continue-as-new (each batch adds ~6 history events). */
+  batchesPerRun?: number;
   progress?: ProjectionProgress;
 }
 
@@ -26,13 +28,12 @@ const { projectBatch } = proxyActivities<ProjectorActivities>({
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '15 seconds' },
 });
 
-const BATCHES_PER_RUN = 500;
-
 export async function projection(input: ProjectionInput): Promise<never> {
   const batchSize = input.batchSize ?? 200;
+  const batchesPerRun = input.batchesPerRun ?? 500;
   const progress: ProjectionProgress = input.progress ?? { applied: 0, unchanged: 0, parked: 0, batches: 0, lastSequence: null };
   setHandler(projectionProgressQuery, () => progress);
-  for (let batch = 0; batch < BATCHES_PER_RUN && !workflowInfo().continueAsNewSuggested; batch++) {
+  for (let batch = 0; batch < batchesPerRun && !workflowInfo().continueAsNewSuggested; batch++) {
     const result = await projectBatch({ projection: input.projection, batchSize, maxWaitMs: 5_000 });
     progress.applied += result.applied;
     progress.unchanged += result.unchanged;
@@ -40,5 +41,5 @@ export async function projection(input: ProjectionInput): Promise<never> {
     progress.batches += 1;
     progress.lastSequence = result.lastSequence ?? progress.lastSequence;
   }
-  return continueAsNew<typeof projection>({ projection: input.projection, batchSize, progress });
+  return continueAsNew<typeof projection>({ projection: input.projection, batchSize, batchesPerRun, progress });
 }

@@ -1,0 +1,62 @@
+// The replay suite: every committed history fixture must replay against the current workflow code
+// without a determinism error. This is the guard for deploys: a change that would break running
+// workflows fails here, before it reaches a worker (see docs/versioning.md).
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { bundleWorkflowCode, DefaultLogger, Worker, type ReplayResult, type WorkflowBundle } from '@temporalio/worker';
+import { before, describe, it } from 'mocha';
+import * as workflows from '../../workflows/index.ts';
+import { loadFixtures, type Fixture } from './fixtures.ts';
+
+const bundle = (entry: string) =>
+  bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL(entry, import.meta.url)), logger: new DefaultLogger('WARN') });
+
+async function replayAll(workflowBundle: WorkflowBundle, fixtures: Fixture[]): Promise<Map<string, ReplayResult>> {
+  const results = new Map<string, ReplayResult>();
+  const histories = fixtures.map((f) => ({ workflowId: f.file, history: f.history }));
+  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) results.set(result.workflowId, result);
+  return results;
+}
+
+const fixtures = loadFixtures();
+
+describe('workflow replay: every committed history replays against the current code', function () {
+  this.timeout(180_000);
+  let results: Map<string, ReplayResult>;
+
+  before(async () => {
+    results = await replayAll(await bundle('../../workflows/index.ts'), fixtures);
+  });
+
+  for (const fixture of fixtures) {
+    it(`${fixture.file}`, () => {
+      const result = results.get(fixture.file);
+      assert.ok(result, 'replayed');
+      assert.equal(result.error, undefined, `${fixture.file}: ${String(result.error)}`);
+    });
+  }
+
+  it('covers every workflow the workers run, and every onboarding path', () => {
+    const types = new Set(fixtures.map((f) => f.workflowType));
+    for (const name of Object.keys(workflows)) assert.ok(types.has(name), `no fixture for workflow ${name}`);
+    const onboarding = new Set(fixtures.filter((f) => f.workflowType === 'tenantOnboarding').map((f) => f.scenario));
+    for (const path of ['happy-free', 'happy-pro', 'enterprise-approved', 'approval-timed-out', 'cancelled', 'compensated-early', 'compensated-late', 'compensation-failed']) {
+      assert.ok(onboarding.has(path), `no onboarding fixture for ${path}`);
+    }
+    for (const type of ['outboxRelay', 'projection']) {
+      assert.ok(fixtures.some((f) => f.workflowType === type && f.scenario.endsWith('continued-as-new')), `no continue-as-new fixture for ${type}`);
+    }
+  });
+
+  it('fails on a changed workflow: a reordered onboarding step is a determinism error', async () => {
+    const onboarding = fixtures.filter((f) => f.workflowType === 'tenantOnboarding' && f.scenario.startsWith('happy-'));
+    assert.ok(onboarding.length > 0);
+    const broken = await replayAll(await bundle('./variants/index.ts'), onboarding);
+    for (const fixture of onboarding) {
+      const error = broken.get(fixture.file)?.error;
+      assert.ok(error instanceof DeterminismViolationError, `${fixture.file} replayed against the reordered saga: ${String(error)}`);
+      assert.match(error.message, /createTenantSchema|createTenantNatsResources|[Nn]ondetermin/);
+    }
+  });
+});
