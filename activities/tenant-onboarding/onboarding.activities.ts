@@ -18,7 +18,7 @@ export interface StepInput {
 }
 
 /** Forward steps in saga order, then the undo steps; the names faults are armed for. */
-export const ONBOARDING_STEPS = ['reserve', 'create-schema', 'create-nats-resources', 'add-owner', 'apply-quotas', 'activate', 'send-welcome'] as const;
+export const ONBOARDING_STEPS = ['reserve', 'create-schema', 'create-nats-resources', 'add-owner', 'apply-quotas', 'ensure-provisioned', 'activate', 'send-welcome'] as const;
 export const COMPENSATION_STEPS = ['undo-apply-quotas', 'undo-add-owner', 'undo-create-nats-resources', 'undo-create-schema', 'undo-reserve'] as const;
 /** Offboarding's own steps; its resource removals reuse the undo steps (and their fault points). */
 export const OFFBOARDING_STEPS = ['deactivate', 'archive'] as const;
@@ -43,6 +43,16 @@ export function createOnboardingActivities(deps: { pool: DatabasePool; tenants: 
   };
   const stream = (tenantId: string) => tenantResourceNames(tenantId).stream;
 
+  /** A JetStream stream for the tenant's own config/messages; created idempotently, then recorded. */
+  const createNatsStream = async (input: StepInput) => {
+    const name = stream(input.tenantId);
+    const exists = await deps.jsm.streams.info(name).then(() => true, () => false);
+    if (!exists) {
+      await deps.jsm.streams.add({ name, subjects: [`tenant.${input.tenantId}.>`], storage: StorageType.File, retention: RetentionPolicy.Limits });
+    }
+    return deps.tenants.recordResource(input.tenantId, 'nats-stream', name, input.metadata);
+  };
+
   return {
     reserveTenant: (input: StepInput & { tenant: ReserveInput }) => step('reserve', input, () => deps.tenants.reserve(input.tenant, input.metadata)),
     releaseTenant: (input: StepInput) => step('undo-reserve', input, () => deps.tenants.release(input.tenantId, input.metadata)),
@@ -50,16 +60,7 @@ export function createOnboardingActivities(deps: { pool: DatabasePool; tenants: 
     createTenantSchema: (input: StepInput) => step('create-schema', input, () => deps.tenants.createSchema(input.tenantId, input.metadata)),
     dropTenantSchema: (input: StepInput) => step('undo-create-schema', input, () => deps.tenants.dropSchema(input.tenantId, input.metadata)),
 
-    /** A JetStream stream for the tenant's own config/messages; created idempotently, then recorded. */
-    createTenantNatsResources: (input: StepInput) =>
-      step('create-nats-resources', input, async () => {
-        const name = stream(input.tenantId);
-        const exists = await deps.jsm.streams.info(name).then(() => true, () => false);
-        if (!exists) {
-          await deps.jsm.streams.add({ name, subjects: [`tenant.${input.tenantId}.>`], storage: StorageType.File, retention: RetentionPolicy.Limits });
-        }
-        return deps.tenants.recordResource(input.tenantId, 'nats-stream', name, input.metadata);
-      }),
+    createTenantNatsResources: (input: StepInput) => step('create-nats-resources', input, () => createNatsStream(input)),
     deleteTenantNatsResources: (input: StepInput) =>
       step('undo-create-nats-resources', input, async () => {
         const name = stream(input.tenantId);
@@ -74,6 +75,25 @@ export function createOnboardingActivities(deps: { pool: DatabasePool; tenants: 
 
     applyPlanQuotas: (input: StepInput) => step('apply-quotas', input, () => deps.tenants.applyQuotas(input.tenantId, input.metadata)),
     revertPlanQuotas: (input: StepInput) => step('undo-apply-quotas', input, () => deps.tenants.revertQuotas(input.tenantId, input.metadata)),
+
+    /**
+     * Every forward step again, right before the pivot; each is a no-op when its resource is in
+     * place. A run resumed mid-way by a reset skips the steps before the reset point, whose effects
+     * an earlier run's compensations may have removed: this puts them back. Returns what it redid.
+     */
+    ensureProvisioned: (input: StepInput & { tenant: ReserveInput }) =>
+      step('ensure-provisioned', input, async () => {
+        const redone: string[] = [];
+        const again = async (name: string, work: () => Promise<{ changed: boolean }>) => {
+          if ((await work()).changed) redone.push(name);
+        };
+        await again('reserve', () => deps.tenants.reserve(input.tenant, input.metadata));
+        await again('create-schema', () => deps.tenants.createSchema(input.tenantId, input.metadata));
+        await again('create-nats-resources', () => createNatsStream(input));
+        await again('add-owner', () => deps.tenants.addOwner(input.tenantId, input.metadata));
+        await again('apply-quotas', () => deps.tenants.applyQuotas(input.tenantId, input.metadata));
+        return { redone };
+      }),
 
     markAwaitingApproval: (input: StepInput) => deps.tenants.awaitApproval(input.tenantId, input.metadata),
     activateTenant: (input: StepInput) => step('activate', input, () => deps.tenants.activate(input.tenantId, input.metadata)),

@@ -49,6 +49,20 @@ describe('workflow replay: every committed history replays against the current c
     }
   });
 
+  it('the ensure-provisioned patch: v1 histories (before it) and v2 histories (with its marker) both replay', () => {
+    const patchesIn = (fixture: Fixture) =>
+      (fixture.history.events ?? []).flatMap((event) =>
+        Object.values(event.markerRecordedEventAttributes?.details ?? {}).flatMap((details) =>
+          (details.payloads ?? []).map((p) => (JSON.parse(Buffer.from(p.data ?? new Uint8Array()).toString('utf8')) as { id: string }).id),
+        ),
+      );
+    const happy = (label: string) => fixtures.filter((f) => f.workflowType === 'tenantOnboarding' && f.scenario.startsWith('happy-') && f.label === label);
+    assert.ok(happy('v1').length >= 2 && happy('v2').length >= 2, 'happy-path fixtures from before and after the patch');
+    for (const f of happy('v1')) assert.deepEqual(patchesIn(f), [], `${f.file} predates the patch`);
+    for (const f of happy('v2')) assert.deepEqual(patchesIn(f), ['ensure-provisioned-before-pivot'], `${f.file} ran the patched code`);
+    for (const f of [...happy('v1'), ...happy('v2')]) assert.equal(results.get(f.file)?.error, undefined);
+  });
+
   it('fails on a changed workflow: a reordered onboarding step is a determinism error', async () => {
     const onboarding = fixtures.filter((f) => f.workflowType === 'tenantOnboarding' && f.scenario.startsWith('happy-'));
     assert.ok(onboarding.length > 0);

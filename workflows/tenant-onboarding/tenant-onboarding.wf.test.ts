@@ -135,7 +135,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
   }
 
   it('property: for any faults at any steps, the tenant ends active with every resource once, or compensated with none', async () => {
-    const fault = fc.record({ step: fc.constantFrom(...PRE_PIVOT_STEPS, 'activate', 'send-welcome'), mode: fc.constantFrom('fail' as const, 'transient' as const) });
+    const fault = fc.record({ step: fc.constantFrom(...PRE_PIVOT_STEPS, 'ensure-provisioned', 'activate', 'send-welcome'), mode: fc.constantFrom('fail' as const, 'transient' as const) });
     await fc.assert(
       fc.asyncProperty(fc.uniqueArray(fault, { maxLength: 3, selector: (f) => f.step }), async (faults) => {
         const input = newTenant();

@@ -10,6 +10,7 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -113,6 +114,12 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
         throw ApplicationFailure.nonRetryable(`no approval within ${String(input.approvalTimeout ?? '7 days')}`, 'APPROVAL_TIMEOUT');
       }
       status.steps['await-approval'] = 'done';
+    }
+    // Added after v1 of this saga, behind a patch so runs started before it replay unchanged
+    // (docs/versioning.md): every resource is checked again right before the pivot, so a run resumed
+    // mid-way by `temporal workflow reset` still activates a complete tenant (docs/reset-runbook.md).
+    if (patched('ensure-provisioned-before-pivot')) {
+      await run('ensure-provisioned', () => described('Re-check every provisioned resource before the pivot', 5).ensureProvisioned({ ...stepInput, tenant: input }));
     }
   } catch (error) {
     status.failure = describe(error);
