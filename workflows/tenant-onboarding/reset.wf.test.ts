@@ -1,0 +1,111 @@
+// `temporal workflow reset` on the real dev server, as the runbook (docs/reset-runbook.md) does it:
+// an onboarding saga fails at a late step because of a bug (an armed fault), compensates and ends
+// failed; the bug is fixed (the fault cleared); a reset re-runs the saga, which completes with every
+// resource exactly once and each transition event once.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { WorkflowFailedError } from '@temporalio/client';
+import { after, before, describe, it } from 'mocha';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { createOnboardingActivities } from '../../activities/tenant-onboarding/onboarding.activities.ts';
+import { connectNats, type NatsConnection } from '../../runtime/connections.ts';
+import { createDatabasePool, type DatabasePool } from '../../services/kernel/database.ts';
+import { armFault, clearFault } from '../../services/tenant/faults.ts';
+import { createTenantService } from '../../services/tenant/tenant.commands.ts';
+import { tenantResourceNames } from '../../services/tenant/tenant.domain.ts';
+import { createMigratedDatabase, type FreshDatabase } from '../../test/support/database.ts';
+import { testStack } from '../../test/support/env.ts';
+import { temporalCli } from '../../test/support/temporal-cli.ts';
+import { startTestWorker, type RunningTestWorker } from '../../test/support/temporal-worker.ts';
+import { tenantOnboarding, type OnboardingInput } from './tenant-onboarding.workflow.ts';
+
+const COMPENSATED_AT_QUOTAS = ['TenantReserved', 'TenantResourceProvisioned', 'TenantResourceProvisioned', 'TenantMemberAdded', 'TenantMemberRemoved', 'TenantResourceRemoved', 'TenantResourceRemoved', 'TenantReleased'];
+
+describe('temporal workflow reset of a failed onboarding saga (dev server, real activities)', function () {
+  this.timeout(180_000);
+  let db: FreshDatabase;
+  let pool: DatabasePool;
+  let nats: NatsConnection;
+  let jsm: JetStreamManager;
+  let worker: RunningTestWorker;
+
+  before(async () => {
+    db = await createMigratedDatabase(testStack().DATABASE_URL, 'reset');
+    pool = await createDatabasePool(db.url, { maximumPoolSize: 6 });
+    nats = await connectNats(testStack().NATS_URL, 'reset-test');
+    jsm = await jetstreamManager(nats);
+    worker = await startTestWorker(createOnboardingActivities({ pool, tenants: createTenantService({ pool }), jsm, faultsEnabled: true }), 'reset');
+  });
+  after(async () => {
+    await worker?.stop();
+    await nats?.drain();
+    await pool?.end();
+    await db?.drop();
+  });
+
+  const leftovers = async (tenantId: string) => {
+    const names = tenantResourceNames(tenantId);
+    const count = (query: ReturnType<typeof sql.unsafe>) => pool.oneFirst(sql.type(z.object({ n: z.coerce.number() }))`select (${query}) as n`);
+    return {
+      status: await pool.oneFirst(sql.type(z.object({ status: z.string() }))`select status from tenants where tenant_id = ${tenantId}`),
+      schema: await count(sql.unsafe`select count(*) from information_schema.schemata where schema_name = ${names.schema}`),
+      stream: await jsm.streams.info(names.stream).then(() => 1, () => 0),
+      resources: await count(sql.unsafe`select count(*) from tenant_resources where tenant_id = ${tenantId}`),
+      owners: await count(sql.unsafe`select count(*) from tenant_memberships where tenant_id = ${tenantId} and role = 'owner'`),
+      quotas: await count(sql.unsafe`select count(*) from tenant_quotas where tenant_id = ${tenantId}`),
+    };
+  };
+  const events = (tenantId: string) =>
+    pool.any(sql.type(z.object({ type: z.string(), version: z.coerce.number(), runId: z.string() }))`
+      select event_type as type, aggregate_version as version, metadata->>'workflowRunId' as "runId"
+      from event_outbox where aggregate_type = 'tenant' and aggregate_id = ${tenantId} order by aggregate_version`);
+
+  /** Starts a pro onboarding with a standing bug at apply-quotas and waits for it to compensate. */
+  const failAtQuotas = async () => {
+    const id = `t${randomUUID().slice(0, 8)}`;
+    const input: OnboardingInput = { tenantId: id, slug: `reset-${id}`, name: `Reset ${id}`, plan: 'pro', ownerUserId: 'owner-1' };
+    await armFault(pool, { slug: input.slug, step: 'apply-quotas', mode: 'fail', times: 1_000 });
+    const handle = await worker.client.workflow.start(tenantOnboarding, { taskQueue: worker.taskQueue, workflowId: `tenant-onboarding/${id}`, args: [input] });
+    await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && /ONBOARDING_COMPENSATED|compensated/.test(String(error.cause?.message)));
+    assert.deepEqual(await leftovers(id), { status: 'compensated', schema: 0, stream: 0, resources: 0, owners: 0, quotas: 0 });
+    assert.deepEqual((await events(id)).map((e) => e.type), COMPENSATED_AT_QUOTAS);
+    assert.ok(await clearFault(pool, input.slug, 'apply-quotas'), 'the fix: the fault is removed');
+    return { input, failedRunId: handle.firstExecutionRunId };
+  };
+
+  /** After the reset: a new run that completes, a complete tenant, and the new run's own events. */
+  const afterReset = async (tenantId: string, failedRunId: string) => {
+    const latest = worker.client.workflow.getHandle(`tenant-onboarding/${tenantId}`);
+    const newRunId = (await latest.describe()).runId;
+    assert.notEqual(newRunId, failedRunId, 'the reset started a new run');
+    assert.equal((await latest.result()).sagaStatus, 'completed');
+    assert.deepEqual(await leftovers(tenantId), { status: 'active', schema: 1, stream: 1, resources: 2, owners: 1, quotas: 1 });
+    const all = await events(tenantId);
+    assert.deepEqual(all.map((e) => e.version), all.map((_, i) => i + 1), 'one event per version: no transition written twice');
+    assert.deepEqual(all.filter((e) => e.runId === failedRunId).map((e) => e.type), COMPENSATED_AT_QUOTAS, 'the failed run wrote nothing more');
+    return all.filter((e) => e.runId === newRunId).map((e) => e.type);
+  };
+
+  it('--type FirstWorkflowTask after the fix: the saga runs again from the start and completes', async () => {
+    const { input, failedRunId } = await failAtQuotas();
+    temporalCli(['workflow', 'reset', '--workflow-id', `tenant-onboarding/${input.tenantId}`, '--type', 'FirstWorkflowTask', '--reason', 'fixed the apply-quotas bug']);
+    const newRun = await afterReset(input.tenantId, failedRunId);
+    assert.deepEqual(newRun, ['TenantReopened', 'TenantResourceProvisioned', 'TenantResourceProvisioned', 'TenantMemberAdded', 'TenantQuotasApplied', 'TenantActivated', 'TenantWelcomeSent']);
+  });
+
+  it('--event-id in the middle (after the NATS stream step): later steps re-run, ensure-provisioned restores what compensation removed', async () => {
+    const { input, failedRunId } = await failAtQuotas();
+    const history = (await worker.client.workflow.getHandle(`tenant-onboarding/${input.tenantId}`, failedRunId).fetchHistory()).events ?? [];
+    const scheduled = history.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'createTenantNatsResources');
+    const completed = history.find((e) => e.activityTaskCompletedEventAttributes && Number(e.activityTaskCompletedEventAttributes.scheduledEventId) === Number(scheduled?.eventId));
+    const resetPoint = history.find((e) => e.workflowTaskCompletedEventAttributes && Number(e.eventId) > Number(completed?.eventId));
+    assert.ok(resetPoint, 'the workflow task that followed the NATS stream step');
+    temporalCli(['workflow', 'reset', '--workflow-id', `tenant-onboarding/${input.tenantId}`, '--run-id', failedRunId, '--event-id', String(resetPoint.eventId), '--reason', 'fixed the apply-quotas bug']);
+    const newRun = await afterReset(input.tenantId, failedRunId);
+    // add-owner and apply-quotas run again; reserve, schema and stream (kept from the failed run's
+    // history, but undone by its compensations) come back in ensure-provisioned.
+    assert.deepEqual(newRun, ['TenantMemberAdded', 'TenantQuotasApplied', 'TenantReopened', 'TenantResourceProvisioned', 'TenantResourceProvisioned', 'TenantActivated', 'TenantWelcomeSent']);
+  });
+});
