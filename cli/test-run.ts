@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ensureServers, down, type Say } from './stack/stack.ts';
 import { readRecord } from './stack/record.ts';
 import { loadStackSettings, repoRoot } from './stack/settings.ts';
-import { ensureTemporalCli, ensureTemporalTestServer } from './stack/tools.ts';
+import { ensureChromium, ensureTemporalCli, ensureTemporalTestServer } from './stack/tools.ts';
 import { natsMonitorUrl } from './stack/nats.ts';
 import { ensureDevSigningKey } from './dev-auth.ts';
 
@@ -33,6 +33,8 @@ export async function runTests(args: string[], env: NodeJS.ProcessEnv, say: Say)
       TEMPORAL_NAMESPACE: endpoints.temporalNamespace,
       TEMPORAL_CLI_PATH: ensureTemporalCli(say),
       TEMPORAL_TEST_SERVER_PATH: ensureTemporalTestServer(say),
+      CHROMIUM_PATH: ensureChromium(say),
+      TEMPORAL_UI_URL: `http://127.0.0.1:${settings.ports.temporalUi}`,
       LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
     };
     const gates: [string, string, string[]][] =

