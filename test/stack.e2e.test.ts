@@ -59,6 +59,25 @@ const alive = (pid: number | null) => {
   }
 };
 
+/**
+ * Runs the shell block between `<!-- name:start -->` and `<!-- name:end -->` in a doc against the
+ * stack; each "# → …" comment in it is a line the commands print, in order ("…" is any text).
+ */
+function runDocExample(doc: string, name: string, extraEnv: NodeJS.ProcessEnv = {}): void {
+  const text = readFileSync(join(repoRoot, doc), 'utf8');
+  const block = new RegExp(`<!-- ${name}:start -->\\n\`\`\`sh\\n([\\s\\S]*?)\`\`\`\\n<!-- ${name}:end -->`).exec(text)?.[1];
+  assert.ok(block, `${doc} has the ${name} block`);
+  const result = spawnSync('bash', ['-euo', 'pipefail', '-c', block], { cwd: repoRoot, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 240_000 });
+  assert.equal(result.status, 0, `${result.stderr}\n${result.stdout}`);
+  const expected = [...block.matchAll(/^# → (.*)$/gm)].map((m) => m[1]!);
+  const lines = result.stdout.trim().split('\n').map((line) => line.trim());
+  assert.equal(lines.length, expected.length, result.stdout);
+  expected.forEach((pattern, i) => {
+    const regex = new RegExp(`^${pattern.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    assert.match(lines[i]!, regex);
+  });
+}
+
 describe('local stack: npm run up / status / down', function () {
   this.timeout(300_000);
   let firstStatus: Record<string, ComponentStatus>;
@@ -120,23 +139,11 @@ describe('local stack: npm run up / status / down', function () {
   });
 
   it("the README's API examples work as written against the running stack", () => {
-    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    const block = /<!-- api-example:start -->\n```sh\n([\s\S]*?)```\n<!-- api-example:end -->/.exec(readme)?.[1];
-    assert.ok(block, 'README has the api-example block');
-    const result = spawnSync('bash', ['-euo', 'pipefail', '-c', block], {
-      cwd: repoRoot,
-      env: { ...env, BFF: `http://127.0.0.1:${ports.bff}` },
-      encoding: 'utf8',
-    });
-    assert.equal(result.status, 0, result.stderr);
-    // Each "# → …" comment in the block is what the command before it prints ("…" stands for any text).
-    const expected = [...block.matchAll(/^# → (.*)$/gm)].map((m) => m[1]!);
-    const lines = result.stdout.trim().split('\n').map((line) => line.trim());
-    assert.equal(lines.length, expected.length, result.stdout);
-    expected.forEach((pattern, i) => {
-      const regex = new RegExp(`^${pattern.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-      assert.match(lines[i]!, regex);
-    });
+    runDocExample('README.md', 'api-example', { BFF: `http://127.0.0.1:${ports.bff}` });
+  });
+
+  it("the reset runbook's walkthrough works as written: three compensated sagas reset by id, by query and to an event id", () => {
+    runDocExample('docs/reset-runbook.md', 'runbook-example');
   });
 
   it('the relay and projection workflows run with readable activity names; a platform admin can start a rebuild over HTTP', async () => {
