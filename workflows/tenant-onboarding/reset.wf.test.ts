@@ -77,7 +77,7 @@ describe('temporal workflow reset of a failed onboarding saga (dev server, real 
 
   /** After the reset: a new run that completes, a complete tenant, and the new run's own events. */
   const afterReset = async (tenantId: string, failedRunId: string) => {
-    const latest = worker.client.workflow.getHandle(`tenant-onboarding/${tenantId}`);
+    const latest = worker.client.workflow.getHandle<typeof tenantOnboarding>(`tenant-onboarding/${tenantId}`);
     const newRunId = (await latest.describe()).runId;
     assert.notEqual(newRunId, failedRunId, 'the reset started a new run');
     assert.equal((await latest.result()).sagaStatus, 'completed');
