@@ -9,6 +9,6 @@ export function temporalCli(args: string[]): string {
     return execFileSync(TEMPORAL_CLI_PATH, [...args, '--address', TEMPORAL_ADDRESS, '--namespace', TEMPORAL_NAMESPACE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     const { stderr, stdout } = error as { stderr?: string; stdout?: string };
-    throw new Error(`temporal ${args.join(' ')} failed:\n${stderr ?? ''}${stdout ?? ''}`);
+    throw new Error(`temporal ${args.join(' ')} failed:\n${stderr ?? ''}${stdout ?? ''}`, { cause: error });
   }
 }
