@@ -1,0 +1,143 @@
+// 1. The command path: one counter increment = idempotency claim + CAS update + outbox insert +
+// stored response, in one transaction. Three ways, same concurrency, one counter per client:
+//   pgbench running the same SQL statements (the floor: Postgres alone),
+//   the service command called in-process (adds slonik, zod, the domain),
+//   HTTP through the BFF process (adds Koa, auth, validation, JSON, the network).
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { mintDevToken } from '../cli/dev-auth.ts';
+import { createCounterCommands } from '../services/counter/counter.commands.ts';
+import { createDatabasePool } from '../services/kernel/database.ts';
+import { BENCH_BFF_PORT, type BenchContext } from './context.ts';
+import { closedLoop, latencyMeasure, row, type Measure, type Row } from './measure.ts';
+
+export const commandLoad = (ctx: BenchContext) => ({
+  concurrency: ctx.mode === 'tiny' ? 2 : 16,
+  durationMs: ctx.mode === 'tiny' ? 1_500 : ctx.mode === 'quick' ? 10_000 : 30_000,
+});
+
+/** What the service does for an increment, as one pgbench transaction (services/kernel/command.ts). */
+const PGBENCH_SCRIPT = `
+\\set c :client_id
+BEGIN;
+SELECT gen_random_uuid()::text AS key \\gset
+SELECT set_config('lock_timeout', '5s', true);
+INSERT INTO idempotency_keys (tenant_id, operation, key, request_hash, expires_at)
+  VALUES ('bench-pg', 'counter.increment', :'key', md5(:'key'), now() + make_interval(hours => 24)) ON CONFLICT DO NOTHING RETURNING 1;
+SELECT set_config('lock_timeout', '0', true);
+SELECT status FROM tenants WHERE tenant_id = 'bench-pg' AND status IN ('offboarding', 'archived');
+SELECT value, version FROM counters WHERE tenant_id = 'bench-pg' AND counter_id = 'pg' || :c \\gset
+UPDATE counters SET value = :value + 1, updated_at = now(), version = version + 1
+  WHERE tenant_id = 'bench-pg' AND counter_id = 'pg' || :c AND version = :version RETURNING version;
+INSERT INTO event_outbox (event_id, tenant_id, aggregate_type, aggregate_id, aggregate_version, event_type, schema_version, payload, metadata)
+  VALUES (gen_random_uuid(), 'bench-pg', 'counter', 'pg' || :c, :version + 1, 'CounterIncremented', 1,
+          jsonb_build_object('by', 1, 'value', :value + 1, 'version', :version + 1), jsonb_build_object('idempotencyKey', :'key'));
+UPDATE idempotency_keys SET response = json_build_object('tenantId', 'bench-pg', 'counterId', 'pg' || :c, 'value', :value + 1, 'version', :version + 1)
+  WHERE tenant_id = 'bench-pg' AND operation = 'counter.increment' AND key = :'key';
+COMMIT;
+`;
+
+export async function pgbenchCommands(ctx: BenchContext): Promise<Measure> {
+  const { concurrency, durationMs } = commandLoad(ctx);
+  const commands = createCounterCommands({ pool: ctx.pool });
+  for (let c = 0; c < concurrency; c++) {
+    await commands.execute({ tenantId: 'bench-pg', counterId: `pg${c}`, command: { type: 'increment', by: 1 }, metadata: {} });
+  }
+  const script = join(ctx.scratch, 'increment.sql');
+  writeFileSync(script, PGBENCH_SCRIPT);
+  const logPrefix = join(ctx.scratch, 'pgbench');
+  execFileSync(
+    join(ctx.endpoints.pgBin, 'pgbench'),
+    ['-n', '-c', String(concurrency), '-j', '2', '-T', String(Math.max(1, Math.round(durationMs / 1000))), '-f', script, '-l', '--log-prefix', logPrefix, ctx.databaseUrl],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const latencies: number[] = [];
+  let first = Infinity;
+  let last = 0;
+  for (const file of readdirSync(ctx.scratch).filter((f) => f.startsWith('pgbench.'))) {
+    for (const line of readFileSync(join(ctx.scratch, file), 'utf8').split('\n')) {
+      const [, , latencyUs, , epoch, epochUs] = line.split(' ').map(Number);
+      if (latencyUs === undefined || epoch === undefined || epochUs === undefined || Number.isNaN(latencyUs)) continue;
+      latencies.push(latencyUs / 1000);
+      const end = epoch * 1000 + epochUs / 1000;
+      first = Math.min(first, end - latencyUs / 1000);
+      last = Math.max(last, end);
+    }
+  }
+  return latencyMeasure('pgbench, same SQL transaction', latencies, (last - first) / 1000);
+}
+
+export async function serviceCommands(ctx: BenchContext): Promise<Measure> {
+  const { concurrency, durationMs } = commandLoad(ctx);
+  const pool = await createDatabasePool(ctx.databaseUrl, { maximumPoolSize: concurrency });
+  try {
+    const commands = createCounterCommands({ pool });
+    const increment = (worker: number) =>
+      commands.execute({ tenantId: 'bench-svc', counterId: `svc${worker}`, idempotencyKey: randomUUID(), command: { type: 'increment', by: 1 }, metadata: { actor: 'bench' } });
+    for (let w = 0; w < concurrency; w++) await increment(w);
+    return await closedLoop('service command in-process', concurrency, durationMs, async (worker) => {
+      await increment(worker);
+    });
+  } finally {
+    await pool.end();
+  }
+}
+
+export async function httpCommands(ctx: BenchContext): Promise<Measure> {
+  const { concurrency, durationMs } = commandLoad(ctx);
+  await ctx.deployable('bff');
+  const token = await mintDevToken(ctx.endpoints.keys, { user: 'bench', roles: ['member'], tenant: 'bench-http', expiresIn: '1h' });
+  let nextCounter = 0;
+  const result = await autocannon({
+    url: `http://127.0.0.1:${BENCH_BFF_PORT}`,
+    connections: concurrency,
+    duration: durationMs / 1000,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request, context: { counter?: number }) => {
+          context.counter ??= nextCounter++;
+          return {
+            ...request,
+            path: `/v1/tenants/bench-http/counters/http${context.counter}/increment`,
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+            body: '{"by":1}',
+          };
+        },
+      },
+    ],
+  });
+  const errors = result.non2xx + result.errors + result.timeouts;
+  if (result.requests.total === 0 || errors > result.requests.total / 100) throw new Error(`HTTP bench: ${errors} errors of ${result.requests.total} requests`);
+  return {
+    label: 'HTTP → BFF process → service',
+    throughput: result.requests.total / (durationMs / 1000),
+    p50: result.latency.p50,
+    p95: result.latency.p97_5,
+    p99: result.latency.p99,
+    count: result.requests.total,
+    errors,
+  };
+}
+
+export async function commandRows(ctx: BenchContext): Promise<{ rows: Row[]; service: Measure }> {
+  const { concurrency } = commandLoad(ctx);
+  ctx.say(`  pgbench (${concurrency} clients)…`);
+  const pg = await pgbenchCommands(ctx);
+  ctx.say(`  service in-process (${concurrency} workers)…`);
+  const service = await serviceCommands(ctx);
+  ctx.say(`  HTTP through the BFF (${concurrency} connections)…`);
+  const http = await httpCommands(ctx);
+  const note = `${concurrency} concurrent clients, one counter each`;
+  return {
+    service,
+    rows: [
+      row('command', 'increment: service in-process vs pgbench', 'throughput', 'commands/s', service, pg, note),
+      row('command', 'increment: HTTP via BFF vs pgbench', 'throughput', 'commands/s', http, pg, `${note}; HTTP p95 column is p97.5 (autocannon)`),
+      row('command', 'increment latency: HTTP via BFF vs service in-process', 'p50', 'ms', http, service, 'the HTTP layer\'s own cost'),
+    ],
+  };
+}

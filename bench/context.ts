@@ -1,0 +1,139 @@
+// What every benchmark gets: the stack's servers, a database of its own, a Temporal namespace of its
+// own (`bench`) and an events stream of its own, so a run never touches the dev stack's data, and
+// the deployables started as separate processes (the many-process topology) inside that sandbox.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Client, Connection } from '@temporalio/client';
+import { ensureSearchAttributes } from '../cli/stack/temporal.ts';
+import type { EventsStream } from '../relay/events-stream.ts';
+import { connectNats, type NatsConnection } from '../runtime/connections.ts';
+import { createDatabasePool, type DatabasePool } from '../services/kernel/database.ts';
+import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
+import { startEntry, type Started } from '../test/support/processes.ts';
+import { sleep, waitFor } from './measure.ts';
+
+export type BenchMode = 'tiny' | 'quick' | 'full';
+
+export interface StackEndpoints {
+  /** Any database URL on the stack's Postgres server (the bench creates its own database there). */
+  serverUrl: string;
+  natsUrl: string;
+  temporalAddress: string;
+  /** Folder with `pgbench`. */
+  pgBin: string;
+  keys: { jwks: string; privateJwk: string };
+}
+
+export interface BenchContext {
+  mode: BenchMode;
+  say: (line: string) => void;
+  endpoints: StackEndpoints;
+  databaseUrl: string;
+  pool: DatabasePool;
+  nats: NatsConnection;
+  jsm: JetStreamManager;
+  stream: EventsStream;
+  namespace: string;
+  client: Client;
+  /** Prefix of this run's tenant ids (their NATS streams are removed at the end). */
+  tenantPrefix: string;
+  scratch: string;
+  /** Starts one deployable as its own process in the bench sandbox (once; later calls return it). */
+  deployable(name: DeployableName): Promise<Started>;
+  running(): Partial<Record<DeployableName, Started>>;
+  close(): Promise<void>;
+}
+
+export type DeployableName = 'bff' | 'saga-worker' | 'relay' | 'projector';
+export const BENCH_BFF_PORT = 58190;
+const ENTRIES: Record<DeployableName, string> = {
+  bff: 'bff/bff.main.ts',
+  'saga-worker': 'saga-worker/saga-worker.main.ts',
+  relay: 'relay/relay.main.ts',
+  projector: 'projector/projector.main.ts',
+};
+
+export async function openBenchContext(mode: BenchMode, endpoints: StackEndpoints, say: (line: string) => void): Promise<BenchContext> {
+  const id = randomBytes(3).toString('hex');
+  const db: FreshDatabase = await createMigratedDatabase(endpoints.serverUrl, 'bench');
+  const pool = await createDatabasePool(db.url, { maximumPoolSize: 20 });
+  const nats = await connectNats(endpoints.natsUrl, 'bench');
+  const jsm = await jetstreamManager(nats);
+  const stream: EventsStream = { name: `BENCH_EVENTS_${id.toUpperCase()}`, subjectPrefix: `bench${id}` };
+  const namespace = 'bench';
+  const connection = await Connection.connect({ address: endpoints.temporalAddress });
+  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 24 * 3600 } }).catch((error: unknown) => {
+    if (!/already/i.test(String(error))) throw error;
+  });
+  await waitFor('the bench namespace', async () => connection.workflowService.describeNamespace({ namespace }).then(() => true, () => false), 30_000, 200);
+  await ensureSearchAttributes(endpoints.temporalAddress, namespace);
+  const client = new Client({ connection, namespace });
+  const scratch = mkdtempSync(join(tmpdir(), 'bench-'));
+  const processes: Partial<Record<DeployableName, Started>> = {};
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: db.url,
+    NATS_URL: endpoints.natsUrl,
+    TEMPORAL_ADDRESS: endpoints.temporalAddress,
+    TEMPORAL_NAMESPACE: namespace,
+    EVENTS_STREAM: stream.name,
+    EVENTS_SUBJECT_PREFIX: stream.subjectPrefix,
+    AUTH_JWKS_FILE: endpoints.keys.jwks,
+    BFF_PORT: String(BENCH_BFF_PORT),
+    FAULT_INJECTION: 'disabled',
+    DATABASE_POOL_SIZE: '16',
+  };
+  const tenantPrefix = `tb${id}`;
+  say(`• bench sandbox: database ${db.url.replace(/\/\/[^@]*@/, '//…@')}, namespace ${namespace}, stream ${stream.name}`);
+
+  return {
+    mode,
+    say,
+    endpoints,
+    databaseUrl: db.url,
+    pool,
+    nats,
+    jsm,
+    stream,
+    namespace,
+    client,
+    scratch,
+    tenantPrefix,
+    running: () => processes,
+    async deployable(name) {
+      const existing = processes[name];
+      if (existing) return existing;
+      const started = startEntry(ENTRIES[name], env);
+      processes[name] = started;
+      await waitFor(`${name} to start`, async () => {
+        if (started.child.exitCode !== null) throw new Error(`${name} exited: ${started.output()}`);
+        return /"msg":"started"/.test(started.output());
+      }, 120_000, 100);
+      return started;
+    },
+    async close() {
+      for (const started of Object.values(processes)) {
+        if (started.child.exitCode === null) {
+          started.child.kill('SIGTERM');
+          await Promise.race([started.exited, sleep(20_000)]);
+          if (started.child.exitCode === null) started.child.kill('SIGKILL');
+        }
+      }
+      for await (const execution of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+        await client.workflow.getHandle(execution.workflowId, execution.runId).terminate('bench finished').catch(() => undefined);
+      }
+      for await (const schedule of client.schedule.list()) await client.schedule.getHandle(schedule.scheduleId).delete().catch(() => undefined);
+      for await (const name of jsm.streams.names()) {
+        if (name.startsWith(stream.name) || name.startsWith(`TENANT_${tenantPrefix.toUpperCase()}`)) await jsm.streams.delete(name).catch(() => undefined);
+      }
+      await nats.drain();
+      await pool.end();
+      await connection.close();
+      await db.drop();
+    },
+  };
+}
