@@ -26,7 +26,7 @@ BEGIN;
 SELECT gen_random_uuid()::text AS key \\gset
 SELECT set_config('lock_timeout', '5s', true);
 INSERT INTO idempotency_keys (tenant_id, operation, key, request_hash, expires_at)
-  VALUES ('bench-pg', 'counter.increment', :'key', md5(:'key'), now() + make_interval(hours => 24)) ON CONFLICT DO NOTHING RETURNING 1;
+  VALUES ('bench-pg', 'counter.increment', ':key', md5(':key'), now() + make_interval(hours => 24)) ON CONFLICT DO NOTHING RETURNING 1;
 SELECT set_config('lock_timeout', '0', true);
 SELECT status FROM tenants WHERE tenant_id = 'bench-pg' AND status IN ('offboarding', 'archived');
 SELECT value, version FROM counters WHERE tenant_id = 'bench-pg' AND counter_id = 'pg' || :c \\gset
@@ -34,9 +34,9 @@ UPDATE counters SET value = :value + 1, updated_at = now(), version = version + 
   WHERE tenant_id = 'bench-pg' AND counter_id = 'pg' || :c AND version = :version RETURNING version;
 INSERT INTO event_outbox (event_id, tenant_id, aggregate_type, aggregate_id, aggregate_version, event_type, schema_version, payload, metadata)
   VALUES (gen_random_uuid(), 'bench-pg', 'counter', 'pg' || :c, :version + 1, 'CounterIncremented', 1,
-          jsonb_build_object('by', 1, 'value', :value + 1, 'version', :version + 1), jsonb_build_object('idempotencyKey', :'key'));
+          jsonb_build_object('by', 1, 'value', :value + 1, 'version', :version + 1), jsonb_build_object('idempotencyKey', ':key'));
 UPDATE idempotency_keys SET response = json_build_object('tenantId', 'bench-pg', 'counterId', 'pg' || :c, 'value', :value + 1, 'version', :version + 1)
-  WHERE tenant_id = 'bench-pg' AND operation = 'counter.increment' AND key = :'key';
+  WHERE tenant_id = 'bench-pg' AND operation = 'counter.increment' AND key = ':key';
 COMMIT;
 `;
 
@@ -49,10 +49,12 @@ export async function pgbenchCommands(ctx: BenchContext): Promise<Measure> {
   const script = join(ctx.scratch, 'increment.sql');
   writeFileSync(script, PGBENCH_SCRIPT);
   const logPrefix = join(ctx.scratch, 'pgbench');
+  const url = new URL(ctx.databaseUrl);
   execFileSync(
     join(ctx.endpoints.pgBin, 'pgbench'),
-    ['-n', '-c', String(concurrency), '-j', '2', '-T', String(Math.max(1, Math.round(durationMs / 1000))), '-f', script, '-l', '--log-prefix', logPrefix, ctx.databaseUrl],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    ['-n', '-c', String(concurrency), '-j', '2', '-T', String(Math.max(1, Math.round(durationMs / 1000))), '-f', script, '-l', '--log-prefix', logPrefix,
+      '-h', url.hostname, '-p', url.port, '-U', decodeURIComponent(url.username), url.pathname.slice(1)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PGPASSWORD: decodeURIComponent(url.password) } }, // not on the command line
   );
   const latencies: number[] = [];
   let first = Infinity;

@@ -2,17 +2,19 @@
 // own (`bench`) and an events stream of its own, so a run never touches the dev stack's data, and
 // the deployables started as separate processes (the many-process topology) inside that sandbox.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Client, Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { ensureSearchAttributes } from '../cli/stack/temporal.ts';
 import type { EventsStream } from '../relay/events-stream.ts';
 import { connectNats, type NatsConnection } from '../runtime/connections.ts';
 import { createDatabasePool, type DatabasePool } from '../services/kernel/database.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
-import { startEntry, type Started } from '../test/support/processes.ts';
+import { repoRoot, type Started } from '../test/support/processes.ts';
 import { sleep, waitFor } from './measure.ts';
 
 export type BenchMode = 'tiny' | 'quick' | 'full';
@@ -44,6 +46,8 @@ export interface BenchContext {
   /** Starts one deployable as its own process in the bench sandbox (once; later calls return it). */
   deployable(name: DeployableName): Promise<Started>;
   running(): Partial<Record<DeployableName, Started>>;
+  /** Stops a deployable's process (SIGTERM); `deployable(name)` starts a new one. */
+  stop(name: DeployableName): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,7 +69,7 @@ export async function openBenchContext(mode: BenchMode, endpoints: StackEndpoint
   const stream: EventsStream = { name: `BENCH_EVENTS_${id.toUpperCase()}`, subjectPrefix: `bench${id}` };
   const namespace = 'bench';
   const connection = await Connection.connect({ address: endpoints.temporalAddress });
-  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 24 * 3600 } }).catch((error: unknown) => {
+  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('24 hours') }).catch((error: unknown) => {
     if (!/already/i.test(String(error))) throw error;
   });
   await waitFor('the bench namespace', async () => connection.workflowService.describeNamespace({ namespace }).then(() => true, () => false), 30_000, 200);
@@ -75,7 +79,7 @@ export async function openBenchContext(mode: BenchMode, endpoints: StackEndpoint
   const processes: Partial<Record<DeployableName, Started>> = {};
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info', // the default: request and progress logs are part of what a deployable costs
     DATABASE_URL: db.url,
     NATS_URL: endpoints.natsUrl,
     TEMPORAL_ADDRESS: endpoints.temporalAddress,
@@ -107,7 +111,13 @@ export async function openBenchContext(mode: BenchMode, endpoints: StackEndpoint
     async deployable(name) {
       const existing = processes[name];
       if (existing) return existing;
-      const started = startEntry(ENTRIES[name], env);
+      // Logs go to a file, as a container runtime would collect them, not through a pipe to us.
+      const log = join(scratch, `${name}.log`);
+      const fd = openSync(log, 'a');
+      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, ENTRIES[name])], { cwd: repoRoot, env, stdio: ['ignore', fd, fd] });
+      closeSync(fd);
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      const started: Started = { child, output: () => readFileSync(log, 'utf8'), exited };
       processes[name] = started;
       await waitFor(`${name} to start`, async () => {
         if (started.child.exitCode !== null) throw new Error(`${name} exited: ${started.output()}`);
@@ -115,14 +125,13 @@ export async function openBenchContext(mode: BenchMode, endpoints: StackEndpoint
       }, 120_000, 100);
       return started;
     },
+    async stop(name) {
+      const started = processes[name];
+      delete processes[name];
+      if (started) await terminate(started);
+    },
     async close() {
-      for (const started of Object.values(processes)) {
-        if (started.child.exitCode === null) {
-          started.child.kill('SIGTERM');
-          await Promise.race([started.exited, sleep(20_000)]);
-          if (started.child.exitCode === null) started.child.kill('SIGKILL');
-        }
-      }
+      for (const started of Object.values(processes)) await terminate(started);
       for await (const execution of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
         await client.workflow.getHandle(execution.workflowId, execution.runId).terminate('bench finished').catch(() => undefined);
       }
@@ -136,4 +145,11 @@ export async function openBenchContext(mode: BenchMode, endpoints: StackEndpoint
       await db.drop();
     },
   };
+}
+
+async function terminate(started: Started): Promise<void> {
+  if (started.child.exitCode !== null) return;
+  started.child.kill('SIGTERM');
+  await Promise.race([started.exited, sleep(20_000)]);
+  if (started.child.exitCode === null) started.child.kill('SIGKILL');
 }

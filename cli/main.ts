@@ -10,6 +10,7 @@ import { runDlqCommand } from './dlq-command.ts';
 import { runRebuildCommand } from './rebuild-command.ts';
 import { runFaultCommand } from './fault-command.ts';
 import { runHistoryCommand } from './history-command.ts';
+import { runBenchCommand } from './bench-command.ts';
 import { runTests } from './test-run.ts';
 
 const USAGE = `usage: npm run <command> [-- options]
@@ -26,6 +27,8 @@ const USAGE = `usage: npm run <command> [-- options]
                      projection dead letters: list them, or apply them again after a fix
   fault steps | fault arm --slug <slug> --step <step> --mode fail|transient [--times N] | fault clear --slug <slug> --step <step>
                      dev/test fault injection for the onboarding saga
+  bench [--full | --tiny]
+                     benchmarks, each against its baseline in the same run (needs \`up\`)
   history export <workflowId> [--run-id <id>] [--out <file>]
                      a workflow's history as JSON the SDK replays (replay fixtures, offline debugging)
   contracts [--check]
@@ -65,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       return runRebuildCommand(rest, loadStackSettings(profile, process.env), say);
     case 'fault':
       return runFaultCommand(rest, loadStackSettings(profile, process.env), say);
+    case 'bench':
+      return runBenchCommand(rest, loadStackSettings(profile, process.env), say);
     case 'history':
       return runHistoryCommand(rest, loadStackSettings(profile, process.env), say);
     case 'dlq':

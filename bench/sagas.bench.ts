@@ -1,0 +1,74 @@
+// 5. Sagas: free-plan onboardings (8 activities against real Postgres and NATS) vs a workflow with
+// 8 activities that do nothing, same worker, same server, same concurrency. The ratio is what the
+// saga's own work costs on top of Temporal's per-activity round trips.
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createOnboardingActivities } from '../activities/tenant-onboarding/onboarding.activities.ts';
+import { createTenantService } from '../services/tenant/tenant.commands.ts';
+import type { BenchContext } from './context.ts';
+import { latencyMeasure, row, type Measure, type Row } from './measure.ts';
+import { noopActivities } from './noop.activities.ts';
+import { noopSaga, tenantOnboarding } from './workflows/index.ts';
+
+const ACTIVITIES_PER_FREE_ONBOARDING = 8; // reserve, schema, stream, owner, quotas, ensure-provisioned, activate, welcome
+
+async function runMany(total: number, concurrency: number, label: string, one: (i: number) => Promise<unknown>): Promise<Measure> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = performance.now();
+        await one(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return latencyMeasure(label, latencies, (performance.now() - started) / 1000);
+}
+
+export async function sagaRows(ctx: BenchContext): Promise<Row[]> {
+  const total = ctx.mode === 'tiny' ? 2 : ctx.mode === 'quick' ? 40 : 200;
+  const concurrency = ctx.mode === 'tiny' ? 2 : 10;
+  const taskQueue = `bench-sagas-${randomUUID().slice(0, 8)}`;
+  const connection = await NativeConnection.connect({ address: ctx.endpoints.temporalAddress });
+  const worker = await Worker.create({
+    connection,
+    namespace: ctx.namespace,
+    taskQueue,
+    workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)),
+    activities: {
+      ...createOnboardingActivities({ pool: ctx.pool, tenants: createTenantService({ pool: ctx.pool }), jsm: ctx.jsm, faultsEnabled: false }),
+      ...noopActivities,
+    },
+  });
+  const running = worker.run();
+  try {
+    ctx.say(`  sagas: ${total} onboardings and ${total} no-op workflows, ${concurrency} at a time…`);
+    const options = (id: string) => ({ taskQueue, workflowId: id });
+    // one of each first, so neither side pays the worker's warm-up
+    await ctx.client.workflow.execute(noopSaga, { ...options(`bench-noop-warm-${randomUUID()}`), args: [ACTIVITIES_PER_FREE_ONBOARDING] });
+    const onboardings = await runMany(total, concurrency, 'free-plan onboarding saga (real activities)', (i) => {
+      const tenantId = `${ctx.tenantPrefix}s${i}`;
+      return ctx.client.workflow.execute(tenantOnboarding, {
+        ...options(`tenant-onboarding/${tenantId}`),
+        args: [{ tenantId, slug: `${ctx.tenantPrefix}-${i}`, name: `Bench ${i}`, plan: 'free', ownerUserId: 'bench' }],
+      });
+    });
+    const noops = await runMany(total, concurrency, `workflow with ${ACTIVITIES_PER_FREE_ONBOARDING} no-op activities`, () =>
+      ctx.client.workflow.execute(noopSaga, { ...options(`bench-noop-${randomUUID()}`), args: [ACTIVITIES_PER_FREE_ONBOARDING] }),
+    );
+    const note = `${total} workflows, ${concurrency} at a time, worker in the bench process`;
+    return [
+      row('sagas', 'onboarding sagas/s vs no-op workflow with 8 activities', 'throughput', 'workflows/s', onboardings, noops, note),
+      row('sagas', 'onboarding latency vs no-op workflow with 8 activities', 'p50', 'ms', onboardings, noops, note),
+    ];
+  } finally {
+    worker.shutdown();
+    await running;
+    await connection.close();
+  }
+}

@@ -1,0 +1,59 @@
+// `npm run bench [-- --full]`: benchmarks against the stack `npm run up` started (see bench/run.ts).
+// `--tiny` runs each benchmark once at a tiny size (what `npm test` does) and writes its results to
+// --out (default: a temporary folder) instead of bench/results/.
+import { mkdtempSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { RESULTS_DIR, runBench } from '../bench/run.ts';
+import { ensureDevSigningKey } from './dev-auth.ts';
+import { natsUrl } from './stack/nats.ts';
+import { databaseUrl } from './stack/postgres.ts';
+import { StackError } from './stack/processes.ts';
+import type { StackSettings } from './stack/settings.ts';
+import { temporalAddress, temporalHealthy } from './stack/temporal.ts';
+import { ensurePostgresBinaries } from './stack/tools.ts';
+
+const USAGE = `usage: npm run bench [-- --full | --tiny [--out <dir>]]
+  quick (default, a few minutes): every benchmark at a moderate size → bench/results/
+  --full: longer runs and the outbox up to 10^6 rows → bench/results/
+  --tiny: each benchmark once at a tiny size, to prove it works → --out or a temporary folder
+  Needs the stack from \`npm run up\`.`;
+
+export async function runBenchCommand(args: string[], settings: StackSettings, say: (line: string) => void): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({ args, options: { full: { type: 'boolean' }, tiny: { type: 'boolean' }, out: { type: 'string' }, test: { type: 'boolean' } }, strict: true }).values;
+  } catch (error) {
+    say(`✗ ${(error as Error).message}\n${USAGE}`);
+    return 64;
+  }
+  if (values.full && values.tiny) {
+    say(`✗ --full and --tiny exclude each other\n${USAGE}`);
+    return 64;
+  }
+  const address = temporalAddress(settings);
+  let serverUrl: string;
+  try {
+    serverUrl = settings.external.databaseUrl ?? databaseUrl(settings);
+  } catch {
+    throw new StackError('the stack is not up: run `npm run up` first');
+  }
+  if (!(await temporalHealthy(address))) throw new StackError(`Temporal is not answering on ${address}: run \`npm run up\` first`);
+  const mode = values.full ? 'full' : values.tiny ? 'tiny' : 'quick';
+  const out = values.out ?? (mode === 'tiny' ? mkdtempSync(join(tmpdir(), 'bench-results-')) : RESULTS_DIR);
+  say(`• benchmarks (${mode}) against ${address}; results → ${out}`);
+  await runBench(
+    mode,
+    {
+      serverUrl,
+      natsUrl: settings.external.natsUrl ?? natsUrl(settings),
+      temporalAddress: address,
+      pgBin: dirname(realpathSync(join(ensurePostgresBinaries(say), 'pg_ctl'))), // pgbench sits beside the server binaries
+      keys: await ensureDevSigningKey(settings.paths.secrets),
+    },
+    out,
+    say,
+  );
+  return 0;
+}
