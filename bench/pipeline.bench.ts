@@ -34,7 +34,7 @@ const position = z.object({ txId: z.string(), position: z.string() });
 /** Whether the relay's checkpoint has reached the last event in outbox order. */
 export async function relayedUpTo(ctx: BenchContext): Promise<boolean> {
   const head = await ctx.pool.maybeOne(sql.type(position)`
-    select tx_id::text as "txId", position::text as position from event_outbox order by tx_id desc, position desc limit 1`);
+    select tx_id::text as "txId", position::text as position from event_outbox order by event_outbox.tx_id desc, event_outbox.position desc limit 1`);
   if (!head) return true;
   return (await ctx.pool.oneFirst(sql.type(n)`
     select count(*) as n from outbox_checkpoints
@@ -60,7 +60,7 @@ async function rawPublish(ctx: BenchContext, tenant: string): Promise<Measure> {
            aggregate_type as "aggregateType", aggregate_id as "aggregateId",
            aggregate_version as "aggregateVersion", event_type as "eventType",
            schema_version as "schemaVersion", payload, metadata, occurred_at as "occurredAt"
-    from event_outbox where tenant_id = ${tenant} order by tx_id, position`);
+    from event_outbox where tenant_id = ${tenant} order by event_outbox.tx_id, event_outbox.position`);
   const raw: EventsStream = { name: `${ctx.stream.name}_RAW`, subjectPrefix: `${ctx.stream.subjectPrefix}raw` };
   await ensureEventsStream(ctx.jsm, raw);
   const js = jetstream(ctx.nats);
@@ -221,7 +221,7 @@ export async function growth(ctx: BenchContext): Promise<{ points: GrowthPoint[]
         await appendBurst(ctx, `filler-${randomUUID().slice(0, 8)}`, Math.min(100_000, size - have - added));
       }
       const head = await ctx.pool.one(sql.type(position)`
-        select tx_id::text as "txId", position::text as position from event_outbox order by tx_id desc, position desc limit 1`);
+        select tx_id::text as "txId", position::text as position from event_outbox order by event_outbox.tx_id desc, event_outbox.position desc limit 1`);
       await advanceCheckpoint(ctx.pool, RELAY_READER, head);
       await ctx.pool.query(sql.unsafe`analyze event_outbox`);
     }

@@ -133,4 +133,13 @@ describe('outbox: gap-free reader (tx_id below snapshot xmin, ordered by (tx_id,
     assert.equal(new Set(seen).size, seen.length, 'no event returned twice');
     assert.deepEqual([...seen].sort(), [...written].sort(), 'no event skipped');
   });
+
+  it('reads a transaction larger than a batch in position order, every event once (positions past 9, 99, 999…)', async () => {
+    const { checkpoint: start } = await readAll(pool, OUTBOX_START);
+    const ids = await pool.transaction((tx) => appendEvents(tx, Array.from({ length: 1_234 }, (_, i) => event(`big-${i}`))));
+    const { seen } = await readAll(pool, start, 100);
+    assert.deepEqual(seen.map((e) => e.eventId), ids, 'all of them, in the order they were written');
+    const positions = seen.map((e) => Number(e.position));
+    assert.deepEqual(positions, [...positions].sort((a, b) => a - b), 'numeric order, not the text order of the position column');
+  });
 });

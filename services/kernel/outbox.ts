@@ -79,7 +79,7 @@ export async function readOutboxBatch(db: CommonQueryMethods, after: OutboxCheck
     from event_outbox
     where (tx_id, position) > (${after.txId}::xid8, ${after.position}::bigint)
       and tx_id < pg_snapshot_xmin(pg_current_snapshot())
-    order by tx_id, position
+    order by event_outbox.tx_id, event_outbox.position -- qualified: the bare name would sort by the text alias above
     limit ${limit}`);
   return [...rows];
 }
