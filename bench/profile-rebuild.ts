@@ -24,7 +24,7 @@ try {
   const total = await activities.prepareRebuild('counters');
   const cpu0 = process.cpuUsage();
   const started = performance.now();
-  const progress = await new MockActivityEnvironment().run(activities.replayIntoRebuild, { projection: 'counters', total });
+  const progress = (await new MockActivityEnvironment().run(activities.replayIntoRebuild, { projection: 'counters', total })) as { replayed: number };
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpu0);
   process.stdout.write(

@@ -1,7 +1,7 @@
 // Rebuilding a projection from the outbox: fill fresh copies of its tables by replaying the outbox
 // in gap-free order, then swap them in atomically. Reads keep using the live tables until the swap.
 import { heartbeat, activityInfo } from '@temporalio/activity';
-import { sql, type CommonQueryMethods } from 'slonik';
+import { sql, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import type { DatabasePool } from '../services/kernel/database.ts';
 import { checkpointOf, OUTBOX_START, readOutboxBatch, type OutboxCheckpoint } from '../services/kernel/outbox.ts';
@@ -18,14 +18,17 @@ export interface RebuildProgress {
 const countRow = z.object({ n: z.coerce.number() });
 
 /** Replays everything after `from` into `tables + suffix`; returns where it got to. */
-async function replay(db: CommonQueryMethods, definition: ProjectionDefinition, from: OutboxCheckpoint, onBatch: (replayed: number, at: OutboxCheckpoint) => void) {
+async function replay(db: DatabasePool | DatabaseTransactionConnection, definition: ProjectionDefinition, from: OutboxCheckpoint, onBatch: (replayed: number, at: OutboxCheckpoint) => void) {
   const apply = definition.applyInto(REBUILD_SUFFIX);
   let checkpoint = from;
   let replayed = 0;
   for (;;) {
     const events = await readOutboxBatch(db, checkpoint, 1_000);
     if (events.length === 0) return { checkpoint, replayed };
-    for (const event of events) await apply(db, event);
+    // One transaction per batch: one commit (WAL flush) per 1,000 events instead of two per event.
+    await db.transaction(async (tx) => {
+      for (const event of events) await apply(tx, event);
+    });
     replayed += events.length;
     checkpoint = checkpointOf(events[events.length - 1]!);
     onBatch(replayed, checkpoint);
