@@ -1,6 +1,6 @@
 // Bench results: one JSON file (everything), a markdown table (committed, quoted in the README), and
 // an SVG plot of throughput against outbox size.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GrowthPoint } from './pipeline.bench.ts';
 import type { Measure, Row } from './measure.ts';
@@ -84,4 +84,14 @@ export function writeReport(dir: string, report: BenchReport): string[] {
     writeFileSync(files[2]!, growthSvg(report.growth));
   }
   return files;
+}
+
+const README = join(import.meta.dirname, '..', 'README.md');
+export const README_BLOCK = /(<!-- bench-results:start -->\n)([\s\S]*?)(<!-- bench-results:end -->)/;
+
+/** Puts the latest results table into the README's Performance section (between its markers). */
+export function syncReadme(table: string): void {
+  const readme = readFileSync(README, 'utf8');
+  if (!README_BLOCK.test(readme)) throw new Error('README.md has no <!-- bench-results:start --> … <!-- bench-results:end --> block');
+  writeFileSync(README, readme.replace(README_BLOCK, (_, start: string, _old: string, end: string) => `${start}${table}${end}`));
 }

@@ -15,7 +15,7 @@ import { idempotencyRows } from './idempotency.bench.ts';
 import { waitFor, type Row } from './measure.ts';
 import { memoryRows, newMemoryBook, recordIdle, samplePeak } from './memory.ts';
 import { freshnessRows, growth, rebuildRows, relayedUpTo, relayRows, type GrowthPoint } from './pipeline.bench.ts';
-import { markdown, writeReport, type BenchReport } from './report.ts';
+import { markdown, syncReadme, writeReport, type BenchReport } from './report.ts';
 import { sagaRows } from './sagas.bench.ts';
 
 export const RESULTS_DIR = join(import.meta.dirname, 'results');
@@ -74,6 +74,10 @@ export async function runBench(mode: BenchMode, endpoints: StackEndpoints, outDi
   }
   const report: BenchReport = { generatedAt: new Date().toISOString(), mode, machine: describeMachine(endpoints), rows, growth: points };
   const files = writeReport(outDir, report);
+  if (outDir === RESULTS_DIR) {
+    syncReadme(markdown(report));
+    files.push('README.md (Performance)');
+  }
   process.stdout.write(`\n${markdown(report)}\n`);
   say(`✓ ${rows.length} rows in ${Math.round((Date.now() - started) / 1000)} s → ${files.join(', ')}`);
   return report;

@@ -5,37 +5,24 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { after, before, describe, it } from 'mocha';
 import { chromium, type Browser } from 'playwright-core';
-import { createOnboardingActivities } from '../activities/tenant-onboarding/onboarding.activities.ts';
-import { connectNats, type NatsConnection } from '../runtime/connections.ts';
-import { createDatabasePool, type DatabasePool } from '../services/kernel/database.ts';
 import { armFault } from '../services/tenant/faults.ts';
-import { createTenantService } from '../services/tenant/tenant.commands.ts';
 import { tenantOnboarding, type OnboardingInput } from '../workflows/tenant-onboarding/tenant-onboarding.workflow.ts';
-import { createMigratedDatabase, type FreshDatabase } from './support/database.ts';
 import { testStack } from './support/env.ts';
 import { until } from './support/pipeline.ts';
 import { repoRoot } from './support/processes.ts';
-import { startTestWorker, type RunningTestWorker } from './support/temporal-worker.ts';
+import { startOnboardingHarness, type OnboardingHarness } from './support/onboarding.ts';
 
 const ARTIFACTS_DIR = join(repoRoot, 'test-artifacts');
 
 describe('Temporal Web UI: a compensated saga, found by TenantId (headless Chromium)', function () {
   this.timeout(180_000);
-  let db: FreshDatabase;
-  let pool: DatabasePool;
-  let nats: NatsConnection;
-  let worker: RunningTestWorker;
+  let harness: OnboardingHarness;
   let browser: Browser;
 
   before(async () => {
-    db = await createMigratedDatabase(testStack().DATABASE_URL, 'webui');
-    pool = await createDatabasePool(db.url, { maximumPoolSize: 4 });
-    nats = await connectNats(testStack().NATS_URL, 'webui-test');
-    const jsm = await jetstreamManager(nats);
-    worker = await startTestWorker(createOnboardingActivities({ pool, tenants: createTenantService({ pool }), jsm, faultsEnabled: true }), 'webui');
+    harness = await startOnboardingHarness('webui');
     browser = await chromium.launch({
       executablePath: testStack().CHROMIUM_PATH,
       args: ['--no-sandbox', '--disable-background-networking', '--disable-dev-shm-usage', '--disable-gpu'],
@@ -43,17 +30,15 @@ describe('Temporal Web UI: a compensated saga, found by TenantId (headless Chrom
   });
   after(async () => {
     await browser?.close();
-    await worker?.stop();
-    await nats?.drain();
-    await pool?.end();
-    await db?.drop();
+    await harness?.stop();
   });
 
   it('lists the saga for its TenantId, and its page shows the compensation activities', async () => {
     const id = `t${randomUUID().slice(0, 8)}`;
     const input: OnboardingInput = { tenantId: id, slug: `webui-${id}`, name: `Web UI ${id}`, plan: 'pro', ownerUserId: 'owner-1' };
-    await armFault(pool, { slug: input.slug, step: 'apply-quotas', mode: 'fail', times: 1 });
+    await armFault(harness.pool, { slug: input.slug, step: 'apply-quotas', mode: 'fail', times: 1 });
     const workflowId = `tenant-onboarding/${id}`;
+    const { worker } = harness;
     const handle = await worker.client.workflow.start(tenantOnboarding, { taskQueue: worker.taskQueue, workflowId, args: [input] });
     await handle.result().catch(() => undefined);
     const query = `TenantId="${id}"`;

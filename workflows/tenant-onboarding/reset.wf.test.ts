@@ -4,59 +4,32 @@
 // resource exactly once and each transition event once.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { WorkflowFailedError } from '@temporalio/client';
 import { after, before, describe, it } from 'mocha';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { createOnboardingActivities } from '../../activities/tenant-onboarding/onboarding.activities.ts';
-import { connectNats, type NatsConnection } from '../../runtime/connections.ts';
-import { createDatabasePool, type DatabasePool } from '../../services/kernel/database.ts';
+import { type DatabasePool } from '../../services/kernel/database.ts';
 import { armFault, clearFault } from '../../services/tenant/faults.ts';
-import { createTenantService } from '../../services/tenant/tenant.commands.ts';
-import { tenantResourceNames } from '../../services/tenant/tenant.domain.ts';
-import { createMigratedDatabase, type FreshDatabase } from '../../test/support/database.ts';
-import { testStack } from '../../test/support/env.ts';
 import { temporalCli } from '../../test/support/temporal-cli.ts';
-import { startTestWorker, type RunningTestWorker } from '../../test/support/temporal-worker.ts';
+import { startOnboardingHarness, type OnboardingHarness } from '../../test/support/onboarding.ts';
+import type { RunningTestWorker } from '../../test/support/temporal-worker.ts';
 import { tenantOnboarding, type OnboardingInput } from './tenant-onboarding.workflow.ts';
 
 const COMPENSATED_AT_QUOTAS = ['TenantReserved', 'TenantResourceProvisioned', 'TenantResourceProvisioned', 'TenantMemberAdded', 'TenantMemberRemoved', 'TenantResourceRemoved', 'TenantResourceRemoved', 'TenantReleased'];
 
 describe('temporal workflow reset of a failed onboarding saga (dev server, real activities)', function () {
   this.timeout(180_000);
-  let db: FreshDatabase;
+  let harness: OnboardingHarness;
   let pool: DatabasePool;
-  let nats: NatsConnection;
-  let jsm: JetStreamManager;
   let worker: RunningTestWorker;
 
   before(async () => {
-    db = await createMigratedDatabase(testStack().DATABASE_URL, 'reset');
-    pool = await createDatabasePool(db.url, { maximumPoolSize: 6 });
-    nats = await connectNats(testStack().NATS_URL, 'reset-test');
-    jsm = await jetstreamManager(nats);
-    worker = await startTestWorker(createOnboardingActivities({ pool, tenants: createTenantService({ pool }), jsm, faultsEnabled: true }), 'reset');
+    harness = await startOnboardingHarness('reset');
+    ({ pool, worker } = harness);
   });
-  after(async () => {
-    await worker?.stop();
-    await nats?.drain();
-    await pool?.end();
-    await db?.drop();
-  });
+  after(() => harness?.stop());
 
-  const leftovers = async (tenantId: string) => {
-    const names = tenantResourceNames(tenantId);
-    const count = (query: ReturnType<typeof sql.unsafe>) => pool.oneFirst(sql.type(z.object({ n: z.coerce.number() }))`select (${query}) as n`);
-    return {
-      status: await pool.oneFirst(sql.type(z.object({ status: z.string() }))`select status from tenants where tenant_id = ${tenantId}`),
-      schema: await count(sql.unsafe`select count(*) from information_schema.schemata where schema_name = ${names.schema}`),
-      stream: await jsm.streams.info(names.stream).then(() => 1, () => 0),
-      resources: await count(sql.unsafe`select count(*) from tenant_resources where tenant_id = ${tenantId}`),
-      owners: await count(sql.unsafe`select count(*) from tenant_memberships where tenant_id = ${tenantId} and role = 'owner'`),
-      quotas: await count(sql.unsafe`select count(*) from tenant_quotas where tenant_id = ${tenantId}`),
-    };
-  };
+  const leftovers = (tenantId: string) => harness.leftovers(tenantId);
   const events = (tenantId: string) =>
     pool.any(sql.type(z.object({ type: z.string(), version: z.coerce.number(), runId: z.string() }))`
       select event_type as type, aggregate_version as version, metadata->>'workflowRunId' as "runId"

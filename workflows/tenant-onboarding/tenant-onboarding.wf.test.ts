@@ -3,23 +3,18 @@
 // fails, approval, and cancellation.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import fc from 'fast-check';
 import { after, before, describe, it } from 'mocha';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { createOnboardingActivities, ONBOARDING_STEPS } from '../../activities/tenant-onboarding/onboarding.activities.ts';
-import { connectNats, type NatsConnection } from '../../runtime/connections.ts';
-import { createDatabasePool, type DatabasePool } from '../../services/kernel/database.ts';
+import { ONBOARDING_STEPS } from '../../activities/tenant-onboarding/onboarding.activities.ts';
+import { type DatabasePool } from '../../services/kernel/database.ts';
 import { armFault } from '../../services/tenant/faults.ts';
-import { createTenantService } from '../../services/tenant/tenant.commands.ts';
-import { tenantResourceNames } from '../../services/tenant/tenant.domain.ts';
-import { createMigratedDatabase, type FreshDatabase } from '../../test/support/database.ts';
-import { testStack } from '../../test/support/env.ts';
 import { until } from '../../test/support/pipeline.ts';
-import { startTestWorker, type RunningTestWorker } from '../../test/support/temporal-worker.ts';
+import { startOnboardingHarness, type OnboardingHarness } from '../../test/support/onboarding.ts';
+import type { RunningTestWorker } from '../../test/support/temporal-worker.ts';
 import { approveSignal, onboardingStatusQuery, tenantOnboarding, type OnboardingInput } from './tenant-onboarding.workflow.ts';
 import { tenantOffboarding } from './tenant-offboarding.workflow.ts';
 import { createCounterCommands } from '../../services/counter/counter.commands.ts';
@@ -30,25 +25,15 @@ const EXPECTED_EVENTS = ['TenantReserved', 'TenantResourceProvisioned', 'TenantR
 
 describe('tenant onboarding saga (dev server, real activities)', function () {
   this.timeout(300_000);
-  let db: FreshDatabase;
+  let harness: OnboardingHarness;
   let pool: DatabasePool;
-  let nats: NatsConnection;
-  let jsm: JetStreamManager;
   let worker: RunningTestWorker;
 
   before(async () => {
-    db = await createMigratedDatabase(testStack().DATABASE_URL, 'onboarding');
-    pool = await createDatabasePool(db.url, { maximumPoolSize: 6 });
-    nats = await connectNats(testStack().NATS_URL, 'onboarding-test');
-    jsm = await jetstreamManager(nats);
-    worker = await startTestWorker(createOnboardingActivities({ pool, tenants: createTenantService({ pool }), jsm, faultsEnabled: true }), 'onboarding');
+    harness = await startOnboardingHarness('onboarding');
+    ({ pool, worker } = harness);
   });
-  after(async () => {
-    await worker?.stop();
-    await nats?.drain();
-    await pool?.end();
-    await db?.drop();
-  });
+  after(() => harness?.stop());
 
   const newTenant = (plan: OnboardingInput['plan'] = 'pro'): OnboardingInput => {
     const id = `t${randomUUID().slice(0, 8)}`;
@@ -57,19 +42,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
   const start = (input: OnboardingInput): Promise<WorkflowHandle<typeof tenantOnboarding>> =>
     worker.client.workflow.start(tenantOnboarding, { taskQueue: worker.taskQueue, workflowId: `tenant-onboarding/${input.tenantId}`, args: [input] });
 
-  /** Everything onboarding can leave behind for a tenant, read from the real systems. */
-  const leftovers = async (tenantId: string) => {
-    const names = tenantResourceNames(tenantId);
-    const count = (query: ReturnType<typeof sql.unsafe>) => pool.oneFirst(sql.type(z.object({ n: z.coerce.number() }))`select (${query}) as n`);
-    return {
-      status: (await pool.maybeOneFirst(sql.type(z.object({ status: z.string() }))`select status from tenants where tenant_id = ${tenantId}`)) ?? 'none',
-      schema: await count(sql.unsafe`select count(*) from information_schema.schemata where schema_name = ${names.schema}`),
-      stream: (await jsm.streams.info(names.stream).then(() => 1, () => 0)),
-      resources: await count(sql.unsafe`select count(*) from tenant_resources where tenant_id = ${tenantId}`),
-      owners: await count(sql.unsafe`select count(*) from tenant_memberships where tenant_id = ${tenantId} and role = 'owner'`),
-      quotas: await count(sql.unsafe`select count(*) from tenant_quotas where tenant_id = ${tenantId}`),
-    };
-  };
+  const leftovers = (tenantId: string) => harness.leftovers(tenantId);
   const eventsOf = (tenantId: string) =>
     pool.anyFirst(sql.type(z.object({ t: z.string() }))`
       select event_type as t from event_outbox where aggregate_type = 'tenant' and aggregate_id = ${tenantId} order by aggregate_version`);
