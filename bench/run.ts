@@ -2,7 +2,6 @@
 // the stack that `npm run up` started (its own database, Temporal namespace and NATS stream).
 // Writes bench/results/latest.{json,md} and growth.svg; prints the table.
 import { execFileSync } from 'node:child_process';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { measureLag } from '../projector/lag.ts';
@@ -22,11 +21,6 @@ export const RESULTS_DIR = join(import.meta.dirname, 'results');
 
 export async function runBench(mode: BenchMode, endpoints: StackEndpoints, outDir: string, say: (line: string) => void): Promise<BenchReport> {
   const started = Date.now();
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') }); // the saga benchmark's worker: warnings and errors only
-  } catch {
-    // already installed by the host process (mocha's root hook)
-  }
   const ctx = await openBenchContext(mode, endpoints, say);
   const memory = newMemoryBook();
   const rows: Row[] = [];

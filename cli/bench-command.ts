@@ -5,6 +5,7 @@ import { mkdtempSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { RESULTS_DIR, runBench } from '../bench/run.ts';
 import { ensureDevSigningKey } from './dev-auth.ts';
 import { natsUrl } from './stack/nats.ts';
@@ -43,6 +44,7 @@ export async function runBenchCommand(args: string[], settings: StackSettings, s
   const mode = values.full ? 'full' : values.tiny ? 'tiny' : 'quick';
   const out = values.out ?? (mode === 'tiny' ? mkdtempSync(join(tmpdir(), 'bench-results-')) : RESULTS_DIR);
   say(`• benchmarks (${mode}) against ${address}; results → ${out}`);
+  Runtime.install({ logger: new DefaultLogger('WARN') }); // the saga benchmark's worker: warnings and errors only
   await runBench(
     mode,
     {
