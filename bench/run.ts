@@ -22,6 +22,12 @@ export const RESULTS_DIR = join(import.meta.dirname, 'results');
 export async function runBench(mode: BenchMode, endpoints: StackEndpoints, outDir: string, say: (line: string) => void): Promise<BenchReport> {
   const started = Date.now();
   const ctx = await openBenchContext(mode, endpoints, say);
+  const interrupted = () => {
+    say('✗ interrupted: removing the bench sandbox…');
+    void ctx.close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const memory = newMemoryBook();
   const rows: Row[] = [];
   let points: GrowthPoint[] = [];
@@ -64,6 +70,8 @@ export async function runBench(mode: BenchMode, endpoints: StackEndpoints, outDi
     });
     rows.push(...(await memoryRows(ctx, memory)));
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await ctx.close();
   }
   const report: BenchReport = { generatedAt: new Date().toISOString(), mode, machine: describeMachine(endpoints), rows, growth: points };

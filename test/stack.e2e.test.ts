@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { after, before, describe, it } from 'mocha';
 import pg from 'pg';
 import { smokeWorkflow } from '../workflows/smoke/smoke.workflow.ts';
@@ -136,6 +137,20 @@ describe('local stack: npm run up / status / down', function () {
     } finally {
       await connection.close();
     }
+  });
+
+  it('`history export` writes that workflow\'s history as JSON the SDK loads, and names a workflow that does not exist', () => {
+    const file = join(stateDir, 'smoke-history.json');
+    const exported = cli(['history', 'export', workflowId, '--out', file]);
+    assert.equal(exported.code, 0, exported.all);
+    assert.match(exported.stderr, /smokeWorkflow .* \(COMPLETED, \d+ events\)/);
+    const history = historyFromJSON(JSON.parse(readFileSync(file, 'utf8')));
+    const types = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+    assert.ok(types.length > 0, 'the smoke workflow ran an activity');
+    assert.ok(history.events?.[0]?.workflowExecutionStartedEventAttributes, 'starts with WorkflowExecutionStarted');
+    const missing = cli(['history', 'export', 'no-such-workflow']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no workflow no-such-workflow/);
   });
 
   it("the README's API examples work as written against the running stack", () => {
