@@ -20,6 +20,9 @@ const RELAY_BATCH = 500; // the relay's default batch size (RELAY_BATCH_SIZE)
 const REBUILD_BATCH = 1_000; // what the rebuild reads per query (projector/rebuild.activities.ts)
 const n = z.object({ n: z.coerce.number() });
 
+/** The stream the JetStream baselines publish to: same settings as the events stream, its own subjects. */
+const baselineStream = (ctx: BenchContext): EventsStream => ({ name: `${ctx.stream.name}_RAW`, subjectPrefix: `${ctx.stream.subjectPrefix}raw` });
+
 /** Appends `count` counter events in one transaction, as a burst of committed work for the relay. */
 async function appendBurst(ctx: BenchContext, tenant: string, count: number): Promise<void> {
   await ctx.pool.query(sql.unsafe`
@@ -61,7 +64,7 @@ async function rawPublish(ctx: BenchContext, tenant: string): Promise<Measure> {
            aggregate_version as "aggregateVersion", event_type as "eventType",
            schema_version as "schemaVersion", payload, metadata, occurred_at as "occurredAt"
     from event_outbox where tenant_id = ${tenant} order by event_outbox.tx_id, event_outbox.position`);
-  const raw: EventsStream = { name: `${ctx.stream.name}_RAW`, subjectPrefix: `${ctx.stream.subjectPrefix}raw` };
+  const raw = baselineStream(ctx);
   await ensureEventsStream(ctx.jsm, raw);
   const js = jetstream(ctx.nats);
   const started = performance.now();
@@ -135,7 +138,7 @@ export async function freshnessRows(ctx: BenchContext): Promise<Row[]> {
   const project = latencyMeasure('commit → visible in rm_counter_summary (relay + projector processes)', visible, seconds);
 
   // Baseline: the same rate through JetStream alone, publish → a consumer has it.
-  const raw: EventsStream = { name: `${ctx.stream.name}_RAW`, subjectPrefix: `${ctx.stream.subjectPrefix}raw` };
+  const raw = baselineStream(ctx);
   await ensureEventsStream(ctx.jsm, raw);
   const subject = `${raw.subjectPrefix}.fresh`;
   await ctx.jsm.consumers.add(raw.name, { durable_name: 'fresh', filter_subject: subject, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New });

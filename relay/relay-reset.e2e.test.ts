@@ -46,7 +46,6 @@ describe('temporal workflow reset of the outbox relay (LastContinuedAsNew)', fun
       };
       const load = Promise.all(Array.from({ length: 6 }, (_, w) => writer(w)));
 
-      const resetRuns: string[] = [];
       for (let reset = 0; reset < 2; reset++) {
         const before = (await relay.describe()).runId;
         await until('the relay to continue as new', async () => (await relay.describe()).runId !== before, 60_000);
@@ -54,7 +53,6 @@ describe('temporal workflow reset of the outbox relay (LastContinuedAsNew)', fun
         temporalCli(['workflow', 'reset', '--workflow-id', RELAY_WORKFLOW_ID, '--type', 'LastContinuedAsNew', '--reason', 'reset test']);
         const replaced = await client.workflow.getHandle(RELAY_WORKFLOW_ID, current).describe();
         assert.equal(replaced.status.name, 'TERMINATED', 'the reset run is terminated, a new one takes over');
-        resetRuns.push(current);
       }
       assert.ok(written < 4_000, 'both resets happened while the load was running');
       await load;
@@ -65,7 +63,6 @@ describe('temporal workflow reset of the outbox relay (LastContinuedAsNew)', fun
       const stored = await storedMessageIds(pipeline.jsm, pipeline.stream);
       assert.equal(stored.length, new Set(stored).size, 'JetStream holds each event once');
       assert.deepEqual([...stored].sort(), [...outboxIds].sort(), 'every outbox event reached JetStream');
-      assert.equal(resetRuns.length, 2);
     } finally {
       await connection.close();
     }
