@@ -6,13 +6,48 @@ import tseslint from 'typescript-eslint';
 /** Imports that would make workflow code nondeterministic or fail in the workflow sandbox. */
 export const WORKFLOW_FORBIDDEN_IMPORTS = {
   patterns: [
-    { group: ['node:*'], message: 'Workflows run in a deterministic sandbox: no Node builtins. Do I/O in an activity.' },
     {
-      group: ['fs', 'fs/*', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net', 'dns', 'stream', 'worker_threads', 'timers', 'timers/*'],
+      group: ['node:*'],
       message: 'Workflows run in a deterministic sandbox: no Node builtins. Do I/O in an activity.',
     },
     {
-      group: ['pg', 'pg-*', 'slonik', '@slonik/*', '@nats-io/*', 'nats', 'koa', 'koa-*', '@koa/*', 'pino', 'pino-*', 'prom-client', 'jose', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'],
+      group: [
+        'fs',
+        'fs/*',
+        'path',
+        'os',
+        'crypto',
+        'child_process',
+        'http',
+        'https',
+        'net',
+        'dns',
+        'stream',
+        'worker_threads',
+        'timers',
+        'timers/*',
+      ],
+      message: 'Workflows run in a deterministic sandbox: no Node builtins. Do I/O in an activity.',
+    },
+    {
+      group: [
+        'pg',
+        'pg-*',
+        'slonik',
+        '@slonik/*',
+        '@nats-io/*',
+        'nats',
+        'koa',
+        'koa-*',
+        '@koa/*',
+        'pino',
+        'pino-*',
+        'prom-client',
+        'jose',
+        '@temporalio/client',
+        '@temporalio/worker',
+        '@temporalio/activity',
+      ],
       message: 'Workflows may not do I/O: call an activity (import its type only) instead.',
     },
     {
@@ -32,7 +67,13 @@ export default tseslint.config(
       parserOptions: {
         projectService: {
           // lint-probe.ts: in-memory sources test/lint-boundaries.unit.test.ts lints to prove the rules bite.
-          allowDefaultProject: ['*.js', 'tools/*.mjs', 'test/support/*.cjs', 'workflows/*/lint-probe.ts', 'services/*/lint-probe.ts'],
+          allowDefaultProject: [
+            '*.js',
+            'tools/*.mjs',
+            'test/support/*.cjs',
+            'workflows/*/lint-probe.ts',
+            'services/*/lint-probe.ts',
+          ],
         },
         tsconfigRootDir: import.meta.dirname,
       },
@@ -61,7 +102,15 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+      },
+    },
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
   },
 );

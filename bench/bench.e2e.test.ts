@@ -17,16 +17,30 @@ describe('bench: every benchmark once at tiny size', function () {
   it('`npm run bench -- --tiny` writes a row per comparison, each with its baseline and ratio, as JSON, markdown and the growth plot', () => {
     const out = mkdtempSync(join(tmpdir(), 'bench-test-'));
     // The test run's env points DATABASE_URL / NATS_URL / TEMPORAL_ADDRESS at the test stack.
-    const run = spawnSync(process.execPath, [join(repoRoot, 'tools', 'bootstrap.mjs'), 'bench', '--tiny', '--test', '--out', out], {
-      cwd: repoRoot,
-      env: process.env,
-      encoding: 'utf8',
-      timeout: 540_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'tools', 'bootstrap.mjs'), 'bench', '--tiny', '--test', '--out', out],
+      {
+        cwd: repoRoot,
+        env: process.env,
+        encoding: 'utf8',
+        timeout: 540_000,
+      },
+    );
     assert.equal(run.status, 0, `${run.stderr}\n${run.stdout}`);
     const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchReport;
     const groups = new Set(report.rows.map((r) => r.group));
-    for (const group of ['command', 'peer', 'relay', 'freshness', 'rebuild', 'growth', 'sagas', 'idempotency', 'memory']) {
+    for (const group of [
+      'command',
+      'peer',
+      'relay',
+      'freshness',
+      'rebuild',
+      'growth',
+      'sagas',
+      'idempotency',
+      'memory',
+    ]) {
       assert.ok(groups.has(group), `a ${group} row`);
     }
     for (const r of report.rows) {
@@ -36,7 +50,14 @@ describe('bench: every benchmark once at tiny size', function () {
       assert.ok(Math.abs(r.ratio - project! / baseline!) < 1e-9, `${r.name}: ratio is project ÷ baseline`);
     }
     for (const file of ['latest.md', 'growth.svg']) assert.ok(existsSync(join(out, file)), file);
-    assert.match(run.stdout, /\| what \| project path \| baseline \(same run\) \| ratio \| note \|/, 'prints the table');
-    assert.ok(report.growth.every((p) => p.usesIndex), 'the outbox reader uses its index at every size');
+    assert.match(
+      run.stdout,
+      /\| what \| project path \| baseline \(same run\) \| ratio \| note \|/,
+      'prints the table',
+    );
+    assert.ok(
+      report.growth.every((p) => p.usesIndex),
+      'the outbox reader uses its index at every size',
+    );
   });
 });

@@ -44,7 +44,12 @@ export async function pgbenchCommands(ctx: BenchContext): Promise<Measure> {
   const { concurrency, durationMs } = commandLoad(ctx);
   const commands = createCounterCommands({ pool: ctx.pool });
   for (let c = 0; c < concurrency; c++) {
-    await commands.execute({ tenantId: 'bench-pg', counterId: `pg${c}`, command: { type: 'increment', by: 1 }, metadata: {} });
+    await commands.execute({
+      tenantId: 'bench-pg',
+      counterId: `pg${c}`,
+      command: { type: 'increment', by: 1 },
+      metadata: {},
+    });
   }
   const script = join(ctx.scratch, 'increment.sql');
   writeFileSync(script, PGBENCH_SCRIPT);
@@ -52,9 +57,32 @@ export async function pgbenchCommands(ctx: BenchContext): Promise<Measure> {
   const url = new URL(ctx.databaseUrl);
   execFileSync(
     join(ctx.endpoints.pgBin, 'pgbench'),
-    ['-n', '-c', String(concurrency), '-j', '2', '-T', String(Math.max(1, Math.round(durationMs / 1000))), '-f', script, '-l', '--log-prefix', logPrefix,
-      '-h', url.hostname, '-p', url.port, '-U', decodeURIComponent(url.username), url.pathname.slice(1)],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PGPASSWORD: decodeURIComponent(url.password) } }, // not on the command line
+    [
+      '-n',
+      '-c',
+      String(concurrency),
+      '-j',
+      '2',
+      '-T',
+      String(Math.max(1, Math.round(durationMs / 1000))),
+      '-f',
+      script,
+      '-l',
+      '--log-prefix',
+      logPrefix,
+      '-h',
+      url.hostname,
+      '-p',
+      url.port,
+      '-U',
+      decodeURIComponent(url.username),
+      url.pathname.slice(1),
+    ],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PGPASSWORD: decodeURIComponent(url.password) },
+    }, // not on the command line
   );
   const latencies: number[] = [];
   let first = Infinity;
@@ -78,7 +106,13 @@ export async function serviceCommands(ctx: BenchContext): Promise<Measure> {
   try {
     const commands = createCounterCommands({ pool });
     const increment = (worker: number) =>
-      commands.execute({ tenantId: 'bench-svc', counterId: `svc${worker}`, idempotencyKey: randomUUID(), command: { type: 'increment', by: 1 }, metadata: { actor: 'bench' } });
+      commands.execute({
+        tenantId: 'bench-svc',
+        counterId: `svc${worker}`,
+        idempotencyKey: randomUUID(),
+        command: { type: 'increment', by: 1 },
+        metadata: { actor: 'bench' },
+      });
     for (let w = 0; w < concurrency; w++) await increment(w);
     return await closedLoop('service command in-process', concurrency, durationMs, async (worker) => {
       await increment(worker);
@@ -91,7 +125,12 @@ export async function serviceCommands(ctx: BenchContext): Promise<Measure> {
 export async function httpCommands(ctx: BenchContext): Promise<Measure> {
   const { concurrency, durationMs } = commandLoad(ctx);
   await ctx.deployable('bff');
-  const token = await mintDevToken(ctx.endpoints.keys, { user: 'bench', roles: ['member'], tenant: 'bench-http', expiresIn: '1h' });
+  const token = await mintDevToken(ctx.endpoints.keys, {
+    user: 'bench',
+    roles: ['member'],
+    tenant: 'bench-http',
+    expiresIn: '1h',
+  });
   let nextCounter = 0;
   const result = await autocannon({
     url: `http://127.0.0.1:${BENCH_BFF_PORT}`,
@@ -105,7 +144,11 @@ export async function httpCommands(ctx: BenchContext): Promise<Measure> {
           return {
             ...request,
             path: `/v1/tenants/bench-http/counters/http${context.counter}/increment`,
-            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+            headers: {
+              authorization: `Bearer ${token}`,
+              'content-type': 'application/json',
+              'idempotency-key': randomUUID(),
+            },
             body: '{"by":1}',
           };
         },
@@ -113,7 +156,8 @@ export async function httpCommands(ctx: BenchContext): Promise<Measure> {
     ],
   });
   const errors = result.non2xx + result.errors + result.timeouts;
-  if (result.requests.total === 0 || errors > result.requests.total / 100) throw new Error(`HTTP bench: ${errors} errors of ${result.requests.total} requests`);
+  if (result.requests.total === 0 || errors > result.requests.total / 100)
+    throw new Error(`HTTP bench: ${errors} errors of ${result.requests.total} requests`);
   return {
     label: 'HTTP → BFF process → service',
     throughput: result.requests.total / (durationMs / 1000),
@@ -138,8 +182,24 @@ export async function commandRows(ctx: BenchContext): Promise<{ rows: Row[]; ser
     service,
     rows: [
       row('command', 'increment: service in-process vs pgbench', 'throughput', 'commands/s', service, pg, note),
-      row('command', 'increment: HTTP via BFF vs pgbench', 'throughput', 'commands/s', http, pg, `${note}; HTTP p95 column is p97.5 (autocannon)`),
-      row('command', 'increment latency: HTTP via BFF vs service in-process', 'p50', 'ms', http, service, 'the HTTP layer\'s own cost'),
+      row(
+        'command',
+        'increment: HTTP via BFF vs pgbench',
+        'throughput',
+        'commands/s',
+        http,
+        pg,
+        `${note}; HTTP p95 column is p97.5 (autocannon)`,
+      ),
+      row(
+        'command',
+        'increment latency: HTTP via BFF vs service in-process',
+        'p50',
+        'ms',
+        http,
+        service,
+        "the HTTP layer's own cost",
+      ),
     ],
   };
 }

@@ -60,7 +60,11 @@ const ENTRIES: Record<DeployableName, string> = {
   projector: 'projector/projector.main.ts',
 };
 
-export async function openBenchContext(mode: BenchMode, endpoints: StackEndpoints, say: (line: string) => void): Promise<BenchContext> {
+export async function openBenchContext(
+  mode: BenchMode,
+  endpoints: StackEndpoints,
+  say: (line: string) => void,
+): Promise<BenchContext> {
   const id = randomBytes(3).toString('hex');
   const db: FreshDatabase = await createMigratedDatabase(endpoints.serverUrl, 'bench');
   const pool = await createDatabasePool(db.url, { maximumPoolSize: 20 });
@@ -69,10 +73,21 @@ export async function openBenchContext(mode: BenchMode, endpoints: StackEndpoint
   const stream: EventsStream = { name: `BENCH_EVENTS_${id.toUpperCase()}`, subjectPrefix: `bench${id}` };
   const namespace = 'bench';
   const connection = await Connection.connect({ address: endpoints.temporalAddress });
-  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('24 hours') }).catch((error: unknown) => {
-    if (!/already/i.test(String(error))) throw error;
-  });
-  await waitFor('the bench namespace', async () => connection.workflowService.describeNamespace({ namespace }).then(() => true, () => false), 30_000, 200);
+  await connection.workflowService
+    .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('24 hours') })
+    .catch((error: unknown) => {
+      if (!/already/i.test(String(error))) throw error;
+    });
+  await waitFor(
+    'the bench namespace',
+    async () =>
+      connection.workflowService.describeNamespace({ namespace }).then(
+        () => true,
+        () => false,
+      ),
+    30_000,
+    200,
+  );
   await ensureSearchAttributes(endpoints.temporalAddress, namespace);
   const client = new Client({ connection, namespace });
   const scratch = mkdtempSync(join(tmpdir(), 'bench-'));
@@ -92,7 +107,9 @@ export async function openBenchContext(mode: BenchMode, endpoints: StackEndpoint
     DATABASE_POOL_SIZE: '16',
   };
   const tenantPrefix = `tb${id}`;
-  say(`• bench sandbox: database ${db.url.replace(/\/\/[^@]*@/, '//…@')}, namespace ${namespace}, stream ${stream.name}`);
+  say(
+    `• bench sandbox: database ${db.url.replace(/\/\/[^@]*@/, '//…@')}, namespace ${namespace}, stream ${stream.name}`,
+  );
 
   return {
     mode,
@@ -114,15 +131,26 @@ export async function openBenchContext(mode: BenchMode, endpoints: StackEndpoint
       // Logs go to a file, as a container runtime would collect them, not through a pipe to us.
       const log = join(scratch, `${name}.log`);
       const fd = openSync(log, 'a');
-      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, ENTRIES[name])], { cwd: repoRoot, env, stdio: ['ignore', fd, fd] });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, ENTRIES[name])], {
+        cwd: repoRoot,
+        env,
+        stdio: ['ignore', fd, fd],
+      });
       closeSync(fd);
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.once('exit', (code, signal) => resolve({ code, signal })),
+      );
       const started: Started = { child, output: () => readFileSync(log, 'utf8'), exited };
       processes[name] = started;
-      await waitFor(`${name} to start`, async () => {
-        if (started.child.exitCode !== null) throw new Error(`${name} exited: ${started.output()}`);
-        return /"msg":"started"/.test(started.output());
-      }, 120_000, 100);
+      await waitFor(
+        `${name} to start`,
+        async () => {
+          if (started.child.exitCode !== null) throw new Error(`${name} exited: ${started.output()}`);
+          return /"msg":"started"/.test(started.output());
+        },
+        120_000,
+        100,
+      );
       return started;
     },
     async stop(name) {
@@ -133,11 +161,19 @@ export async function openBenchContext(mode: BenchMode, endpoints: StackEndpoint
     async close() {
       for (const started of Object.values(processes)) await terminate(started);
       for await (const execution of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
-        await client.workflow.getHandle(execution.workflowId, execution.runId).terminate('bench finished').catch(() => undefined);
+        await client.workflow
+          .getHandle(execution.workflowId, execution.runId)
+          .terminate('bench finished')
+          .catch(() => undefined);
       }
-      for await (const schedule of client.schedule.list()) await client.schedule.getHandle(schedule.scheduleId).delete().catch(() => undefined);
+      for await (const schedule of client.schedule.list())
+        await client.schedule
+          .getHandle(schedule.scheduleId)
+          .delete()
+          .catch(() => undefined);
       for await (const name of jsm.streams.names()) {
-        if (name.startsWith(stream.name) || name.startsWith(`TENANT_${tenantPrefix.toUpperCase()}`)) await jsm.streams.delete(name).catch(() => undefined);
+        if (name.startsWith(stream.name) || name.startsWith(`TENANT_${tenantPrefix.toUpperCase()}`))
+          await jsm.streams.delete(name).catch(() => undefined);
       }
       await nats.drain();
       await pool.end();

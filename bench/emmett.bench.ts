@@ -21,14 +21,31 @@ export async function emmettRows(ctx: BenchContext, ours: Measure): Promise<Row[
       const result = await store.appendToStream<CounterIncremented>(
         `counter-emmett${worker}`,
         [{ type: 'CounterIncremented', data: { by: 1, value: values[worker]! } }],
-        versions[worker] === 0n ? { expectedStreamVersion: 'STREAM_DOES_NOT_EXIST' } : { expectedStreamVersion: versions[worker]! },
+        versions[worker] === 0n
+          ? { expectedStreamVersion: 'STREAM_DOES_NOT_EXIST' }
+          : { expectedStreamVersion: versions[worker]! },
       );
       versions[worker] = result.nextExpectedStreamVersion;
     };
     for (let w = 0; w < concurrency; w++) await append(w);
     ctx.say(`  Emmett appendToStream (${concurrency} workers)…`);
-    const emmett = await closedLoop('Emmett PostgreSQL event store: appendToStream with expected version', concurrency, durationMs, append);
-    return [row('peer', 'increment: our service command vs Emmett append', 'throughput', 'commands/s', ours, emmett, `${concurrency} concurrent clients, one stream/counter each`)];
+    const emmett = await closedLoop(
+      'Emmett PostgreSQL event store: appendToStream with expected version',
+      concurrency,
+      durationMs,
+      append,
+    );
+    return [
+      row(
+        'peer',
+        'increment: our service command vs Emmett append',
+        'throughput',
+        'commands/s',
+        ours,
+        emmett,
+        `${concurrency} concurrent clients, one stream/counter each`,
+      ),
+    ];
   } finally {
     await store.close();
   }

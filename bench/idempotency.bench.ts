@@ -31,10 +31,19 @@ export async function idempotencyRows(ctx: BenchContext): Promise<{ rows: Row[];
     keys: before.rows,
     bytesPerKey: before.rows > 0 ? before.bytes / before.rows : 0,
     rows: [
-      row('idempotency', 'pruning expired keys: batches of 1,000 vs one DELETE', 'throughput', 'keys/s',
+      row(
+        'idempotency',
+        'pruning expired keys: batches of 1,000 vs one DELETE',
+        'throughput',
+        'keys/s',
         { label: 'pruneExpiredIdempotencyKeys (batches of 1,000)', throughput: pruned / pruneSeconds, count: pruned },
-        { label: 'one DELETE … WHERE expires_at < now()', throughput: plain.rowCount / plainSeconds, count: plain.rowCount },
-        `${before.rows.toLocaleString('en')} keys, ${(before.bytes / 1024 / 1024).toFixed(1)} MiB with indexes (${Math.round(before.bytes / Math.max(1, before.rows))} bytes/key)`),
+        {
+          label: 'one DELETE … WHERE expires_at < now()',
+          throughput: plain.rowCount / plainSeconds,
+          count: plain.rowCount,
+        },
+        `${before.rows.toLocaleString('en')} keys, ${(before.bytes / 1024 / 1024).toFixed(1)} MiB with indexes (${Math.round(before.bytes / Math.max(1, before.rows))} bytes/key)`,
+      ),
     ],
   };
 }

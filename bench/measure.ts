@@ -28,10 +28,19 @@ export interface Row {
   note?: string;
 }
 
-export function row(group: string, name: string, compare: Row['compare'], unit: string, project: Measure, baseline: Measure, note?: string): Row {
+export function row(
+  group: string,
+  name: string,
+  compare: Row['compare'],
+  unit: string,
+  project: Measure,
+  baseline: Measure,
+  note?: string,
+): Row {
   const a = project[compare];
   const b = baseline[compare];
-  if (a === undefined || b === undefined || b === 0) throw new Error(`${group}/${name}: no ${compare} to compare (${a} vs ${b})`);
+  if (a === undefined || b === undefined || b === 0)
+    throw new Error(`${group}/${name}: no ${compare} to compare (${a} vs ${b})`);
   return { group, name, compare, unit, project, baseline, ratio: a / b, ...(note ? { note } : {}) };
 }
 
@@ -55,7 +64,12 @@ export function latencyMeasure(label: string, latenciesMs: number[], seconds: nu
 }
 
 /** `concurrency` loops calling `operation` back to back for `durationMs`; latency of each call. */
-export async function closedLoop(label: string, concurrency: number, durationMs: number, operation: (worker: number) => Promise<void>): Promise<Measure> {
+export async function closedLoop(
+  label: string,
+  concurrency: number,
+  durationMs: number,
+  operation: (worker: number) => Promise<void>,
+): Promise<Measure> {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: unknown;
@@ -89,7 +103,12 @@ export function rssMiB(pid: number): number {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` every `everyMs` until it is true; throws after `timeoutMs`. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 120_000, everyMs = 20): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 120_000,
+  everyMs = 20,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -12,7 +12,12 @@ export interface MemoryBook {
 export const newMemoryBook = (): MemoryBook => ({ idle: {}, peak: {} });
 
 /** Starts the deployable, waits until `settled` says it has nothing left to do, then records its idle RSS. */
-export async function recordIdle(ctx: BenchContext, book: MemoryBook, name: DeployableName, settled: () => Promise<void> = async () => undefined): Promise<void> {
+export async function recordIdle(
+  ctx: BenchContext,
+  book: MemoryBook,
+  name: DeployableName,
+  settled: () => Promise<void> = async () => undefined,
+): Promise<void> {
   const started = await ctx.deployable(name);
   await settled();
   await sleep(3_000);
@@ -20,7 +25,12 @@ export async function recordIdle(ctx: BenchContext, book: MemoryBook, name: Depl
 }
 
 /** Runs `work` while sampling the RSS of `names` every 200 ms; keeps each one's peak. */
-export async function samplePeak<T>(ctx: BenchContext, book: MemoryBook, names: DeployableName[], work: () => Promise<T>): Promise<T> {
+export async function samplePeak<T>(
+  ctx: BenchContext,
+  book: MemoryBook,
+  names: DeployableName[],
+  work: () => Promise<T>,
+): Promise<T> {
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
@@ -56,8 +66,21 @@ export async function memoryRows(ctx: BenchContext, book: MemoryBook): Promise<R
   for (const name of ['bff', 'saga-worker', 'relay', 'projector'] as const) {
     const idleRss = book.idle[name];
     const peak = book.peak[name];
-    if (idleRss !== undefined) rows.push(row('memory', `${name} RSS idle`, 'value', 'MiB', { label: `${name} process, idle`, value: idleRss }, baseline));
-    if (peak !== undefined) rows.push(row('memory', `${name} RSS under load (peak)`, 'value', 'MiB', { label: `${name} process, peak under the bench load`, value: peak }, baseline));
+    if (idleRss !== undefined)
+      rows.push(
+        row('memory', `${name} RSS idle`, 'value', 'MiB', { label: `${name} process, idle`, value: idleRss }, baseline),
+      );
+    if (peak !== undefined)
+      rows.push(
+        row(
+          'memory',
+          `${name} RSS under load (peak)`,
+          'value',
+          'MiB',
+          { label: `${name} process, peak under the bench load`, value: peak },
+          baseline,
+        ),
+      );
   }
   return rows;
 }

@@ -11,7 +11,13 @@ import { z } from 'zod';
 import { ensureEventsStream, subjectOf, type EventsStream } from '../relay/events-stream.ts';
 import { RELAY_READER } from '../relay/relay.activities.ts';
 import { createCounterCommands } from '../services/counter/counter.commands.ts';
-import { advanceCheckpoint, OUTBOX_START, outboxEvent, readOutboxBatch, type OutboxCheckpoint } from '../services/kernel/outbox.ts';
+import {
+  advanceCheckpoint,
+  OUTBOX_START,
+  outboxEvent,
+  readOutboxBatch,
+  type OutboxCheckpoint,
+} from '../services/kernel/outbox.ts';
 import { rebuildProjection, rebuildWorkflowId } from '../workflows/projections/rebuild-projection.workflow.ts';
 import type { BenchContext } from './context.ts';
 import { latencyMeasure, row, sleep, waitFor, type Measure, type Row } from './measure.ts';
@@ -21,7 +27,10 @@ const REBUILD_BATCH = 1_000; // what the rebuild reads per query (projector/rebu
 const n = z.object({ n: z.coerce.number() });
 
 /** The stream the JetStream baselines publish to: same settings as the events stream, its own subjects. */
-const baselineStream = (ctx: BenchContext): EventsStream => ({ name: `${ctx.stream.name}_RAW`, subjectPrefix: `${ctx.stream.subjectPrefix}raw` });
+const baselineStream = (ctx: BenchContext): EventsStream => ({
+  name: `${ctx.stream.name}_RAW`,
+  subjectPrefix: `${ctx.stream.subjectPrefix}raw`,
+});
 
 /** Appends `count` counter events in one transaction, as a burst of committed work for the relay. */
 async function appendBurst(ctx: BenchContext, tenant: string, count: number): Promise<void> {
@@ -39,9 +48,11 @@ export async function relayedUpTo(ctx: BenchContext): Promise<boolean> {
   const head = await ctx.pool.maybeOne(sql.type(position)`
     select tx_id::text as "txId", position::text as position from event_outbox order by event_outbox.tx_id desc, event_outbox.position desc limit 1`);
   if (!head) return true;
-  return (await ctx.pool.oneFirst(sql.type(n)`
+  return (
+    (await ctx.pool.oneFirst(sql.type(n)`
     select count(*) as n from outbox_checkpoints
-    where reader = ${RELAY_READER} and (tx_id, position) >= (${head.txId}::xid8, ${head.position}::bigint)`)) === 1;
+    where reader = ${RELAY_READER} and (tx_id, position) >= (${head.txId}::xid8, ${head.position}::bigint)`)) === 1
+  );
 }
 
 /** Time for the running relay to publish a burst of `count` fresh events (commit → checkpoint past the last). */
@@ -53,7 +64,10 @@ async function relayBurst(ctx: BenchContext, count: number): Promise<{ measure: 
   const started = performance.now();
   await waitFor('the relay to publish the burst', () => relayedUpTo(ctx), 600_000, 10);
   const seconds = (performance.now() - started) / 1000;
-  return { tenant, measure: { label: 'relay deployable: outbox → JetStream, acked, checkpointed', throughput: count / seconds, count } };
+  return {
+    tenant,
+    measure: { label: 'relay deployable: outbox → JetStream, acked, checkpointed', throughput: count / seconds, count },
+  };
 }
 
 /** The same events, read untimed, published from Node with the same client, batch size and acks. */
@@ -70,11 +84,19 @@ async function rawPublish(ctx: BenchContext, tenant: string): Promise<Measure> {
   const started = performance.now();
   for (let i = 0; i < events.length; i += RELAY_BATCH) {
     const batch = events.slice(i, i + RELAY_BATCH);
-    await Promise.all(batch.map((event) => js.publish(subjectOf(raw, event), JSON.stringify(event), { msgID: `${event.eventId}-raw`, timeout: 10_000 })));
+    await Promise.all(
+      batch.map((event) =>
+        js.publish(subjectOf(raw, event), JSON.stringify(event), { msgID: `${event.eventId}-raw`, timeout: 10_000 }),
+      ),
+    );
   }
   const seconds = (performance.now() - started) / 1000;
   await ctx.jsm.streams.purge(raw.name);
-  return { label: 'raw JetStream publish loop, same payloads, batches of 500', throughput: events.length / seconds, count: events.length };
+  return {
+    label: 'raw JetStream publish loop, same payloads, batches of 500',
+    throughput: events.length / seconds,
+    count: events.length,
+  };
 }
 
 export async function relayRows(ctx: BenchContext): Promise<Row[]> {
@@ -83,7 +105,17 @@ export async function relayRows(ctx: BenchContext): Promise<Row[]> {
   const { measure: relay, tenant } = await relayBurst(ctx, count);
   ctx.say('  raw JetStream publish of the same events…');
   const raw = await rawPublish(ctx, tenant);
-  return [row('relay', 'outbox → JetStream (acked) vs raw publish loop', 'throughput', 'events/s', relay, raw, `${count.toLocaleString('en')} events committed in one transaction`)];
+  return [
+    row(
+      'relay',
+      'outbox → JetStream (acked) vs raw publish loop',
+      'throughput',
+      'events/s',
+      relay,
+      raw,
+      `${count.toLocaleString('en')} events committed in one transaction`,
+    ),
+  ];
 }
 
 /** Commit → read model visible at a fixed offered load, vs JetStream publish → consumer receive at the same rate. */
@@ -108,11 +140,14 @@ export async function freshnessRows(ctx: BenchContext): Promise<Row[]> {
         if ((seen.get(counter) ?? 0) >= version) continue;
         seen.set(counter, version);
         const waiting = pending.get(counter) ?? [];
-        pending.set(counter, waiting.filter((v) => {
-          if (v > version) return true;
-          visible.push(now - committed.get(`${counter}@${v}`)!);
-          return false;
-        }));
+        pending.set(
+          counter,
+          waiting.filter((v) => {
+            if (v > version) return true;
+            visible.push(now - committed.get(`${counter}@${v}`)!);
+            return false;
+          }),
+        );
       }
       await sleep(5);
     }
@@ -126,22 +161,36 @@ export async function freshnessRows(ctx: BenchContext): Promise<Row[]> {
     if (wait > 0) await sleep(wait);
     const counter = `f${i % 50}`;
     inFlight.push(
-      commands.execute({ tenantId: 'bench-fresh', counterId: counter, command: { type: 'increment', by: 1 }, metadata: {} }).then((result) => {
-        committed.set(`${counter}@${result.response.version}`, performance.now());
-        pending.set(counter, [...(pending.get(counter) ?? []), result.response.version]);
-      }),
+      commands
+        .execute({ tenantId: 'bench-fresh', counterId: counter, command: { type: 'increment', by: 1 }, metadata: {} })
+        .then((result) => {
+          committed.set(`${counter}@${result.response.version}`, performance.now());
+          pending.set(counter, [...(pending.get(counter) ?? []), result.response.version]);
+        }),
     );
   }
   await Promise.all(inFlight);
   loadDone = true;
-  await Promise.race([poller, sleep(120_000).then(() => Promise.reject(new Error('freshness: events never became visible')))]);
-  const project = latencyMeasure('commit → visible in rm_counter_summary (relay + projector processes)', visible, seconds);
+  await Promise.race([
+    poller,
+    sleep(120_000).then(() => Promise.reject(new Error('freshness: events never became visible'))),
+  ]);
+  const project = latencyMeasure(
+    'commit → visible in rm_counter_summary (relay + projector processes)',
+    visible,
+    seconds,
+  );
 
   // Baseline: the same rate through JetStream alone, publish → a consumer has it.
   const raw = baselineStream(ctx);
   await ensureEventsStream(ctx.jsm, raw);
   const subject = `${raw.subjectPrefix}.fresh`;
-  await ctx.jsm.consumers.add(raw.name, { durable_name: 'fresh', filter_subject: subject, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New });
+  await ctx.jsm.consumers.add(raw.name, {
+    durable_name: 'fresh',
+    filter_subject: subject,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.New,
+  });
   const js = jetstream(ctx.nats);
   const consumer = await js.consumers.get(raw.name, 'fresh');
   const received: number[] = [];
@@ -163,7 +212,17 @@ export async function freshnessRows(ctx: BenchContext): Promise<Row[]> {
   await Promise.race([reading, sleep(60_000)]);
   await messages.close();
   const baseline = latencyMeasure('JetStream publish → pull consumer receives', received, seconds);
-  return [row('freshness', `commit → read model visible at ${rate}/s vs JetStream publish → consume`, 'p50', 'ms', project, baseline, `${total} commands over ${seconds} s; polled every 5 ms`)];
+  return [
+    row(
+      'freshness',
+      `commit → read model visible at ${rate}/s vs JetStream publish → consume`,
+      'p50',
+      'ms',
+      project,
+      baseline,
+      `${total} commands over ${seconds} s; polled every 5 ms`,
+    ),
+  ];
 }
 
 /** Rebuild of the counters projection through its workflow (projector process), events/s. */
@@ -177,7 +236,11 @@ async function rebuildRate(ctx: BenchContext): Promise<Measure> {
   });
   const status = await handle.result();
   const seconds = (performance.now() - started) / 1000;
-  return { label: 'rebuild workflow: outbox → fresh tables → swap', throughput: status.replayed / seconds, count: status.replayed };
+  return {
+    label: 'rebuild workflow: outbox → fresh tables → swap',
+    throughput: status.replayed / seconds,
+    count: status.replayed,
+  };
 }
 
 /** The gap-free reader alone over the whole outbox, through slonik, same batch size. */
@@ -191,14 +254,28 @@ async function rawScan(ctx: BenchContext): Promise<Measure> {
     count += batch.length;
     at = { txId: batch[batch.length - 1]!.txId, position: batch[batch.length - 1]!.position };
   }
-  return { label: 'raw gap-free scan of the outbox (slonik, batches of 1,000)', throughput: count / ((performance.now() - started) / 1000), count };
+  return {
+    label: 'raw gap-free scan of the outbox (slonik, batches of 1,000)',
+    throughput: count / ((performance.now() - started) / 1000),
+    count,
+  };
 }
 
 export async function rebuildRows(ctx: BenchContext): Promise<Row[]> {
   ctx.say('  rebuild of the counters projection…');
   const rebuild = await rebuildRate(ctx);
   const scan = await rawScan(ctx);
-  return [row('rebuild', 'replay into fresh read models vs raw outbox scan', 'throughput', 'events/s', rebuild, scan, `${rebuild.count?.toLocaleString('en')} events in the outbox`)];
+  return [
+    row(
+      'rebuild',
+      'replay into fresh read models vs raw outbox scan',
+      'throughput',
+      'events/s',
+      rebuild,
+      scan,
+      `${rebuild.count?.toLocaleString('en')} events in the outbox`,
+    ),
+  ];
 }
 
 export interface GrowthPoint {
@@ -212,7 +289,8 @@ export interface GrowthPoint {
 
 /** Relay and rebuild throughput as the outbox grows; filler rows are marked relayed so only the probe burst is published. */
 export async function growth(ctx: BenchContext): Promise<{ points: GrowthPoint[]; rows: Row[] }> {
-  const sizes = ctx.mode === 'tiny' ? [1_000, 2_000] : ctx.mode === 'quick' ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
+  const sizes =
+    ctx.mode === 'tiny' ? [1_000, 2_000] : ctx.mode === 'quick' ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
   const probe = ctx.mode === 'tiny' ? 200 : 20_000;
   const points: GrowthPoint[] = [];
   // Exact sizes: start from an empty outbox (the sandbox's own database; the earlier benchmarks are done with it).
@@ -251,16 +329,32 @@ export async function growth(ctx: BenchContext): Promise<{ points: GrowthPoint[]
       readerPlan: plan.join(' / ').replace(/\s+/g, ' '),
       usesIndex: plan.some((line) => /Index (Only )?Scan using event_outbox_tx_id_position/.test(line)),
     });
-    ctx.say(`    ${rowsBefore.toLocaleString('en')} rows: relay ${Math.round(relay.throughput!)}/s, rebuild ${Math.round(rebuild.throughput!)}/s, index ${points.at(-1)!.usesIndex ? 'yes' : 'NO'}`);
+    ctx.say(
+      `    ${rowsBefore.toLocaleString('en')} rows: relay ${Math.round(relay.throughput!)}/s, rebuild ${Math.round(rebuild.throughput!)}/s, index ${points.at(-1)!.usesIndex ? 'yes' : 'NO'}`,
+    );
   }
   const first = points[0]!;
   const last = points[points.length - 1]!;
   const rows = [
-    row('growth', `relay at ${last.rows.toLocaleString('en')} vs ${first.rows.toLocaleString('en')} outbox rows`, 'throughput', 'events/s',
-      { label: `relay, outbox of ${last.rows.toLocaleString('en')}`, throughput: last.relay }, { label: `relay, outbox of ${first.rows.toLocaleString('en')}`, throughput: first.relay },
-      `a burst of ${probe.toLocaleString('en')} events; reader plan ${last.usesIndex ? 'uses' : 'does NOT use'} the (tx_id, position) index`),
+    row(
+      'growth',
+      `relay at ${last.rows.toLocaleString('en')} vs ${first.rows.toLocaleString('en')} outbox rows`,
+      'throughput',
+      'events/s',
+      { label: `relay, outbox of ${last.rows.toLocaleString('en')}`, throughput: last.relay },
+      { label: `relay, outbox of ${first.rows.toLocaleString('en')}`, throughput: first.relay },
+      `a burst of ${probe.toLocaleString('en')} events; reader plan ${last.usesIndex ? 'uses' : 'does NOT use'} the (tx_id, position) index`,
+    ),
   ];
-  rows.push(row('growth', `rebuild at ${last.rows.toLocaleString('en')} vs ${first.rows.toLocaleString('en')} outbox rows`, 'throughput', 'events/s',
-    { label: `rebuild, outbox of ${last.rows.toLocaleString('en')}`, throughput: last.rebuild }, { label: `rebuild, outbox of ${first.rows.toLocaleString('en')}`, throughput: first.rebuild }));
+  rows.push(
+    row(
+      'growth',
+      `rebuild at ${last.rows.toLocaleString('en')} vs ${first.rows.toLocaleString('en')} outbox rows`,
+      'throughput',
+      'events/s',
+      { label: `rebuild, outbox of ${last.rows.toLocaleString('en')}`, throughput: last.rebuild },
+      { label: `rebuild, outbox of ${first.rows.toLocaleString('en')}`, throughput: first.rebuild },
+    ),
+  );
   return { points, rows };
 }

@@ -25,7 +25,11 @@ try {
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   const replay = (input: { projection: string; total: number }) => activities.replayIntoRebuild(input);
-  const progress = await new MockActivityEnvironment().run<[{ projection: string; total: number }], { replayed: number }, typeof replay>(replay, { projection: 'counters', total });
+  const progress = await new MockActivityEnvironment().run<
+    [{ projection: string; total: number }],
+    { replayed: number },
+    typeof replay
+  >(replay, { projection: 'counters', total });
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpu0);
   process.stdout.write(

@@ -14,28 +14,46 @@ export interface BenchReport {
 }
 
 const fmt = (value: number | undefined, digits = 0) =>
-  value === undefined || Number.isNaN(value) ? '–' : value.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  value === undefined || Number.isNaN(value)
+    ? '–'
+    : value.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function cell(measure: Measure, row: Row): string {
   if (row.compare === 'value') return `${fmt(measure.value, 0)} ${row.unit}`;
   const parts: string[] = [];
-  if (measure.throughput !== undefined) parts.push(`${fmt(measure.throughput, measure.throughput < 100 ? 1 : 0)} ${row.compare === 'throughput' ? row.unit : '/s'}`);
-  if (measure.p50 !== undefined) parts.push(`p50 ${fmt(measure.p50, 1)} · p95 ${fmt(measure.p95, 1)} · p99 ${fmt(measure.p99, 1)} ms`);
+  if (measure.throughput !== undefined)
+    parts.push(
+      `${fmt(measure.throughput, measure.throughput < 100 ? 1 : 0)} ${row.compare === 'throughput' ? row.unit : '/s'}`,
+    );
+  if (measure.p50 !== undefined)
+    parts.push(`p50 ${fmt(measure.p50, 1)} · p95 ${fmt(measure.p95, 1)} · p99 ${fmt(measure.p99, 1)} ms`);
   return `${measure.label}: ${parts.join(', ')}`;
 }
 
 export function markdown(report: BenchReport): string {
-  const machine = Object.entries(report.machine).map(([k, v]) => `${k} ${v}`).join(' · ');
+  const machine = Object.entries(report.machine)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(' · ');
   const lines = [
     `Mode \`${report.mode}\`, ${report.generatedAt}. Machine: ${machine}.`,
     '',
     '| what | project path | baseline (same run) | ratio | note |',
     '| --- | --- | --- | --- | --- |',
-    ...report.rows.map((r) => `| **${r.group}**: ${r.name} | ${cell(r.project, r)} | ${cell(r.baseline, r)} | ${r.ratio.toFixed(2)}× ${r.compare === 'throughput' ? 'throughput' : r.compare === 'p50' ? 'p50 latency' : 'RSS'} | ${r.note ?? ''} |`),
+    ...report.rows.map(
+      (r) =>
+        `| **${r.group}**: ${r.name} | ${cell(r.project, r)} | ${cell(r.baseline, r)} | ${r.ratio.toFixed(2)}× ${r.compare === 'throughput' ? 'throughput' : r.compare === 'p50' ? 'p50 latency' : 'RSS'} | ${r.note ?? ''} |`,
+    ),
   ];
   if (report.growth.length > 0) {
-    lines.push('', '| outbox rows | relay events/s | rebuild events/s | raw scan events/s | reader uses the (tx_id, position) index |', '| --- | --- | --- | --- | --- |');
-    for (const p of report.growth) lines.push(`| ${fmt(p.rows)} | ${fmt(p.relay)} | ${fmt(p.rebuild)} | ${fmt(p.scan)} | ${p.usesIndex ? 'yes' : 'no'} |`);
+    lines.push(
+      '',
+      '| outbox rows | relay events/s | rebuild events/s | raw scan events/s | reader uses the (tx_id, position) index |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    for (const p of report.growth)
+      lines.push(
+        `| ${fmt(p.rows)} | ${fmt(p.relay)} | ${fmt(p.rebuild)} | ${fmt(p.scan)} | ${p.usesIndex ? 'yes' : 'no'} |`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -56,12 +74,23 @@ export function growthSvg(points: GrowthPoint[]): string {
   const x = (v: number) => pad.left + ((v - xMin) / (xMax - xMin)) * (width - pad.left - pad.right);
   const y = (v: number) => height - pad.bottom - (v / yMax) * (height - pad.top - pad.bottom);
   const lines = series.map((s, i) => {
-    const pts = s.values.map((v, j) => (Number.isNaN(v) ? null : `${x(xs[j]!).toFixed(1)},${y(v).toFixed(1)}`)).filter(Boolean).join(' ');
-    return `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts}"/>` +
-      `<text x="${width - pad.right + 10}" y="${pad.top + 20 + i * 20}" fill="${s.color}" font-size="13">${s.name}</text>`;
+    const pts = s.values
+      .map((v, j) => (Number.isNaN(v) ? null : `${x(xs[j]!).toFixed(1)},${y(v).toFixed(1)}`))
+      .filter(Boolean)
+      .join(' ');
+    return (
+      `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts}"/>` +
+      `<text x="${width - pad.right + 10}" y="${pad.top + 20 + i * 20}" fill="${s.color}" font-size="13">${s.name}</text>`
+    );
   });
-  const xTicks = points.map((p, j) => `<text x="${x(xs[j]!)}" y="${height - pad.bottom + 20}" font-size="12" text-anchor="middle">${p.rows.toLocaleString('en')}</text>`);
-  const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text x="${pad.left - 8}" y="${y(f * yMax) + 4}" font-size="12" text-anchor="end">${Math.round(f * yMax).toLocaleString('en')}</text>`);
+  const xTicks = points.map(
+    (p, j) =>
+      `<text x="${x(xs[j]!)}" y="${height - pad.bottom + 20}" font-size="12" text-anchor="middle">${p.rows.toLocaleString('en')}</text>`,
+  );
+  const yTicks = [0, 0.25, 0.5, 0.75, 1].map(
+    (f) =>
+      `<text x="${pad.left - 8}" y="${y(f * yMax) + 4}" font-size="12" text-anchor="end">${Math.round(f * yMax).toLocaleString('en')}</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${height - pad.bottom}" stroke="black"/>
@@ -92,6 +121,10 @@ export const README_BLOCK = /(<!-- bench-results:start -->\n)([\s\S]*?)(<!-- ben
 /** Puts the latest results table into the README's Performance section (between its markers). */
 export function syncReadme(table: string): void {
   const readme = readFileSync(README, 'utf8');
-  if (!README_BLOCK.test(readme)) throw new Error('README.md has no <!-- bench-results:start --> … <!-- bench-results:end --> block');
-  writeFileSync(README, readme.replace(README_BLOCK, (_, start: string, _old: string, end: string) => `${start}${table}${end}`));
+  if (!README_BLOCK.test(readme))
+    throw new Error('README.md has no <!-- bench-results:start --> … <!-- bench-results:end --> block');
+  writeFileSync(
+    README,
+    readme.replace(README_BLOCK, (_, start: string, _old: string, end: string) => `${start}${table}${end}`),
+  );
 }

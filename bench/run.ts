@@ -19,7 +19,12 @@ import { sagaRows } from './sagas.bench.ts';
 
 export const RESULTS_DIR = join(import.meta.dirname, 'results');
 
-export async function runBench(mode: BenchMode, endpoints: StackEndpoints, outDir: string, say: (line: string) => void): Promise<BenchReport> {
+export async function runBench(
+  mode: BenchMode,
+  endpoints: StackEndpoints,
+  outDir: string,
+  say: (line: string) => void,
+): Promise<BenchReport> {
   const started = Date.now();
   const ctx = await openBenchContext(mode, endpoints, say);
   const interrupted = () => {
@@ -45,7 +50,9 @@ export async function runBench(mode: BenchMode, endpoints: StackEndpoints, outDi
       rows.push(...(await emmettRows(ctx, command.service)));
     });
     await step('relay: outbox → JetStream vs raw publish', async () => {
-      await recordIdle(ctx, memory, 'relay', () => waitFor('the relay to catch up', () => relayedUpTo(ctx), 600_000, 100));
+      await recordIdle(ctx, memory, 'relay', () =>
+        waitFor('the relay to catch up', () => relayedUpTo(ctx), 600_000, 100),
+      );
       rows.push(...(await samplePeak(ctx, memory, ['relay'], () => relayRows(ctx))));
     });
     await step('freshness: commit → read model', async () => {
@@ -74,7 +81,13 @@ export async function runBench(mode: BenchMode, endpoints: StackEndpoints, outDi
     process.off('SIGTERM', interrupted);
     await ctx.close();
   }
-  const report: BenchReport = { generatedAt: new Date().toISOString(), mode, machine: describeMachine(endpoints), rows, growth: points };
+  const report: BenchReport = {
+    generatedAt: new Date().toISOString(),
+    mode,
+    machine: describeMachine(endpoints),
+    rows,
+    growth: points,
+  };
   const files = writeReport(outDir, report);
   if (outDir === RESULTS_DIR) {
     syncReadme(markdown(report));
@@ -87,10 +100,15 @@ export async function runBench(mode: BenchMode, endpoints: StackEndpoints, outDi
 
 /** Every projection has applied everything the relay published. */
 async function caughtUp(ctx: BenchContext): Promise<void> {
-  await waitFor('the projections to catch up', async () => {
-    const lag = await measureLag(ctx.pool, ctx.jsm, ctx.stream, PROJECTION_NAMES);
-    return lag.relay.events === 0 && Object.values(lag.projections).every((p) => p.events === 0);
-  }, 600_000, 200);
+  await waitFor(
+    'the projections to catch up',
+    async () => {
+      const lag = await measureLag(ctx.pool, ctx.jsm, ctx.stream, PROJECTION_NAMES);
+      return lag.relay.events === 0 && Object.values(lag.projections).every((p) => p.events === 0);
+    },
+    600_000,
+    200,
+  );
 }
 
 /** A few onboardings through the saga-worker process itself, so its memory is seen under work. */
@@ -102,7 +120,15 @@ async function sagasOnTheDeployable(ctx: BenchContext): Promise<void> {
       return ctx.client.workflow.execute(tenantOnboarding, {
         taskQueue: 'tenant-sagas',
         workflowId: `tenant-onboarding/${tenantId}`,
-        args: [{ tenantId, slug: `${ctx.tenantPrefix}-d${i}`, name: `Bench ${i}`, plan: 'free' as const, ownerUserId: 'bench' }],
+        args: [
+          {
+            tenantId,
+            slug: `${ctx.tenantPrefix}-d${i}`,
+            name: `Bench ${i}`,
+            plan: 'free' as const,
+            ownerUserId: 'bench',
+          },
+        ],
       });
     }),
   );

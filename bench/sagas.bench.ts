@@ -13,7 +13,12 @@ import { noopSaga, tenantOnboarding } from './workflows/index.ts';
 
 const ACTIVITIES_PER_FREE_ONBOARDING = 8; // reserve, schema, stream, owner, quotas, ensure-provisioned, activate, welcome
 
-async function runMany(total: number, concurrency: number, label: string, one: (i: number) => Promise<unknown>): Promise<Measure> {
+async function runMany(
+  total: number,
+  concurrency: number,
+  label: string,
+  one: (i: number) => Promise<unknown>,
+): Promise<Measure> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -41,7 +46,12 @@ export async function sagaRows(ctx: BenchContext): Promise<Row[]> {
     taskQueue,
     workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)),
     activities: {
-      ...createOnboardingActivities({ pool: ctx.pool, tenants: createTenantService({ pool: ctx.pool }), jsm: ctx.jsm, faultsEnabled: false }),
+      ...createOnboardingActivities({
+        pool: ctx.pool,
+        tenants: createTenantService({ pool: ctx.pool }),
+        jsm: ctx.jsm,
+        faultsEnabled: false,
+      }),
       ...noopActivities,
     },
   });
@@ -50,7 +60,10 @@ export async function sagaRows(ctx: BenchContext): Promise<Row[]> {
     ctx.say(`  sagas: ${total} onboardings and ${total} no-op workflows, ${concurrency} at a time…`);
     const options = (id: string) => ({ taskQueue, workflowId: id });
     // one of each first, so neither side pays the worker's warm-up
-    await ctx.client.workflow.execute(noopSaga, { ...options(`bench-noop-warm-${randomUUID()}`), args: [ACTIVITIES_PER_FREE_ONBOARDING] });
+    await ctx.client.workflow.execute(noopSaga, {
+      ...options(`bench-noop-warm-${randomUUID()}`),
+      args: [ACTIVITIES_PER_FREE_ONBOARDING],
+    });
     const onboardings = await runMany(total, concurrency, 'free-plan onboarding saga (real activities)', (i) => {
       const tenantId = `${ctx.tenantPrefix}s${i}`;
       return ctx.client.workflow.execute(tenantOnboarding, {
@@ -58,12 +71,27 @@ export async function sagaRows(ctx: BenchContext): Promise<Row[]> {
         args: [{ tenantId, slug: `${ctx.tenantPrefix}-${i}`, name: `Bench ${i}`, plan: 'free', ownerUserId: 'bench' }],
       });
     });
-    const noops = await runMany(total, concurrency, `workflow with ${ACTIVITIES_PER_FREE_ONBOARDING} no-op activities`, () =>
-      ctx.client.workflow.execute(noopSaga, { ...options(`bench-noop-${randomUUID()}`), args: [ACTIVITIES_PER_FREE_ONBOARDING] }),
+    const noops = await runMany(
+      total,
+      concurrency,
+      `workflow with ${ACTIVITIES_PER_FREE_ONBOARDING} no-op activities`,
+      () =>
+        ctx.client.workflow.execute(noopSaga, {
+          ...options(`bench-noop-${randomUUID()}`),
+          args: [ACTIVITIES_PER_FREE_ONBOARDING],
+        }),
     );
     const note = `${total} workflows, ${concurrency} at a time, worker in the bench process`;
     return [
-      row('sagas', 'onboarding sagas/s vs no-op workflow with 8 activities', 'throughput', 'workflows/s', onboardings, noops, note),
+      row(
+        'sagas',
+        'onboarding sagas/s vs no-op workflow with 8 activities',
+        'throughput',
+        'workflows/s',
+        onboardings,
+        noops,
+        note,
+      ),
       row('sagas', 'onboarding latency vs no-op workflow with 8 activities', 'p50', 'ms', onboardings, noops, note),
     ];
   } finally {

@@ -10,7 +10,10 @@ export function adminHandlers(deps: { temporal: Client }): Record<string, RouteH
     rebuildProjection: async (input) => {
       const projection = input.params.projection!;
       if (!PROJECTION_NAMES.includes(projection)) {
-        throw new HttpProblem('NOT_FOUND', `no projection named ${projection}; there are: ${PROJECTION_NAMES.join(', ')}`);
+        throw new HttpProblem(
+          'NOT_FOUND',
+          `no projection named ${projection}; there are: ${PROJECTION_NAMES.join(', ')}`,
+        );
       }
       const workflowId = rebuildWorkflowId(projection);
       await deps.temporal.workflow.start(rebuildProjection, {

@@ -32,7 +32,9 @@ const IF_MATCH = /^"(\d{1,15})"$/;
 
 function validationProblem(what: string, error: z.ZodError): HttpProblem {
   const errors = error.issues.map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message }));
-  return new HttpProblem('VALIDATION_FAILED', `${what}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors });
+  return new HttpProblem('VALIDATION_FAILED', `${what}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, {
+    errors,
+  });
 }
 
 function koaPath(template: string): string {
@@ -67,7 +69,8 @@ function bind(route: RouteContract, handler: RouteHandler): RouterMiddleware<Bff
     }
     if (route.idempotent) {
       const key = ctx.get('idempotency-key');
-      if (!key) throw new HttpProblem('IDEMPOTENCY_KEY_MISSING', 'send an Idempotency-Key header, unique per intended change');
+      if (!key)
+        throw new HttpProblem('IDEMPOTENCY_KEY_MISSING', 'send an Idempotency-Key header, unique per intended change');
       if (!IDEMPOTENCY_KEY.test(key)) {
         throw new HttpProblem('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 visible ASCII characters');
       }
@@ -75,7 +78,8 @@ function bind(route: RouteContract, handler: RouteHandler): RouterMiddleware<Bff
     }
     if (route.ifMatch && ctx.get('if-match')) {
       const version = IF_MATCH.exec(ctx.get('if-match'))?.[1];
-      if (version === undefined) throw new HttpProblem('VALIDATION_FAILED', 'If-Match must be a version in quotes, e.g. "3"');
+      if (version === undefined)
+        throw new HttpProblem('VALIDATION_FAILED', 'If-Match must be a version in quotes, e.g. "3"');
       input.expectedVersion = Number(version);
     }
     if (ctx.get('if-none-match')) input.ifNoneMatch = ctx.get('if-none-match');

@@ -35,13 +35,20 @@ export type TokenVerifier = (token: string) => Promise<Principal>;
 export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
   let keys: JWTVerifyGetKey;
   if (settings.jwksUrl) keys = createRemoteJWKSet(new URL(settings.jwksUrl));
-  else if (settings.jwksFile) keys = createLocalJWKSet(JSON.parse(readFileSync(settings.jwksFile, 'utf8')) as Parameters<typeof createLocalJWKSet>[0]);
+  else if (settings.jwksFile)
+    keys = createLocalJWKSet(
+      JSON.parse(readFileSync(settings.jwksFile, 'utf8')) as Parameters<typeof createLocalJWKSet>[0],
+    );
   else throw new Error('auth needs a JWKS URL or file');
   return async (token) => {
     const { payload } = await jwtVerify(token, keys, { issuer: settings.issuer, audience: settings.audience });
     const parsed = claims.safeParse(payload);
     if (!parsed.success) throw new HttpProblem('UNAUTHENTICATED', 'token lacks a valid sub, tenant or roles claim');
-    return { userId: parsed.data.sub, roles: parsed.data.roles, ...(parsed.data.tenant ? { tenantId: parsed.data.tenant } : {}) };
+    return {
+      userId: parsed.data.sub,
+      roles: parsed.data.roles,
+      ...(parsed.data.tenant ? { tenantId: parsed.data.tenant } : {}),
+    };
   };
 }
 
@@ -51,7 +58,11 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 export function authMiddleware(verify: TokenVerifier): Middleware<{ principal: Principal }> {
   return async (ctx, next) => {
     const header = ctx.get('authorization');
-    if (!header) throw new HttpProblem('UNAUTHENTICATED', 'send Authorization: Bearer <token> (mint a dev token with `npm run token`)');
+    if (!header)
+      throw new HttpProblem(
+        'UNAUTHENTICATED',
+        'send Authorization: Bearer <token> (mint a dev token with `npm run token`)',
+      );
     const token = BEARER.exec(header)?.[1];
     if (!token) throw new HttpProblem('UNAUTHENTICATED', 'the Authorization header must be "Bearer <JWT>"');
     try {

@@ -11,13 +11,23 @@ import { testStack } from '../test/support/env.ts';
 import { call } from '../test/support/http.ts';
 
 const TENANT = 'acme';
-const path = (action: string, counter = 'c1', tenant = TENANT) => `/v1/tenants/${tenant}/counters/${counter}${action ? `/${action}` : ''}`;
+const path = (action: string, counter = 'c1', tenant = TENANT) =>
+  `/v1/tenants/${tenant}/counters/${counter}${action ? `/${action}` : ''}`;
 
 interface Case {
   name: string;
   method?: string;
   path?: string;
-  token?: 'member' | 'viewer' | 'otherTenant' | 'plainUser' | 'platformAdmin' | 'foreignKey' | 'expired' | 'wrongAudience' | 'none';
+  token?:
+    | 'member'
+    | 'viewer'
+    | 'otherTenant'
+    | 'plainUser'
+    | 'platformAdmin'
+    | 'foreignKey'
+    | 'expired'
+    | 'wrongAudience'
+    | 'none';
   headers?: Record<string, string>;
   body?: unknown;
   rawBody?: string;
@@ -30,8 +40,20 @@ const json = { 'content-type': 'application/json' };
 const CASES: Case[] = [
   // authentication
   { name: 'no Authorization header', token: 'none', status: 401, code: 'UNAUTHENTICATED' },
-  { name: 'Basic instead of Bearer', token: 'none', headers: { authorization: 'Basic dXNlcjpwYXNz' }, status: 401, code: 'UNAUTHENTICATED' },
-  { name: 'Bearer with garbage', token: 'none', headers: { authorization: 'Bearer not-a-jwt' }, status: 401, code: 'UNAUTHENTICATED' },
+  {
+    name: 'Basic instead of Bearer',
+    token: 'none',
+    headers: { authorization: 'Basic dXNlcjpwYXNz' },
+    status: 401,
+    code: 'UNAUTHENTICATED',
+  },
+  {
+    name: 'Bearer with garbage',
+    token: 'none',
+    headers: { authorization: 'Bearer not-a-jwt' },
+    status: 401,
+    code: 'UNAUTHENTICATED',
+  },
   { name: 'token signed by an unknown key', token: 'foreignKey', status: 401, code: 'UNAUTHENTICATED' },
   { name: 'expired token', token: 'expired', status: 401, code: 'UNAUTHENTICATED' },
   { name: 'token for another audience', token: 'wrongAudience', status: 401, code: 'UNAUTHENTICATED' },
@@ -42,8 +64,18 @@ const CASES: Case[] = [
   { name: 'read of a foreign tenant', method: 'GET', path: path('', 'c1', 'globex'), status: 403, code: 'FORBIDDEN' },
   // headers
   { name: 'missing Idempotency-Key', headers: { 'idempotency-key': '' }, status: 400, code: 'IDEMPOTENCY_KEY_MISSING' },
-  { name: 'Idempotency-Key of 256 characters', headers: { 'idempotency-key': 'k'.repeat(256) }, status: 400, code: 'VALIDATION_FAILED' },
-  { name: 'Idempotency-Key with a space', headers: { 'idempotency-key': 'two words' }, status: 400, code: 'VALIDATION_FAILED' },
+  {
+    name: 'Idempotency-Key of 256 characters',
+    headers: { 'idempotency-key': 'k'.repeat(256) },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'Idempotency-Key with a space',
+    headers: { 'idempotency-key': 'two words' },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
   { name: 'If-Match without quotes', headers: { 'if-match': '3' }, status: 400, code: 'VALIDATION_FAILED' },
   { name: 'If-Match *', headers: { 'if-match': '*' }, status: 400, code: 'VALIDATION_FAILED' },
   { name: 'weak If-Match', headers: { 'if-match': 'W/"3"' }, status: 400, code: 'VALIDATION_FAILED' },
@@ -59,22 +91,70 @@ const CASES: Case[] = [
   { name: 'array body', body: [1], status: 400, code: 'VALIDATION_FAILED' },
   { name: 'JSON null body', rawBody: 'null', headers: json, status: 400, code: 'VALIDATION_FAILED' },
   { name: 'no body on increment', rawBody: '', status: 400, code: 'VALIDATION_FAILED' },
-  { name: 'text/plain body', rawBody: '{"by":1}', headers: { 'content-type': 'text/plain' }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-  { name: 'form-encoded body', rawBody: 'by=1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-  { name: 'body over 16 KiB', rawBody: JSON.stringify({ by: 1, pad: 'x'.repeat(20_000) }), headers: json, status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  {
+    name: 'text/plain body',
+    rawBody: '{"by":1}',
+    headers: { 'content-type': 'text/plain' },
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'form-encoded body',
+    rawBody: 'by=1',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'body over 16 KiB',
+    rawBody: JSON.stringify({ by: 1, pad: 'x'.repeat(20_000) }),
+    headers: json,
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+  },
   { name: 'reset with a body field', path: path('reset'), body: { by: 1 }, status: 400, code: 'VALIDATION_FAILED' },
   // paths and methods
-  { name: 'tenant id starting with "-"', path: path('increment', 'c1', '-acme'), status: 400, code: 'VALIDATION_FAILED' },
-  { name: 'counter id of 65 characters', path: path('increment', 'c'.repeat(65)), status: 400, code: 'VALIDATION_FAILED' },
+  {
+    name: 'tenant id starting with "-"',
+    path: path('increment', 'c1', '-acme'),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'counter id of 65 characters',
+    path: path('increment', 'c'.repeat(65)),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
   { name: 'counter id with a dot', path: path('increment', 'a.b'), status: 400, code: 'VALIDATION_FAILED' },
   { name: 'unknown action', path: path('multiply'), status: 404, code: 'NOT_FOUND' },
   { name: 'DELETE on a counter', method: 'DELETE', path: path(''), status: 405, code: 'METHOD_NOT_ALLOWED' },
   { name: 'GET on an action', method: 'GET', path: path('increment'), status: 405, code: 'METHOD_NOT_ALLOWED' },
   // admin routes
-  { name: 'rebuild without platform-admin', path: '/v1/admin/projections/counters/rebuild', rawBody: '', token: 'member', status: 403, code: 'FORBIDDEN' },
-  { name: 'rebuild of an unknown projection', path: '/v1/admin/projections/nope/rebuild', rawBody: '', token: 'platformAdmin', status: 404, code: 'NOT_FOUND' },
+  {
+    name: 'rebuild without platform-admin',
+    path: '/v1/admin/projections/counters/rebuild',
+    rawBody: '',
+    token: 'member',
+    status: 403,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'rebuild of an unknown projection',
+    path: '/v1/admin/projections/nope/rebuild',
+    rawBody: '',
+    token: 'platformAdmin',
+    status: 404,
+    code: 'NOT_FOUND',
+  },
   // business rules
-  { name: 'decrement below the floor', path: path('decrement', 'empty'), body: { by: 1 }, status: 409, code: 'COUNTER_FLOOR_REACHED' },
+  {
+    name: 'decrement below the floor',
+    path: path('decrement', 'empty'),
+    body: { by: 1 },
+    status: 409,
+    code: 'COUNTER_FLOOR_REACHED',
+  },
   { name: 'stale If-Match', headers: { 'if-match': '"41"' }, status: 409, code: 'VERSION_CONFLICT' },
 ];
 
@@ -95,17 +175,29 @@ describe('bad input: exact status and code for each malformed request, never 5xx
     const foreign = await generateKeyPair('ES256');
     tokens.foreignKey = await new SignJWT({ tenant: TENANT, roles: ['member'] })
       .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })
-      .setSubject('mallory').setIssuer(DEV_ISSUER).setAudience(DEV_AUDIENCE).setIssuedAt().setExpirationTime('5m')
+      .setSubject('mallory')
+      .setIssuer(DEV_ISSUER)
+      .setAudience(DEV_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('5m')
       .sign(foreign.privateKey);
     const devKey = await importJWK(JSON.parse(readFileSync(testStack().DEV_PRIVATE_JWK_FILE, 'utf8')) as JWK, 'ES256');
     const now = Math.floor(Date.now() / 1000);
     tokens.expired = await new SignJWT({ tenant: TENANT, roles: ['member'] })
       .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })
-      .setSubject('late').setIssuer(DEV_ISSUER).setAudience(DEV_AUDIENCE).setIssuedAt(now - 600).setExpirationTime(now - 300)
+      .setSubject('late')
+      .setIssuer(DEV_ISSUER)
+      .setAudience(DEV_AUDIENCE)
+      .setIssuedAt(now - 600)
+      .setExpirationTime(now - 300)
       .sign(devKey);
     tokens.wrongAudience = await new SignJWT({ tenant: TENANT, roles: ['member'] })
       .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })
-      .setSubject('lost').setIssuer(DEV_ISSUER).setAudience('some-other-api').setIssuedAt().setExpirationTime('5m')
+      .setSubject('lost')
+      .setIssuer(DEV_ISSUER)
+      .setAudience('some-other-api')
+      .setIssuedAt()
+      .setExpirationTime('5m')
       .sign(devKey);
   });
   after(async () => {
@@ -123,7 +215,9 @@ describe('bad input: exact status and code for each malformed request, never 5xx
       const response = await call(bff.base, c.method ?? 'POST', c.path ?? path('increment'), {
         ...(token ? { token } : {}),
         headers,
-        ...(c.rawBody !== undefined ? { rawBody: c.rawBody } : { body: c.body ?? (c.method === 'GET' || c.method === 'DELETE' ? undefined : { by: 1 }) }),
+        ...(c.rawBody !== undefined
+          ? { rawBody: c.rawBody }
+          : { body: c.body ?? (c.method === 'GET' || c.method === 'DELETE' ? undefined : { by: 1 }) }),
       });
       assert.equal(response.status, c.status, response.text);
       assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);

@@ -34,13 +34,19 @@ describe('counter API (BFF → service → Postgres)', function () {
     await db?.drop();
   });
 
-  const counterPath = (counter: string, action = '') => `/v1/tenants/${TENANT}/counters/${counter}${action ? `/${action}` : ''}`;
+  const counterPath = (counter: string, action = '') =>
+    `/v1/tenants/${TENANT}/counters/${counter}${action ? `/${action}` : ''}`;
   /** The counter's source row (the command side); the read model is the projector's, tested with it. */
   const sourceState = async (counter: string) =>
     (await pool.maybeOne(sql.type(z.object({ value: z.coerce.number(), version: z.coerce.number() }))`
-      select value, version from counters where tenant_id = ${TENANT} and counter_id = ${counter}`)) ?? { value: 0, version: 0 };
+      select value, version from counters where tenant_id = ${TENANT} and counter_id = ${counter}`)) ?? {
+      value: 0,
+      version: 0,
+    };
   const eventsOf = (counter: string) =>
-    pool.any(sql.type(z.object({ version: z.coerce.number(), eventType: z.string(), payload: z.record(z.string(), z.unknown()) }))`
+    pool.any(sql.type(
+      z.object({ version: z.coerce.number(), eventType: z.string(), payload: z.record(z.string(), z.unknown()) }),
+    )`
       select aggregate_version as version, event_type as "eventType", payload from event_outbox
       where tenant_id = ${TENANT} and aggregate_type = 'counter' and aggregate_id = ${counter}
       order by aggregate_version`);
@@ -79,7 +85,11 @@ describe('counter API (BFF → service → Postgres)', function () {
     assert.equal(state.version, ok);
     const events = await eventsOf(counter);
     assert.equal(events.length, ok, 'exactly one outbox event per 200');
-    assert.deepEqual(events.map((e) => e.version), Array.from({ length: ok }, (_, i) => i + 1), 'versions 1..N, no gap, no duplicate');
+    assert.deepEqual(
+      events.map((e) => e.version),
+      Array.from({ length: ok }, (_, i) => i + 1),
+      'versions 1..N, no gap, no duplicate',
+    );
     assert.ok(conflicts > 0, 'the run really contended');
   });
 
@@ -87,7 +97,11 @@ describe('counter API (BFF → service → Postgres)', function () {
     const counter = 'internal-retry';
     const responses = await Promise.all(
       Array.from({ length: 40 }, () =>
-        call(bff.base, 'POST', counterPath(counter, 'increment'), { token: member, headers: { 'idempotency-key': randomUUID() }, body: { by: 2 } }),
+        call(bff.base, 'POST', counterPath(counter, 'increment'), {
+          token: member,
+          headers: { 'idempotency-key': randomUUID() },
+          body: { by: 2 },
+        }),
       ),
     );
     assert.deepEqual([...new Set(responses.map((r) => r.status))], [200]);
@@ -98,7 +112,12 @@ describe('counter API (BFF → service → Postgres)', function () {
   it('idempotency: 100 concurrent requests with one key and body make one change and identical responses', async () => {
     const counter = 'idem-burst';
     const key = randomUUID();
-    const send = () => call(bff.base, 'POST', counterPath(counter, 'increment'), { token: member, headers: { 'idempotency-key': key }, body: { by: 7 } });
+    const send = () =>
+      call(bff.base, 'POST', counterPath(counter, 'increment'), {
+        token: member,
+        headers: { 'idempotency-key': key },
+        body: { by: 7 },
+      });
     const first = await Promise.all(Array.from({ length: 100 }, send));
     const settled = await Promise.all(
       first.map(async (response) => {
@@ -118,9 +137,17 @@ describe('counter API (BFF → service → Postgres)', function () {
   it('idempotency: the same key with another body is 422 IDEMPOTENCY_KEY_REUSED and changes nothing', async () => {
     const counter = 'idem-reuse';
     const key = randomUUID();
-    const first = await call(bff.base, 'POST', counterPath(counter, 'increment'), { token: member, headers: { 'idempotency-key': key }, body: { by: 1 } });
+    const first = await call(bff.base, 'POST', counterPath(counter, 'increment'), {
+      token: member,
+      headers: { 'idempotency-key': key },
+      body: { by: 1 },
+    });
     assert.equal(first.status, 200);
-    const reused = await call(bff.base, 'POST', counterPath(counter, 'increment'), { token: member, headers: { 'idempotency-key': key }, body: { by: 2 } });
+    const reused = await call(bff.base, 'POST', counterPath(counter, 'increment'), {
+      token: member,
+      headers: { 'idempotency-key': key },
+      body: { by: 2 },
+    });
     assert.equal(reused.status, 422);
     assert.equal(reused.json.code, 'IDEMPOTENCY_KEY_REUSED');
     assert.equal((await eventsOf(counter)).length, 1);
@@ -145,13 +172,24 @@ describe('counter API (BFF → service → Postgres)', function () {
   it('idempotency: a failed (rolled back) request leaves no key behind, so a retry can succeed later', async () => {
     const counter = 'idem-rollback';
     const key = randomUUID();
-    const decrement = () => call(bff.base, 'POST', counterPath(counter, 'decrement'), { token: member, headers: { 'idempotency-key': key }, body: { by: 5 } });
+    const decrement = () =>
+      call(bff.base, 'POST', counterPath(counter, 'decrement'), {
+        token: member,
+        headers: { 'idempotency-key': key },
+        body: { by: 5 },
+      });
     const refused = await decrement();
     assert.equal(refused.status, 409);
     assert.equal(refused.json.code, 'COUNTER_FLOOR_REACHED');
-    const keys = await pool.oneFirst(sql.type(z.object({ n: z.coerce.number() }))`select count(*) as n from idempotency_keys where key = ${key}`);
+    const keys = await pool.oneFirst(
+      sql.type(z.object({ n: z.coerce.number() }))`select count(*) as n from idempotency_keys where key = ${key}`,
+    );
     assert.equal(keys, 0);
-    await call(bff.base, 'POST', counterPath(counter, 'increment'), { token: member, headers: { 'idempotency-key': randomUUID() }, body: { by: 10 } });
+    await call(bff.base, 'POST', counterPath(counter, 'increment'), {
+      token: member,
+      headers: { 'idempotency-key': randomUUID() },
+      body: { by: 10 },
+    });
     const retried = await decrement();
     assert.equal(retried.status, 200, retried.text);
     assert.equal(retried.json.value, 5);
@@ -160,19 +198,31 @@ describe('counter API (BFF → service → Postgres)', function () {
 
   it('reset sets the counter to 0 and accepts an empty body', async () => {
     const counter = 'reset-me';
-    await call(bff.base, 'POST', counterPath(counter, 'increment'), { token: member, headers: { 'idempotency-key': randomUUID() }, body: { by: 9 } });
-    const reset = await call(bff.base, 'POST', counterPath(counter, 'reset'), { token: member, headers: { 'idempotency-key': randomUUID() } });
+    await call(bff.base, 'POST', counterPath(counter, 'increment'), {
+      token: member,
+      headers: { 'idempotency-key': randomUUID() },
+      body: { by: 9 },
+    });
+    const reset = await call(bff.base, 'POST', counterPath(counter, 'reset'), {
+      token: member,
+      headers: { 'idempotency-key': randomUUID() },
+    });
     assert.equal(reset.status, 200, reset.text);
     assert.equal(reset.json.value, 0);
-    assert.deepEqual((await eventsOf(counter)).map((e) => [e.eventType, e.payload]), [
-      ['CounterIncremented', { by: 9, value: 9, version: 1 }],
-      ['CounterReset', { by: 9, value: 0, version: 2 }],
-    ]);
+    assert.deepEqual(
+      (await eventsOf(counter)).map((e) => [e.eventType, e.payload]),
+      [
+        ['CounterIncremented', { by: 9, value: 9, version: 1 }],
+        ['CounterReset', { by: 9, value: 0, version: 2 }],
+      ],
+    );
   });
 
   it('serves /openapi.json (the committed, generated document) and a human-readable /docs page', async () => {
     const { readFileSync } = await import('node:fs');
-    const committed = JSON.parse(readFileSync(new URL('../contracts/generated/openapi.json', import.meta.url), 'utf8')) as unknown;
+    const committed = JSON.parse(
+      readFileSync(new URL('../contracts/generated/openapi.json', import.meta.url), 'utf8'),
+    ) as unknown;
     const served = await call(bff.base, 'GET', '/openapi.json');
     assert.deepEqual(served.json, committed);
     const docs = await call(bff.base, 'GET', '/docs');

@@ -15,7 +15,11 @@ type ReadQuery = z.infer<typeof counterReadQuery>;
 /** How long a read with ?minVersion waits for the projection before answering with what it has. */
 export const MIN_VERSION_WAIT_MS = 2_000;
 
-export function counterHandlers(deps: { pool: DatabasePool; counters: CounterCommands; minVersionWaitMs?: number }): Record<string, RouteHandler> {
+export function counterHandlers(deps: {
+  pool: DatabasePool;
+  counters: CounterCommands;
+  minVersionWaitMs?: number;
+}): Record<string, RouteHandler> {
   const change =
     (toCommand: (input: RouteInput) => CounterCommand): RouteHandler =>
     async (input) => {
@@ -40,8 +44,10 @@ export function counterHandlers(deps: { pool: DatabasePool; counters: CounterCom
         await new Promise((resolve) => setTimeout(resolve, 25));
         view = await readCounterSummary(deps.pool, path);
       }
-      const headers = minVersion === undefined ? undefined : { 'X-Min-Version-Met': String(view.version >= minVersion) };
-      if (input.ifNoneMatch === `"${view.version}"`) return { status: 304, version: view.version, ...(headers ? { headers } : {}) };
+      const headers =
+        minVersion === undefined ? undefined : { 'X-Min-Version-Met': String(view.version >= minVersion) };
+      if (input.ifNoneMatch === `"${view.version}"`)
+        return { status: 304, version: view.version, ...(headers ? { headers } : {}) };
       return { status: 200, body: view, version: view.version, ...(headers ? { headers } : {}) };
     },
     incrementCounter: change((input) => ({ type: 'increment', by: (input.body as ChangeBody).by })),

@@ -17,13 +17,21 @@ interface OpenApiOperation {
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const json = (value: unknown) => `<pre>${escape(JSON.stringify(value, null, 2))}</pre>`;
 
-export function renderDocsPage(document: { info: { title: string; description: string }; paths: Record<string, Record<string, OpenApiOperation>> }): string {
+export function renderDocsPage(document: {
+  info: { title: string; description: string };
+  paths: Record<string, Record<string, OpenApiOperation>>;
+}): string {
   const sections = Object.entries(document.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => {
       const params = op.parameters
-        .map((p) => `<tr><td><code>${escape(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td>${escape(p.description ?? '')}${json(p.schema)}</td></tr>`)
+        .map(
+          (p) =>
+            `<tr><td><code>${escape(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td>${escape(p.description ?? '')}${json(p.schema)}</td></tr>`,
+        )
         .join('');
-      const body = op.requestBody ? `<h4>Body (application/json)</h4>${json(op.requestBody.content['application/json']?.schema)}` : '';
+      const body = op.requestBody
+        ? `<h4>Body (application/json)</h4>${json(op.requestBody.content['application/json']?.schema)}`
+        : '';
       const responses = Object.entries(op.responses)
         .map(([status, r]) => `<tr><td>${status}</td><td>${escape(r.description)}</td></tr>`)
         .join('');

@@ -10,7 +10,10 @@ export async function readJsonBody(ctx: Context, limitBytes = BODY_LIMIT_BYTES):
   const chunked = ctx.get('transfer-encoding') !== '';
   if (declared === 0 && !chunked) return undefined;
   if (!ctx.is('application/json')) {
-    throw new HttpProblem('UNSUPPORTED_MEDIA_TYPE', `send the body as application/json (got ${ctx.get('content-type') || 'no Content-Type'})`);
+    throw new HttpProblem(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `send the body as application/json (got ${ctx.get('content-type') || 'no Content-Type'})`,
+    );
   }
   if (declared > limitBytes) throw tooLarge(limitBytes);
   const chunks: Buffer[] = [];

@@ -32,7 +32,8 @@ export function registerPipelineMetrics(registry: Registry, measure: () => Promi
     labelNames: ['projection'],
     registers: [registry],
     async collect() {
-      for (const [projection, lag] of Object.entries((await current()).projections)) this.set({ projection }, lag.events);
+      for (const [projection, lag] of Object.entries((await current()).projections))
+        this.set({ projection }, lag.events);
     },
   });
   new Gauge({
@@ -41,7 +42,8 @@ export function registerPipelineMetrics(registry: Registry, measure: () => Promi
     labelNames: ['projection'],
     registers: [registry],
     async collect() {
-      for (const [projection, lag] of Object.entries((await current()).projections)) this.set({ projection }, lag.seconds);
+      for (const [projection, lag] of Object.entries((await current()).projections))
+        this.set({ projection }, lag.seconds);
     },
   });
   new Gauge({

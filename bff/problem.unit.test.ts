@@ -14,7 +14,18 @@ describe('BFF errors', () => {
     const boom: RouteHandler = async () => {
       throw new Error('password=hunter2 at db.internal:5432');
     };
-    const handlers = { getCounter: boom, incrementCounter: boom, decrementCounter: boom, resetCounter: boom, rebuildProjection: boom, createTenant: boom, getTenant: boom, getOnboarding: boom, approveOnboarding: boom, deleteTenant: boom };
+    const handlers = {
+      getCounter: boom,
+      incrementCounter: boom,
+      decrementCounter: boom,
+      resetCounter: boom,
+      rebuildProjection: boom,
+      createTenant: boom,
+      getTenant: boom,
+      getOnboarding: boom,
+      approveOnboarding: boom,
+      deleteTenant: boom,
+    };
     const app = createBffApp({
       logger,
       metrics: createHttpMetrics(),
@@ -25,13 +36,18 @@ describe('BFF errors', () => {
     await new Promise((resolve) => server.once('listening', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const response = await fetch(`http://127.0.0.1:${port}/v1/tenants/t1/counters/c1`, { headers: { authorization: 'Bearer a.b.c' } });
+      const response = await fetch(`http://127.0.0.1:${port}/v1/tenants/t1/counters/c1`, {
+        headers: { authorization: 'Bearer a.b.c' },
+      });
       const text = await response.text();
       assert.equal(response.status, 500);
       assert.equal((JSON.parse(text) as { code: string }).code, 'INTERNAL');
       assert.doesNotMatch(text, /hunter2|db\.internal|Error|at /);
       const requestId = response.headers.get('x-request-id');
-      assert.ok(lines.some((line) => line.includes('hunter2') && line.includes(String(requestId))), 'the log keeps the cause for operators');
+      assert.ok(
+        lines.some((line) => line.includes('hunter2') && line.includes(String(requestId))),
+        'the log keeps the cause for operators',
+      );
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

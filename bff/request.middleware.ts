@@ -30,7 +30,10 @@ export function requestMiddleware(logger: Logger, metrics: HttpMetrics): Middlew
       let known = asHttpProblem(error);
       if (!known) {
         ctx.state.logger.error({ err: error }, 'unhandled error');
-        known = new HttpProblem('INTERNAL', 'the server failed to handle this request; quote the requestId when reporting it');
+        known = new HttpProblem(
+          'INTERNAL',
+          'the server failed to handle this request; quote the requestId when reporting it',
+        );
       }
       ctx.status = known.status;
       ctx.type = 'application/problem+json';
@@ -39,7 +42,10 @@ export function requestMiddleware(logger: Logger, metrics: HttpMetrics): Middlew
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       metrics.observe(ctx.method, route, ctx.status, seconds);
-      ctx.state.logger.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
+      ctx.state.logger.info(
+        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) },
+        'request',
+      );
     }
   };
 }

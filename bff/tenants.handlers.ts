@@ -1,8 +1,17 @@
 // Tenant routes: creation starts the onboarding saga (deterministic ids, so a retry is the same
 // saga), reads come from the tenants read model, status and approval talk to the workflow.
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { offboardingWorkflowId, tenantOffboarding } from '../workflows/tenant-onboarding/tenant-offboarding.workflow.ts';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import {
+  offboardingWorkflowId,
+  tenantOffboarding,
+} from '../workflows/tenant-onboarding/tenant-offboarding.workflow.ts';
 import type { z } from 'zod';
 import type { createTenantBody } from '../contracts/tenant.contracts.ts';
 import { readTenant } from '../projector/projections/tenants.projection.ts';
@@ -25,7 +34,11 @@ export function tenantIdFor(userId: string, idempotencyKey: string): string {
   return `t${createHash('sha256').update(`${userId}\n${idempotencyKey}`).digest('hex').slice(0, 20)}`;
 }
 
-export function tenantHandlers(deps: { pool: DatabasePool; temporal: Client; taskQueue: string }): Record<string, RouteHandler> {
+export function tenantHandlers(deps: {
+  pool: DatabasePool;
+  temporal: Client;
+  taskQueue: string;
+}): Record<string, RouteHandler> {
   const handleOf = (tenantId: string) => deps.temporal.workflow.getHandle(onboardingWorkflowId(tenantId));
   const notFound = (tenantId: string) => new HttpProblem('NOT_FOUND', `no tenant ${tenantId}`);
 
@@ -35,8 +48,13 @@ export function tenantHandlers(deps: { pool: DatabasePool; temporal: Client; tas
       const tenantId = tenantIdFor(input.principal.userId, input.idempotencyKey!);
       const workflowId = onboardingWorkflowId(tenantId);
       const hash = requestHash(body);
-      const created = { status: 202 as const, body: { tenantId, workflowId, status: 'onboarding' }, headers: { Location: `/v1/tenants/${tenantId}/onboarding` } };
-      if (await slugTakenByOther(deps.pool, body.slug, tenantId)) throw new HttpProblem('SLUG_TAKEN', `slug "${body.slug}" belongs to another tenant; choose another`);
+      const created = {
+        status: 202 as const,
+        body: { tenantId, workflowId, status: 'onboarding' },
+        headers: { Location: `/v1/tenants/${tenantId}/onboarding` },
+      };
+      if (await slugTakenByOther(deps.pool, body.slug, tenantId))
+        throw new HttpProblem('SLUG_TAKEN', `slug "${body.slug}" belongs to another tenant; choose another`);
       try {
         await deps.temporal.workflow.start(tenantOnboarding, {
           workflowId,
@@ -53,7 +71,10 @@ export function tenantHandlers(deps: { pool: DatabasePool; temporal: Client; tas
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
         const { memo } = await handleOf(tenantId).describe();
         if (memo?.requestHash !== hash) {
-          throw new HttpProblem('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key already created a tenant with a different body; use a new key');
+          throw new HttpProblem(
+            'IDEMPOTENCY_KEY_REUSED',
+            'this Idempotency-Key already created a tenant with a different body; use a new key',
+          );
         }
         return { ...created, headers: { ...created.headers, 'Idempotent-Replayed': 'true' } };
       }
@@ -97,10 +118,14 @@ export function tenantHandlers(deps: { pool: DatabasePool; temporal: Client; tas
       try {
         await handleOf(tenantId).signal(approveSignal, { approvedBy: input.principal.userId });
       } catch (error) {
-        if (error instanceof WorkflowNotFoundError) throw new HttpProblem('NOT_FOUND', `no onboarding running for tenant ${tenantId}`);
+        if (error instanceof WorkflowNotFoundError)
+          throw new HttpProblem('NOT_FOUND', `no onboarding running for tenant ${tenantId}`);
         throw error;
       }
-      return { status: 202, body: { tenantId, workflowId: onboardingWorkflowId(tenantId), approvedBy: input.principal.userId } };
+      return {
+        status: 202,
+        body: { tenantId, workflowId: onboardingWorkflowId(tenantId), approvedBy: input.principal.userId },
+      };
     },
   };
 }

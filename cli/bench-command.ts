@@ -21,10 +21,23 @@ const USAGE = `usage: npm run bench [-- --full | --tiny [--out <dir>]]
   --tiny: each benchmark once at a tiny size, to prove it works → --out or a temporary folder
   Needs the stack from \`npm run up\`.`;
 
-export async function runBenchCommand(args: string[], settings: StackSettings, say: (line: string) => void): Promise<number> {
+export async function runBenchCommand(
+  args: string[],
+  settings: StackSettings,
+  say: (line: string) => void,
+): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args, options: { full: { type: 'boolean' }, tiny: { type: 'boolean' }, out: { type: 'string' }, test: { type: 'boolean' } }, strict: true }).values;
+    values = parseArgs({
+      args,
+      options: {
+        full: { type: 'boolean' },
+        tiny: { type: 'boolean' },
+        out: { type: 'string' },
+        test: { type: 'boolean' },
+      },
+      strict: true,
+    }).values;
   } catch (error) {
     say(`✗ ${(error as Error).message}\n${USAGE}`);
     return 64;
@@ -40,7 +53,8 @@ export async function runBenchCommand(args: string[], settings: StackSettings, s
   } catch {
     throw new StackError('the stack is not up: run `npm run up` first');
   }
-  if (!(await temporalHealthy(address))) throw new StackError(`Temporal is not answering on ${address}: run \`npm run up\` first`);
+  if (!(await temporalHealthy(address)))
+    throw new StackError(`Temporal is not answering on ${address}: run \`npm run up\` first`);
   const mode = values.full ? 'full' : values.tiny ? 'tiny' : 'quick';
   const out = values.out ?? (mode === 'tiny' ? mkdtempSync(join(tmpdir(), 'bench-results-')) : RESULTS_DIR);
   say(`• benchmarks (${mode}) against ${address}; results → ${out}`);

@@ -3,7 +3,11 @@
 // (remove it again: "the fix" before a `temporal workflow reset`).
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { COMPENSATION_STEPS, OFFBOARDING_STEPS, ONBOARDING_STEPS } from '../activities/tenant-onboarding/onboarding.activities.ts';
+import {
+  COMPENSATION_STEPS,
+  OFFBOARDING_STEPS,
+  ONBOARDING_STEPS,
+} from '../activities/tenant-onboarding/onboarding.activities.ts';
 import { armFault, clearFault, faultMode } from '../services/tenant/faults.ts';
 import { withPipeline } from './pipeline-access.ts';
 import type { StackSettings } from './stack/settings.ts';
@@ -25,7 +29,11 @@ const armOptions = clearOptions.extend({
   times: z.coerce.number().int().min(1).max(1_000).optional(),
 });
 
-export async function runFaultCommand(args: string[], settings: StackSettings, say: (line: string) => void): Promise<number> {
+export async function runFaultCommand(
+  args: string[],
+  settings: StackSettings,
+  say: (line: string) => void,
+): Promise<number> {
   const [action, ...rest] = args;
   if (action === 'steps') {
     process.stdout.write(`${STEPS.join('\n')}\n`);
@@ -43,14 +51,21 @@ export async function runFaultCommand(args: string[], settings: StackSettings, s
   try {
     values = parseArgs({
       args: rest,
-      options: { slug: { type: 'string' }, step: { type: 'string' }, mode: { type: 'string' }, times: { type: 'string' }, test: { type: 'boolean' } },
+      options: {
+        slug: { type: 'string' },
+        step: { type: 'string' },
+        mode: { type: 'string' },
+        times: { type: 'string' },
+        test: { type: 'boolean' },
+      },
       strict: true,
     }).values;
   } catch (error) {
     say(`✗ ${(error as Error).message}\n${USAGE}`);
     return 64;
   }
-  const problems = (error: z.ZodError) => `✗ ${error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}\n${USAGE}`;
+  const problems = (error: z.ZodError) =>
+    `✗ ${error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}\n${USAGE}`;
   if (action === 'clear') {
     const parsed = clearOptions.safeParse(values);
     if (!parsed.success) {
@@ -59,7 +74,11 @@ export async function runFaultCommand(args: string[], settings: StackSettings, s
     }
     const { slug, step } = parsed.data;
     const cleared = await withPipeline(settings, ({ pool }) => clearFault(pool, slug, step));
-    say(cleared ? `✓ cleared: ${step} no longer fails for tenant slug ${slug}` : `• nothing armed at ${step} for tenant slug ${slug}`);
+    say(
+      cleared
+        ? `✓ cleared: ${step} no longer fails for tenant slug ${slug}`
+        : `• nothing armed at ${step} for tenant slug ${slug}`,
+    );
     return 0;
   }
   const parsed = armOptions.safeParse(values);

@@ -13,10 +13,19 @@ const USAGE = `usage: npm run --silent history -- export <workflowId> [--run-id 
   Prints (or writes to --out) the history of the workflow's latest run, or of --run-id, as JSON
   that Worker.runReplayHistory accepts. Example: npm run --silent history -- export tenant-onboarding/t0123 --out onboarding.json`;
 
-export async function runHistoryCommand(args: string[], settings: StackSettings, say: (line: string) => void): Promise<number> {
+export async function runHistoryCommand(
+  args: string[],
+  settings: StackSettings,
+  say: (line: string) => void,
+): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { 'run-id': { type: 'string' }, out: { type: 'string' }, test: { type: 'boolean' } }, strict: true });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { 'run-id': { type: 'string' }, out: { type: 'string' }, test: { type: 'boolean' } },
+      strict: true,
+    });
   } catch (error) {
     say(`✗ ${(error as Error).message}\n${USAGE}`);
     return 64;
@@ -33,14 +42,18 @@ export async function runHistoryCommand(args: string[], settings: StackSettings,
     const exported = await exportHistory(target, workflowId, parsed.values['run-id']);
     if (parsed.values.out) {
       writeFileSync(parsed.values.out, exported.json);
-      say(`✓ ${exported.workflowType} ${workflowId} run ${exported.runId} (${exported.status}, ${exported.events} events) → ${parsed.values.out}`);
+      say(
+        `✓ ${exported.workflowType} ${workflowId} run ${exported.runId} (${exported.status}, ${exported.events} events) → ${parsed.values.out}`,
+      );
     } else {
       process.stdout.write(exported.json);
     }
     return 0;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) {
-      say(`✗ no workflow ${workflowId}${parsed.values['run-id'] ? ` with run ${parsed.values['run-id']}` : ''} in namespace ${settings.temporalNamespace}`);
+      say(
+        `✗ no workflow ${workflowId}${parsed.values['run-id'] ? ` with run ${parsed.values['run-id']}` : ''} in namespace ${settings.temporalNamespace}`,
+      );
       return 1;
     }
     throw error;

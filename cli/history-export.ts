@@ -7,7 +7,9 @@ import type { Client } from '@temporalio/client';
 
 /** The SDK version that wrote a fixture; it is part of every fixture's file name. */
 export const SDK_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../node_modules/@temporalio/workflow/package.json', import.meta.url), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(new URL('../node_modules/@temporalio/workflow/package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
 ).version;
 
 export interface TemporalTarget {
@@ -29,13 +31,37 @@ export interface ExportedHistory {
 }
 
 /** The history of `workflowId`'s latest run (or of `runId`), as the SDK replays it. */
-export async function exportHistory(target: TemporalTarget, workflowId: string, runId?: string): Promise<ExportedHistory> {
+export async function exportHistory(
+  target: TemporalTarget,
+  workflowId: string,
+  runId?: string,
+): Promise<ExportedHistory> {
   const description = await target.client.workflow.getHandle(workflowId, runId).describe();
   const json = execFileSync(
     target.cliPath,
-    ['workflow', 'show', '--workflow-id', workflowId, '--run-id', description.runId, '--output', 'json', '--address', target.address, '--namespace', target.namespace],
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      '--run-id',
+      description.runId,
+      '--output',
+      'json',
+      '--address',
+      target.address,
+      '--namespace',
+      target.namespace,
+    ],
     { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
   );
   const events = (JSON.parse(json) as { events?: unknown[] }).events?.length ?? 0;
-  return { workflowId, runId: description.runId, workflowType: description.type, status: description.status.name, events, json };
+  return {
+    workflowId,
+    runId: description.runId,
+    workflowType: description.type,
+    status: description.status.name,
+    events,
+    json,
+  };
 }

@@ -81,7 +81,9 @@ async function main(argv: string[]): Promise<number> {
         say(check ? '✓ contracts/generated matches the zod contracts' : '✓ contracts/generated written');
         return 0;
       }
-      say(`✗ contracts/generated differs from the zod contracts:\n  ${drift.join('\n  ')}\n  run \`npm run contracts\` and commit the result`);
+      say(
+        `✗ contracts/generated differs from the zod contracts:\n  ${drift.join('\n  ')}\n  run \`npm run contracts\` and commit the result`,
+      );
       return 1;
     }
     case 'test':
@@ -101,13 +103,21 @@ function printLag(report: Record<string, Record<string, unknown>>): void {
   const relay = report.relayWorker?.lag as LagView | undefined;
   const projections = report.projectorWorker?.lag as Record<string, LagView> | undefined;
   if (!relay || !projections) return;
-  const line = (what: string, lag: LagView) => `  ${what.padEnd(22)} ${lag.events} events, ${lag.seconds.toFixed(1)} s behind\n`;
+  const line = (what: string, lag: LagView) =>
+    `  ${what.padEnd(22)} ${lag.events} events, ${lag.seconds.toFixed(1)} s behind\n`;
   process.stdout.write(`\nlag behind the outbox\n${line('relay', relay)}`);
   for (const [name, lag] of Object.entries(projections)) process.stdout.write(line(`projection ${name}`, lag));
   const parked = Object.entries((report.projectorWorker?.deadLetters as Record<string, number> | undefined) ?? {});
-  for (const [name, count] of parked) process.stdout.write(`  dead letters (${name})${' '.repeat(Math.max(1, 8 - name.length))}${count} (npm run dlq -- list)\n`);
+  for (const [name, count] of parked)
+    process.stdout.write(
+      `  dead letters (${name})${' '.repeat(Math.max(1, 8 - name.length))}${count} (npm run dlq -- list)\n`,
+    );
   const breaches = (report.projectorWorker?.sloBreaches as string[] | undefined) ?? [];
-  process.stdout.write(breaches.length === 0 ? '✓ within the lag SLO (relay ≤ 5 s, projections ≤ 10 s)\n' : breaches.map((b) => `✗ SLO: ${b}\n`).join(''));
+  process.stdout.write(
+    breaches.length === 0
+      ? '✓ within the lag SLO (relay ≤ 5 s, projections ≤ 10 s)\n'
+      : breaches.map((b) => `✗ SLO: ${b}\n`).join(''),
+  );
 }
 
 try {

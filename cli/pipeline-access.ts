@@ -15,7 +15,10 @@ export interface PipelineAccess {
   stream: EventsStream;
 }
 
-export async function withPipeline<T>(settings: StackSettings, use: (access: PipelineAccess) => Promise<T>): Promise<T> {
+export async function withPipeline<T>(
+  settings: StackSettings,
+  use: (access: PipelineAccess) => Promise<T>,
+): Promise<T> {
   const env = parseEnv(eventsStreamEnv, process.env, 'the events stream');
   let url: string;
   try {
@@ -28,7 +31,11 @@ export async function withPipeline<T>(settings: StackSettings, use: (access: Pip
     throw new StackError(`cannot reach NATS (${(error as Error).message}); is the stack up? (npm run status)`);
   });
   try {
-    return await use({ pool, jsm: await jetstreamManager(nats), stream: { name: env.EVENTS_STREAM, subjectPrefix: env.EVENTS_SUBJECT_PREFIX } });
+    return await use({
+      pool,
+      jsm: await jetstreamManager(nats),
+      stream: { name: env.EVENTS_STREAM, subjectPrefix: env.EVENTS_SUBJECT_PREFIX },
+    });
   } finally {
     await nats.drain().catch(() => undefined);
     await pool.end();

@@ -5,14 +5,20 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { PROJECTION_NAMES } from '../projector/projections/registry.ts';
 import type { RebuildProgress } from '../projector/rebuild.activities.ts';
 import { connectTemporalClient } from '../runtime/connections.ts';
-import { rebuildProjection, rebuildStatusQuery, rebuildWorkflowId, type RebuildStatus } from '../workflows/projections/rebuild-projection.workflow.ts';
+import {
+  rebuildProjection,
+  rebuildStatusQuery,
+  rebuildWorkflowId,
+  type RebuildStatus,
+} from '../workflows/projections/rebuild-projection.workflow.ts';
 import { temporalAddress } from './stack/temporal.ts';
 import type { StackSettings } from './stack/settings.ts';
 
 /** Live replay progress from the pending activity's last heartbeat. */
 async function heartbeatProgress(client: Client, workflowId: string): Promise<RebuildProgress | undefined> {
   const { raw } = await client.workflow.getHandle(workflowId).describe();
-  const details = raw.pendingActivities?.find((a) => a.activityType?.name === 'replayIntoRebuild')?.heartbeatDetails?.payloads?.[0];
+  const details = raw.pendingActivities?.find((a) => a.activityType?.name === 'replayIntoRebuild')?.heartbeatDetails
+    ?.payloads?.[0];
   return details ? defaultPayloadConverter.fromPayload<RebuildProgress>(details) : undefined;
 }
 
@@ -26,7 +32,11 @@ export function formatProgress(done: number, total: number, ratePerSecond: numbe
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}`;
 }
 
-export async function runRebuildCommand(args: string[], settings: StackSettings, say: (line: string) => void): Promise<number> {
+export async function runRebuildCommand(
+  args: string[],
+  settings: StackSettings,
+  say: (line: string) => void,
+): Promise<number> {
   const projection = args.find((a) => !a.startsWith('--'));
   if (!projection || !PROJECTION_NAMES.includes(projection)) {
     say(`usage: npm run rebuild -- <projection> [--test]   (projections: ${PROJECTION_NAMES.join(', ')})`);
@@ -53,7 +63,8 @@ export async function runRebuildCommand(args: string[], settings: StackSettings,
       if (finished) break;
       const fallback: RebuildStatus = { phase: 'preparing', replayed: 0, total: 0 };
       const status = await handle.query(rebuildStatusQuery).catch(() => fallback);
-      const live = status.phase === 'replaying' ? await heartbeatProgress(client, workflowId).catch(() => undefined) : undefined;
+      const live =
+        status.phase === 'replaying' ? await heartbeatProgress(client, workflowId).catch(() => undefined) : undefined;
       const done = live?.replayed ?? status.replayed;
       const total = live?.total ?? status.total;
       const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
@@ -63,7 +74,9 @@ export async function runRebuildCommand(args: string[], settings: StackSettings,
     }
     const final = await result;
     if (tty) process.stderr.write('\n');
-    say(`✓ ${projection} rebuilt: ${final.replayed} events replayed in ${((Date.now() - started) / 1000).toFixed(1)} s, swapped in`);
+    say(
+      `✓ ${projection} rebuilt: ${final.replayed} events replayed in ${((Date.now() - started) / 1000).toFixed(1)} s, swapped in`,
+    );
     return 0;
   } finally {
     await connection.close();

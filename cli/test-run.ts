@@ -43,7 +43,11 @@ export async function runTests(args: string[], env: NodeJS.ProcessEnv, say: Say)
         : [
             ['typecheck', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
             ['lint', bin('eslint'), ['--max-warnings=0', '.']],
-            ['contracts drift', process.execPath, ['--import', 'tsx', join(repoRoot, 'cli', 'main.ts'), 'contracts', '--check']],
+            [
+              'contracts drift',
+              process.execPath,
+              ['--import', 'tsx', join(repoRoot, 'cli', 'main.ts'), 'contracts', '--check'],
+            ],
             ['mocha', bin('mocha'), ALL_TIERS],
           ];
     const failed: string[] = [];
@@ -52,7 +56,9 @@ export async function runTests(args: string[], env: NodeJS.ProcessEnv, say: Say)
       const result = spawnSync(command, commandArgs, { cwd: repoRoot, env: testEnv, stdio: 'inherit' });
       if (result.status !== 0) failed.push(name);
     }
-    say(`\n${failed.length === 0 ? '✓ all gates passed' : `✗ failed: ${failed.join(', ')}`} in ${Math.round((Date.now() - started) / 1000)} s`);
+    say(
+      `\n${failed.length === 0 ? '✓ all gates passed' : `✗ failed: ${failed.join(', ')}`} in ${Math.round((Date.now() - started) / 1000)} s`,
+    );
     return failed.length === 0 ? 0 : 1;
   } finally {
     if (env.TEST_KEEP_STACK === '1') {

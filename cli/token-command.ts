@@ -9,12 +9,19 @@ const USAGE = `usage: npm run --silent token -- --user <id> [--tenant <id>] [--r
 
 const options = z.object({
   user: z.string().regex(/^[\w.@:-]{1,128}$/, 'must be 1-128 characters of letters, digits, _ . @ : -'),
-  tenant: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be a tenant id (1-64 letters, digits, _ or -)').optional(),
+  tenant: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be a tenant id (1-64 letters, digits, _ or -)')
+    .optional(),
   roles: z.array(z.enum(['viewer', 'member', 'admin', 'owner', 'platform-admin'])),
   ttl: z.string().regex(/^\d+\s?(s|m|h|d)$/, 'must look like 30m, 1h or 7d'),
 });
 
-export async function runTokenCommand(args: string[], settings: StackSettings, say: (line: string) => void): Promise<number> {
+export async function runTokenCommand(
+  args: string[],
+  settings: StackSettings,
+  say: (line: string) => void,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -40,11 +47,16 @@ export async function runTokenCommand(args: string[], settings: StackSettings, s
   const checked = options.safeParse({
     user: parsed.user,
     tenant: parsed.tenant,
-    roles: (parsed.roles ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean),
+    roles: (parsed.roles ?? [])
+      .flatMap((r) => r.split(','))
+      .map((r) => r.trim())
+      .filter(Boolean),
     ttl: parsed.ttl,
   });
   if (!checked.success) {
-    say(`✗ ${checked.error.issues.map((i) => `--${i.path[0] === undefined ? '' : String(i.path[0])}: ${i.message}`).join('; ')}\n${USAGE}`);
+    say(
+      `✗ ${checked.error.issues.map((i) => `--${i.path[0] === undefined ? '' : String(i.path[0])}: ${i.message}`).join('; ')}\n${USAGE}`,
+    );
     return 64;
   }
   const { user, tenant, roles, ttl } = checked.data;

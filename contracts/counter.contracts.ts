@@ -26,7 +26,11 @@ export const counterView = z.object({
   tenantId: resourceId,
   counterId: resourceId,
   value: z.number().int().min(0),
-  version: z.number().int().min(0).describe('CAS version; 0 for a counter never written. Send as If-Match: "<version>"'),
+  version: z
+    .number()
+    .int()
+    .min(0)
+    .describe('CAS version; 0 for a counter never written. Send as If-Match: "<version>"'),
 });
 export type CounterView = z.infer<typeof counterView>;
 

@@ -21,7 +21,9 @@ export const ERROR_STATUS = {
   UNAVAILABLE: 503,
 } as const;
 
-export const errorCode = z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]]);
+export const errorCode = z.enum(
+  Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]],
+);
 export type ErrorCode = z.infer<typeof errorCode>;
 
 /** RFC 9457 problem details with our stable `code` and the request id. */

@@ -30,7 +30,8 @@ function operation(route: RouteContract) {
       name: 'Idempotency-Key',
       in: 'header',
       required: true,
-      description: 'Unique per intended change (1-255 visible ASCII characters). A retry with the same key and body replays the stored response (header Idempotent-Replayed: true).',
+      description:
+        'Unique per intended change (1-255 visible ASCII characters). A retry with the same key and body replays the stored response (header Idempotent-Replayed: true).',
       schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$' },
     });
   }
@@ -39,12 +40,14 @@ function operation(route: RouteContract) {
       name: 'If-Match',
       in: 'header',
       required: false,
-      description: 'Expected version as a strong ETag, e.g. "3". Without it the server retries version conflicts itself.',
+      description:
+        'Expected version as a strong ETag, e.g. "3". Without it the server retries version conflicts itself.',
       schema: { type: 'string', pattern: '^"\\d{1,15}"$' },
     });
   }
   const errorsByStatus = new Map<number, ErrorCode[]>();
-  for (const code of route.errors) errorsByStatus.set(ERROR_STATUS[code], [...(errorsByStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  for (const code of route.errors)
+    errorsByStatus.set(ERROR_STATUS[code], [...(errorsByStatus.get(ERROR_STATUS[code]) ?? []), code]);
   const responses: Record<string, unknown> = {
     [route.success.status]: {
       description: route.success.description,
@@ -64,7 +67,9 @@ function operation(route: RouteContract) {
     'x-required-role': route.role,
     parameters,
     ...(route.body
-      ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }
+      ? {
+          requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } },
+        }
       : {}),
     responses,
   };
@@ -99,12 +104,18 @@ export function renderEventSchema(event: EventContract): unknown {
 }
 
 /** Every generated file: repository-relative path → content. */
-export function renderContracts(routes: readonly RouteContract[], events: readonly EventContract[]): Map<string, string> {
+export function renderContracts(
+  routes: readonly RouteContract[],
+  events: readonly EventContract[],
+): Map<string, string> {
   const files = new Map<string, string>();
   const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
   files.set(`${GENERATED_DIR}/openapi.json`, json(renderOpenApi(routes)));
   for (const event of events) {
-    files.set(`${GENERATED_DIR}/events/${event.eventType}.v${event.schemaVersion}.schema.json`, json(renderEventSchema(event)));
+    files.set(
+      `${GENERATED_DIR}/events/${event.eventType}.v${event.schemaVersion}.schema.json`,
+      json(renderEventSchema(event)),
+    );
   }
   return files;
 }

@@ -20,7 +20,9 @@ describe('contracts: generated artefacts and the drift gate', () => {
 
   it('a changed request schema that was not regenerated is reported as drift', () => {
     const changed = HTTP_ROUTES.map((route) =>
-      route.operationId === 'incrementCounter' ? { ...route, body: z.object({ by: z.number().int().min(1).max(10) }).strict() } : route,
+      route.operationId === 'incrementCounter'
+        ? { ...route, body: z.object({ by: z.number().int().min(1).max(10) }).strict() }
+        : route,
     );
     assert.deepEqual(contractDrift(renderContracts(changed, EVENT_CONTRACTS), readGenerated(repoRoot)), [
       'changed: contracts/generated/openapi.json',
@@ -28,7 +30,10 @@ describe('contracts: generated artefacts and the drift gate', () => {
   });
 
   it('a new event without its schema file, and a schema file without its event, are both drift', () => {
-    const added = [...EVENT_CONTRACTS, { aggregateType: 'counter', eventType: 'CounterFrozen', schemaVersion: 1, payload: z.object({}) }];
+    const added = [
+      ...EVENT_CONTRACTS,
+      { aggregateType: 'counter', eventType: 'CounterFrozen', schemaVersion: 1, payload: z.object({}) },
+    ];
     assert.deepEqual(contractDrift(renderContracts(HTTP_ROUTES, added), readGenerated(repoRoot)), [
       'missing: contracts/generated/events/CounterFrozen.v1.schema.json',
     ]);

@@ -1,10 +1,25 @@
 // The HTTP API as data: every route with its params, body, success and error codes. The BFF
 // validates with these schemas and the OpenAPI document is generated from this table.
 import { z } from 'zod';
-import { counterChangeBody, counterChangeResponse, counterPath, counterReadQuery, counterResetBody, counterView } from './counter.contracts.ts';
+import {
+  counterChangeBody,
+  counterChangeResponse,
+  counterPath,
+  counterReadQuery,
+  counterResetBody,
+  counterView,
+} from './counter.contracts.ts';
 import type { ErrorCode } from './errors.ts';
 import { resourceId } from './ids.ts';
-import { approvalAccepted, createTenantBody, offboardingStarted, onboardingView, tenantCreated, tenantPath, tenantView } from './tenant.contracts.ts';
+import {
+  approvalAccepted,
+  createTenantBody,
+  offboardingStarted,
+  onboardingView,
+  tenantCreated,
+  tenantPath,
+  tenantView,
+} from './tenant.contracts.ts';
 
 export interface RouteContract {
   operationId: string;
@@ -39,7 +54,12 @@ const MUTATION_ERRORS: ErrorCode[] = [
 
 const counterPathTemplate = '/v1/tenants/{tenantId}/counters/{counterId}';
 
-function counterChange(operationId: string, action: string, summary: string, extraErrors: ErrorCode[] = []): RouteContract {
+function counterChange(
+  operationId: string,
+  action: string,
+  summary: string,
+  extraErrors: ErrorCode[] = [],
+): RouteContract {
   return {
     operationId,
     method: 'post',
@@ -68,13 +88,18 @@ export const HTTP_ROUTES: RouteContract[] = [
     role: 'viewer',
     success: {
       status: 200,
-      description: 'The counter, with ETag "<version>"; with minVersion, X-Min-Version-Met says whether it was reached in time',
+      description:
+        'The counter, with ETag "<version>"; with minVersion, X-Min-Version-Met says whether it was reached in time',
       schema: counterView,
     },
     errors: COMMON_ERRORS,
   },
-  counterChange('incrementCounter', 'increment', 'Add `by` to a counter (a new counter must fit the plan quota)', ['QUOTA_EXCEEDED']),
-  counterChange('decrementCounter', 'decrement', 'Subtract `by` from a counter (never below 0)', ['COUNTER_FLOOR_REACHED']),
+  counterChange('incrementCounter', 'increment', 'Add `by` to a counter (a new counter must fit the plan quota)', [
+    'QUOTA_EXCEEDED',
+  ]),
+  counterChange('decrementCounter', 'decrement', 'Subtract `by` from a counter (never below 0)', [
+    'COUNTER_FLOOR_REACHED',
+  ]),
   {
     operationId: 'resetCounter',
     method: 'post',
@@ -92,7 +117,8 @@ export const HTTP_ROUTES: RouteContract[] = [
     operationId: 'rebuildProjection',
     method: 'post',
     path: '/v1/admin/projections/{projection}/rebuild',
-    summary: 'Rebuild a read model from the outbox (fresh tables, replay, atomic swap); joins a rebuild already running',
+    summary:
+      'Rebuild a read model from the outbox (fresh tables, replay, atomic swap); joins a rebuild already running',
     params: z.object({ projection: resourceId }),
     idempotent: false,
     ifMatch: false,
@@ -116,10 +142,18 @@ export const HTTP_ROUTES: RouteContract[] = [
     role: 'user',
     success: {
       status: 202,
-      description: 'Onboarding started (Location: the onboarding status); the same Idempotency-Key and body return the same tenant',
+      description:
+        'Onboarding started (Location: the onboarding status); the same Idempotency-Key and body return the same tenant',
       schema: tenantCreated,
     },
-    errors: [...COMMON_ERRORS, 'IDEMPOTENCY_KEY_MISSING', 'IDEMPOTENCY_KEY_REUSED', 'SLUG_TAKEN', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'],
+    errors: [
+      ...COMMON_ERRORS,
+      'IDEMPOTENCY_KEY_MISSING',
+      'IDEMPOTENCY_KEY_REUSED',
+      'SLUG_TAKEN',
+      'PAYLOAD_TOO_LARGE',
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
   },
   {
     operationId: 'getTenant',
@@ -166,7 +200,11 @@ export const HTTP_ROUTES: RouteContract[] = [
     idempotent: false,
     ifMatch: false,
     role: 'owner',
-    success: { status: 202, description: 'Offboarding started (or already running); follow it in the Temporal Web UI', schema: offboardingStarted },
+    success: {
+      status: 202,
+      description: 'Offboarding started (or already running); follow it in the Temporal Web UI',
+      schema: offboardingStarted,
+    },
     errors: [...COMMON_ERRORS, 'NOT_FOUND'],
   },
 ];

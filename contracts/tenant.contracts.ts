@@ -4,7 +4,10 @@ import { resourceId } from './ids.ts';
 
 export const tenantSlug = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-63 characters of lowercase letters, digits and "-", starting with a letter or digit');
+  .regex(
+    /^[a-z0-9][a-z0-9-]{1,62}$/,
+    'must be 2-63 characters of lowercase letters, digits and "-", starting with a letter or digit',
+  );
 
 export const createTenantBody = z
   .object({
@@ -27,7 +30,9 @@ export const tenantView = z.object({
   slug: z.string(),
   name: z.string(),
   plan: z.enum(['free', 'pro', 'enterprise']),
-  status: z.string().describe('provisioning | awaiting-approval | active | compensated | failed | offboarding | archived'),
+  status: z
+    .string()
+    .describe('provisioning | awaiting-approval | active | compensated | failed | offboarding | archived'),
   members: z.number().int().min(0),
   version: z.number().int().min(1),
 });
@@ -37,10 +42,17 @@ export const onboardingView = z.object({
   workflowId: z.string(),
   sagaStatus: z.enum(['running', 'waiting-approval', 'compensating', 'completed', 'compensated', 'failed']),
   currentStep: z.string().nullable(),
-  steps: z.record(z.string(), z.enum(['pending', 'running', 'done', 'compensating', 'compensated', 'compensation-failed'])),
+  steps: z.record(
+    z.string(),
+    z.enum(['pending', 'running', 'done', 'compensating', 'compensated', 'compensation-failed']),
+  ),
   failure: z.string().nullable(),
 });
 
 export const approvalAccepted = z.object({ tenantId: resourceId, workflowId: z.string(), approvedBy: z.string() });
 
-export const offboardingStarted = z.object({ tenantId: resourceId, workflowId: z.string(), status: z.literal('offboarding') });
+export const offboardingStarted = z.object({
+  tenantId: resourceId,
+  workflowId: z.string(),
+  status: z.literal('offboarding'),
+});

@@ -55,7 +55,11 @@ export async function redriveDeadLetters(
     const apply = projections[row.projection];
     const parsed = outboxEvent.safeParse(row.event);
     if (!apply || !parsed.success) {
-      results.push({ id: row.id, outcome: 'failed', error: apply ? `not an outbox event: ${parsed.error?.message}` : `unknown projection ${row.projection}` });
+      results.push({
+        id: row.id,
+        outcome: 'failed',
+        error: apply ? `not an outbox event: ${parsed.error?.message}` : `unknown projection ${row.projection}`,
+      });
       continue;
     }
     const result = await inTransaction(pool, async (tx): Promise<RedriveResult> => {

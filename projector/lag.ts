@@ -28,7 +28,12 @@ export const LAG_SLO = { relaySeconds: 5, projectionSeconds: 10 } as const;
 
 const occurredAtOf = z.object({ occurredAt: z.number() });
 
-export async function measureLag(db: CommonQueryMethods, jsm: JetStreamManager, stream: EventsStream, projections: string[]): Promise<PipelineLag> {
+export async function measureLag(
+  db: CommonQueryMethods,
+  jsm: JetStreamManager,
+  stream: EventsStream,
+  projections: string[],
+): Promise<PipelineLag> {
   const relay = await outboxLag(db, await loadCheckpoint(db, RELAY_READER));
   const info = await jsm.streams.info(stream.name).catch(() => undefined);
   const lastSequence = info?.state.last_seq ?? 0;
@@ -51,13 +56,16 @@ export async function measureLag(db: CommonQueryMethods, jsm: JetStreamManager, 
 export function sloBreaches(lag: PipelineLag): string[] {
   const breaches: string[] = [];
   if (lag.relay.seconds > LAG_SLO.relaySeconds) {
-    breaches.push(`relay is ${lag.relay.seconds.toFixed(1)} s behind the outbox (SLO ${LAG_SLO.relaySeconds} s, ${lag.relay.events} events waiting)`);
+    breaches.push(
+      `relay is ${lag.relay.seconds.toFixed(1)} s behind the outbox (SLO ${LAG_SLO.relaySeconds} s, ${lag.relay.events} events waiting)`,
+    );
   }
   for (const [name, projection] of Object.entries(lag.projections)) {
     if (projection.seconds > LAG_SLO.projectionSeconds) {
-      breaches.push(`projection ${name} is ${projection.seconds.toFixed(1)} s behind (SLO ${LAG_SLO.projectionSeconds} s, ${projection.events} events)`);
+      breaches.push(
+        `projection ${name} is ${projection.seconds.toFixed(1)} s behind (SLO ${LAG_SLO.projectionSeconds} s, ${projection.events} events)`,
+      );
     }
   }
   return breaches;
 }
-

@@ -11,12 +11,20 @@ import { devToken, startTestBff, type TestBff } from '../test/support/bff.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
 import { testStack } from '../test/support/env.ts';
 import { call } from '../test/support/http.ts';
-import { converged, createPipeline, readModelsAndFold, storedMessageIds, until, type Pipeline } from '../test/support/pipeline.ts';
+import {
+  converged,
+  createPipeline,
+  readModelsAndFold,
+  storedMessageIds,
+  until,
+  type Pipeline,
+} from '../test/support/pipeline.ts';
 import { repoRoot } from '../test/support/processes.ts';
 import { ownsServers, restartNats, restartPostgres } from '../test/support/servers.ts';
 import { LAG_SLO, measureLag, sloBreaches } from './lag.ts';
 
-const eventIds = (pool: DatabasePool) => pool.anyFirst(sql.type(z.object({ id: z.string() }))`select event_id::text as id from event_outbox`);
+const eventIds = (pool: DatabasePool) =>
+  pool.anyFirst(sql.type(z.object({ id: z.string() }))`select event_id::text as id from event_outbox`);
 
 describe('event pipeline: outbox → relay → JetStream → projector', function () {
   this.timeout(600_000);
@@ -40,7 +48,9 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
     const bff: TestBff = await startTestBff(db.url);
     try {
       const tenants = ['t1', 't2', 't3'];
-      const tokens = Object.fromEntries(await Promise.all(tenants.map(async (t) => [t, await devToken({ tenant: t, roles: ['member'] })] as const)));
+      const tokens = Object.fromEntries(
+        await Promise.all(tenants.map(async (t) => [t, await devToken({ tenant: t, roles: ['member'] })] as const)),
+      );
       let sent = 0;
       const client = async () => {
         while (sent < 5_000) {
@@ -54,7 +64,10 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
             headers: { 'idempotency-key': randomUUID() },
             ...(action === 'reset' ? {} : { body: { by: 1 + Math.floor(Math.random() * 3) } }),
           });
-          assert.ok(response.status === 200 || (response.status === 409 && response.json.code === 'COUNTER_FLOOR_REACHED'), response.text);
+          assert.ok(
+            response.status === 200 || (response.status === 409 && response.json.code === 'COUNTER_FLOOR_REACHED'),
+            response.text,
+          );
         }
       };
       await Promise.all(Array.from({ length: 16 }, client));
@@ -70,10 +83,18 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
         headers: { 'idempotency-key': randomUUID() },
         body: { by: 4 },
       });
-      const read = await call(bff.base, 'GET', `/v1/tenants/t1/counters/fresh?minVersion=${String(write.json.version)}`, { token: tokens.t1! });
+      const read = await call(
+        bff.base,
+        'GET',
+        `/v1/tenants/t1/counters/fresh?minVersion=${String(write.json.version)}`,
+        { token: tokens.t1! },
+      );
       assert.equal(read.headers.get('x-min-version-met'), 'true');
       assert.deepEqual(read.json, { tenantId: 't1', counterId: 'fresh', value: 4, version: 1 });
-      const notModified = await call(bff.base, 'GET', '/v1/tenants/t1/counters/fresh', { token: tokens.t1!, headers: { 'if-none-match': '"1"' } });
+      const notModified = await call(bff.base, 'GET', '/v1/tenants/t1/counters/fresh', {
+        token: tokens.t1!,
+        headers: { 'if-none-match': '"1"' },
+      });
       assert.equal(notModified.status, 304);
       const never = await call(bff.base, 'GET', '/v1/tenants/t1/counters/never?minVersion=1', { token: tokens.t1! });
       assert.equal(never.headers.get('x-min-version-met'), 'false', 'answers honestly when the version does not come');
@@ -133,16 +154,29 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
     await pipeline.kill();
     const commands = createCounterCommands({ pool });
     for (let i = 0; i < 50; i++) {
-      await commands.execute({ tenantId: 'lag', counterId: `l${i % 5}`, command: { type: 'increment', by: 1 }, metadata: {} });
+      await commands.execute({
+        tenantId: 'lag',
+        counterId: `l${i % 5}`,
+        command: { type: 'increment', by: 1 },
+        metadata: {},
+      });
     }
     await new Promise((resolve) => setTimeout(resolve, (LAG_SLO.relaySeconds + 1) * 1000));
-    const lag = await measureLag(pool, pipeline.jsm, { name: pipeline.stream, subjectPrefix: pipeline.subjectPrefix }, ['counters']);
+    const lag = await measureLag(pool, pipeline.jsm, { name: pipeline.stream, subjectPrefix: pipeline.subjectPrefix }, [
+      'counters',
+    ]);
     assert.equal(lag.relay.events, 50);
     assert.ok(lag.relay.seconds > LAG_SLO.relaySeconds);
     assert.equal(lag.projections.counters?.events, 50);
     // The relay is past its 5 s; the projection (10 s) not yet: nothing has even reached its stream.
-    assert.deepEqual(sloBreaches(lag).map((b) => b.split(' ')[0]), ['relay']);
-    const bff = await startTestBff(db.url, undefined, { EVENTS_STREAM: pipeline.stream, EVENTS_SUBJECT_PREFIX: pipeline.subjectPrefix });
+    assert.deepEqual(
+      sloBreaches(lag).map((b) => b.split(' ')[0]),
+      ['relay'],
+    );
+    const bff = await startTestBff(db.url, undefined, {
+      EVENTS_STREAM: pipeline.stream,
+      EVENTS_SUBJECT_PREFIX: pipeline.subjectPrefix,
+    });
     try {
       // (restarted in `finally` too, so a failure here does not take the later tests down with it)
       const behind = await (await fetch(`${bff.base}/metrics`)).text();
@@ -154,10 +188,14 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
       // Every projection must catch up, not only counters: one whose activity was in flight at the
       // SIGKILL resumes after its heartbeat timeout (30 s).
       let caughtUp = '';
-      await until('/metrics to show the whole pipeline caught up', async () => {
-        caughtUp = await (await fetch(`${bff.base}/metrics`)).text();
-        return /^pipeline_lag_slo_breached 0$/m.test(caughtUp);
-      }, 90_000);
+      await until(
+        '/metrics to show the whole pipeline caught up',
+        async () => {
+          caughtUp = await (await fetch(`${bff.base}/metrics`)).text();
+          return /^pipeline_lag_slo_breached 0$/m.test(caughtUp);
+        },
+        90_000,
+      );
       assert.match(caughtUp, /^outbox_relay_lag_events 0$/m);
       assert.match(caughtUp, /^projection_lag_events\{projection="counters"\} 0$/m);
       assert.match(caughtUp, /^projection_lag_events\{projection="tenants"\} 0$/m);
@@ -177,7 +215,12 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
     const writer = async (w: number) => {
       while (!stop) {
         try {
-          await commands.execute({ tenantId: `restart${w % 2}`, counterId: `r${Math.floor(Math.random() * 20)}`, command: { type: 'increment', by: 1 }, metadata: {} });
+          await commands.execute({
+            tenantId: `restart${w % 2}`,
+            counterId: `r${Math.floor(Math.random() * 20)}`,
+            command: { type: 'increment', by: 1 },
+            metadata: {},
+          });
           committed++;
         } catch {
           failures++; // the database is down for a moment; the command did not commit
@@ -230,14 +273,21 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
         timeout: 300_000,
       });
       assert.equal(rebuild.status, 0, rebuild.stderr);
-      assert.match(rebuild.stderr, /replaying +\d+\/\d+ events \(\d+%\) \d+ ev\/s ETA/, 'progress lines with rate and ETA');
+      assert.match(
+        rebuild.stderr,
+        /replaying +\d+\/\d+ events \(\d+%\) \d+ ev\/s ETA/,
+        'progress lines with rate and ETA',
+      );
       assert.match(rebuild.stderr, /✓ counters rebuilt: \d+ events replayed/);
     } finally {
       reading = false;
       await reader;
       await bff.stop();
     }
-    assert.ok(readStatuses.length > 0 && readStatuses.every((status) => status === 200), `reads during the rebuild: ${[...new Set(readStatuses)].join(',')}`);
+    assert.ok(
+      readStatuses.length > 0 && readStatuses.every((status) => status === 200),
+      `reads during the rebuild: ${[...new Set(readStatuses)].join(',')}`,
+    );
     const rebuilt = await readModelsAndFold(pool);
     assert.deepEqual(rebuilt.actual, live.actual, 'rebuilt = live, row for row');
   });

@@ -46,7 +46,11 @@ export function createProjectorActivities(deps: {
   onParked?: (projection: string) => void;
 }) {
   return {
-    async projectBatch(input: { projection: string; batchSize: number; maxWaitMs: number }): Promise<ProjectBatchResult> {
+    async projectBatch(input: {
+      projection: string;
+      batchSize: number;
+      maxWaitMs: number;
+    }): Promise<ProjectBatchResult> {
       const apply = deps.projections[input.projection];
       if (!apply) throw new Error(`unknown projection ${input.projection}`);
       const consumer = await deps.js.consumers.get(deps.stream.name, consumerName(input.projection));
@@ -72,7 +76,8 @@ export function createProjectorActivities(deps: {
                 break;
               } catch (error) {
                 failure = error;
-                if (attempt < MAX_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
+                if (attempt < MAX_ATTEMPTS)
+                  await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
               }
             }
             if (failure !== undefined) {
@@ -122,7 +127,10 @@ async function park(tx: CommonQueryMethods, projection: string, message: JsMsg, 
   } catch {
     event = { unparsable: message.string() };
   }
-  const eventId = message.headers?.get('Nats-Msg-Id') || (event as { eventId?: string }).eventId || '00000000-0000-0000-0000-000000000000';
+  const eventId =
+    message.headers?.get('Nats-Msg-Id') ||
+    (event as { eventId?: string }).eventId ||
+    '00000000-0000-0000-0000-000000000000';
   await tx.query(sql.unsafe`
     insert into projection_dead_letters (projection, event_id, stream_sequence, subject, event, error, attempts)
     values (${projection}, ${eventId}, ${message.seq}, ${message.subject}, ${sql.jsonb(event as never)},

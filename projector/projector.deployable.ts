@@ -18,7 +18,12 @@ import { createRebuildActivities } from './rebuild.activities.ts';
 export const PROJECTOR_TASK_QUEUE = 'projector';
 
 /** The projection's durable pull consumer: explicit acks, at most one batch outstanding. */
-export async function ensureProjectionConsumer(jsm: JetStreamManager, stream: EventsStream, name: string, batchSize: number): Promise<void> {
+export async function ensureProjectionConsumer(
+  jsm: JetStreamManager,
+  stream: EventsStream,
+  name: string,
+  batchSize: number,
+): Promise<void> {
   const config = {
     durable_name: consumerName(name),
     ack_policy: AckPolicy.Explicit,
@@ -28,7 +33,11 @@ export async function ensureProjectionConsumer(jsm: JetStreamManager, stream: Ev
     max_ack_pending: batchSize,
   };
   const existing = await jsm.consumers.info(stream.name, config.durable_name).catch(() => undefined);
-  if (existing) await jsm.consumers.update(stream.name, config.durable_name, { ack_wait: config.ack_wait, max_ack_pending: batchSize });
+  if (existing)
+    await jsm.consumers.update(stream.name, config.durable_name, {
+      ack_wait: config.ack_wait,
+      max_ack_pending: batchSize,
+    });
   else await jsm.consumers.add(stream.name, config);
 }
 
@@ -50,7 +59,8 @@ export const projector = defineDeployable({
     const nats = await connectNats(config.NATS_URL, 'projector');
     const jsm = await jetstreamManager(nats);
     await ensureEventsStream(jsm, stream);
-    for (const name of Object.keys(PROJECTIONS)) await ensureProjectionConsumer(jsm, stream, name, config.PROJECTOR_BATCH_SIZE);
+    for (const name of Object.keys(PROJECTIONS))
+      await ensureProjectionConsumer(jsm, stream, name, config.PROJECTOR_BATCH_SIZE);
     const worker = await startWorker(
       {
         address: config.TEMPORAL_ADDRESS,
@@ -80,7 +90,13 @@ export const projector = defineDeployable({
         await temporal.client.workflow.start(projection, {
           workflowId: projectionWorkflowId(name),
           taskQueue: PROJECTOR_TASK_QUEUE,
-          args: [{ projection: name, batchSize: config.PROJECTOR_BATCH_SIZE, batchesPerRun: config.PROJECTOR_BATCHES_PER_RUN }],
+          args: [
+            {
+              projection: name,
+              batchSize: config.PROJECTOR_BATCH_SIZE,
+              batchesPerRun: config.PROJECTOR_BATCHES_PER_RUN,
+            },
+          ],
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         });
       }

@@ -60,7 +60,10 @@ describe('projection workflow with poison events', function () {
     jsm = await jetstreamManager(nats);
     await ensureEventsStream(jsm, stream);
     await ensureProjectionConsumer(jsm, stream, 'counters', 50);
-    worker = await startTestWorker(createProjectorActivities({ pool, js: jetstream(nats), stream, projections }), 'projector');
+    worker = await startTestWorker(
+      createProjectorActivities({ pool, js: jetstream(nats), stream, projections }),
+      'projector',
+    );
   });
   after(async () => {
     await worker?.stop();
@@ -78,31 +81,53 @@ describe('projection workflow with poison events', function () {
       counterEvent('c3', 1, { by: 'x', value: 1, version: 1 }), // breaks the contract: poison for good
       counterEvent('c1', 2, { by: 1, value: 2, version: 2 }),
     ];
-    for (const event of events) await js.publish(subjectOf(stream, event), JSON.stringify(event), { msgID: event.eventId });
+    for (const event of events)
+      await js.publish(subjectOf(stream, event), JSON.stringify(event), { msgID: event.eventId });
 
     const handle = await worker.client.workflow.start(projection, {
       taskQueue: worker.taskQueue,
       workflowId: `projection-test/${randomUUID()}`,
       args: [{ projection: 'counters', batchSize: 50 }],
     });
-    await until('both bad events parked and c1 projected', async () => {
-      const parked = await listDeadLetters(pool, 'counters');
-      return parked.length === 2 && (await readCounterSummary(pool, { tenantId: 'poison', counterId: 'c1' })).version === 2;
-    }, 90_000);
+    await until(
+      'both bad events parked and c1 projected',
+      async () => {
+        const parked = await listDeadLetters(pool, 'counters');
+        return (
+          parked.length === 2 && (await readCounterSummary(pool, { tenantId: 'poison', counterId: 'c1' })).version === 2
+        );
+      },
+      90_000,
+    );
     const parked = await listDeadLetters(pool, 'counters');
-    assert.deepEqual(parked.map((p) => [p.eventId, p.attempts]), [
-      [events[1]!.eventId, MAX_ATTEMPTS],
-      [events[2]!.eventId, MAX_ATTEMPTS],
-    ]);
+    assert.deepEqual(
+      parked.map((p) => [p.eventId, p.attempts]),
+      [
+        [events[1]!.eventId, MAX_ATTEMPTS],
+        [events[2]!.eventId, MAX_ATTEMPTS],
+      ],
+    );
     assert.match(parked[0]!.error, /simulated projection bug/);
     assert.match(parked[1]!.error, /expected number/);
     assert.equal((await handle.query(projectionProgressQuery)).parked, 2);
 
     bugInC2 = false;
     const redriven = await redriveDeadLetters(pool, projections, 'all');
-    assert.deepEqual(redriven.map((r) => r.outcome), ['applied', 'failed'], 'the fixed one applies; the contract breaker stays parked');
-    assert.deepEqual(await readCounterSummary(pool, { tenantId: 'poison', counterId: 'c2' }), { tenantId: 'poison', counterId: 'c2', value: 5, version: 1 });
-    assert.deepEqual((await listDeadLetters(pool)).map((p) => p.eventId), [events[2]!.eventId]);
+    assert.deepEqual(
+      redriven.map((r) => r.outcome),
+      ['applied', 'failed'],
+      'the fixed one applies; the contract breaker stays parked',
+    );
+    assert.deepEqual(await readCounterSummary(pool, { tenantId: 'poison', counterId: 'c2' }), {
+      tenantId: 'poison',
+      counterId: 'c2',
+      value: 5,
+      version: 1,
+    });
+    assert.deepEqual(
+      (await listDeadLetters(pool)).map((p) => p.eventId),
+      [events[2]!.eventId],
+    );
     await handle.terminate('test done');
   });
 });

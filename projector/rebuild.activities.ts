@@ -18,7 +18,12 @@ export interface RebuildProgress {
 const countRow = z.object({ n: z.coerce.number() });
 
 /** Replays everything after `from` into `tables + suffix`; returns where it got to. */
-async function replay(db: DatabasePool | DatabaseTransactionConnection, definition: ProjectionDefinition, from: OutboxCheckpoint, onBatch: (replayed: number, at: OutboxCheckpoint) => void) {
+async function replay(
+  db: DatabasePool | DatabaseTransactionConnection,
+  definition: ProjectionDefinition,
+  from: OutboxCheckpoint,
+  onBatch: (replayed: number, at: OutboxCheckpoint) => void,
+) {
   const apply = definition.applyInto(REBUILD_SUFFIX);
   let checkpoint = from;
   let replayed = 0;
@@ -35,7 +40,10 @@ async function replay(db: DatabasePool | DatabaseTransactionConnection, definiti
   }
 }
 
-export function createRebuildActivities(deps: { pool: DatabasePool; projections: Record<string, ProjectionDefinition> }) {
+export function createRebuildActivities(deps: {
+  pool: DatabasePool;
+  projections: Record<string, ProjectionDefinition>;
+}) {
   const definitionOf = (projection: string) => {
     const definition = deps.projections[projection];
     if (!definition) throw new Error(`unknown projection ${projection}`);
@@ -64,7 +72,11 @@ export function createRebuildActivities(deps: { pool: DatabasePool; projections:
       const resumed = activityInfo().heartbeatDetails as RebuildProgress | undefined;
       const start = resumed ?? { replayed: 0, total: input.total, checkpoint: OUTBOX_START };
       const result = await replay(deps.pool, definition, start.checkpoint, (replayed, checkpoint) =>
-        heartbeat({ replayed: start.replayed + replayed, total: Math.max(input.total, start.replayed + replayed), checkpoint } satisfies RebuildProgress),
+        heartbeat({
+          replayed: start.replayed + replayed,
+          total: Math.max(input.total, start.replayed + replayed),
+          checkpoint,
+        } satisfies RebuildProgress),
       );
       const replayed = start.replayed + result.replayed;
       return { replayed, total: Math.max(input.total, replayed), checkpoint: result.checkpoint };
@@ -79,7 +91,8 @@ export function createRebuildActivities(deps: { pool: DatabasePool; projections:
     async swapRebuild(input: { projection: string; checkpoint: OutboxCheckpoint }): Promise<number> {
       const definition = definitionOf(input.projection);
       return deps.pool.transaction(async (tx) => {
-        for (const table of definition.tables) await tx.query(sql.unsafe`lock table ${sql.identifier([table])} in access exclusive mode`);
+        for (const table of definition.tables)
+          await tx.query(sql.unsafe`lock table ${sql.identifier([table])} in access exclusive mode`);
         const { replayed } = await replay(tx, definition, input.checkpoint, () => undefined);
         for (const table of definition.tables) {
           const live = sql.identifier([table]);

@@ -6,8 +6,14 @@ import type { OutboxEvent } from '../services/kernel/outbox.ts';
 
 /** Stream settings from env, shared by the relay, the projector and the BFF (lag metrics). */
 export const eventsStreamEnv = z.object({
-  EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -').default('EVENTS'),
-  EVENTS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -').default('events'),
+  EVENTS_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -')
+    .default('EVENTS'),
+  EVENTS_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -')
+    .default('events'),
 });
 
 export interface EventsStream {
@@ -25,7 +31,10 @@ export interface EventsStream {
  */
 export const DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
 
-export function subjectOf(stream: EventsStream, event: Pick<OutboxEvent, 'tenantId' | 'aggregateType' | 'eventType'>): string {
+export function subjectOf(
+  stream: EventsStream,
+  event: Pick<OutboxEvent, 'tenantId' | 'aggregateType' | 'eventType'>,
+): string {
   return `${stream.subjectPrefix}.${event.tenantId}.${event.aggregateType}.${event.eventType}`;
 }
 

@@ -33,7 +33,10 @@ describe('temporal workflow reset of the outbox relay (LastContinuedAsNew)', fun
   });
 
   it('mid-load, twice: no event lost, none published or applied twice', async () => {
-    const { client, connection } = await connectTemporalClient(testStack().TEMPORAL_ADDRESS, testStack().TEMPORAL_NAMESPACE);
+    const { client, connection } = await connectTemporalClient(
+      testStack().TEMPORAL_ADDRESS,
+      testStack().TEMPORAL_NAMESPACE,
+    );
     try {
       const relay = client.workflow.getHandle(RELAY_WORKFLOW_ID);
       const commands = createCounterCommands({ pool });
@@ -41,7 +44,12 @@ describe('temporal workflow reset of the outbox relay (LastContinuedAsNew)', fun
       const writer = async (w: number) => {
         while (written < 4_000) {
           written++;
-          await commands.execute({ tenantId: `reset${w % 3}`, counterId: `k${Math.floor(Math.random() * 40)}`, command: { type: 'increment', by: 1 }, metadata: { actor: 'reset-test' } });
+          await commands.execute({
+            tenantId: `reset${w % 3}`,
+            counterId: `k${Math.floor(Math.random() * 40)}`,
+            command: { type: 'increment', by: 1 },
+            metadata: { actor: 'reset-test' },
+          });
         }
       };
       const load = Promise.all(Array.from({ length: 6 }, (_, w) => writer(w)));
@@ -50,7 +58,16 @@ describe('temporal workflow reset of the outbox relay (LastContinuedAsNew)', fun
         const before = (await relay.describe()).runId;
         await until('the relay to continue as new', async () => (await relay.describe()).runId !== before, 60_000);
         const current = (await relay.describe()).runId;
-        temporalCli(['workflow', 'reset', '--workflow-id', RELAY_WORKFLOW_ID, '--type', 'LastContinuedAsNew', '--reason', 'reset test']);
+        temporalCli([
+          'workflow',
+          'reset',
+          '--workflow-id',
+          RELAY_WORKFLOW_ID,
+          '--type',
+          'LastContinuedAsNew',
+          '--reason',
+          'reset test',
+        ]);
         const replaced = await client.workflow.getHandle(RELAY_WORKFLOW_ID, current).describe();
         assert.equal(replaced.status.name, 'TERMINATED', 'the reset run is terminated, a new one takes over');
       }
@@ -58,7 +75,9 @@ describe('temporal workflow reset of the outbox relay (LastContinuedAsNew)', fun
       await load;
 
       await converged(pool, 180_000);
-      const outboxIds = await pool.anyFirst(sql.type(z.object({ id: z.string() }))`select event_id::text as id from event_outbox order by 1`);
+      const outboxIds = await pool.anyFirst(
+        sql.type(z.object({ id: z.string() }))`select event_id::text as id from event_outbox order by 1`,
+      );
       assert.equal(outboxIds.length, 4_000, 'one event per command');
       const stored = await storedMessageIds(pipeline.jsm, pipeline.stream);
       assert.equal(stored.length, new Set(stored).size, 'JetStream holds each event once');

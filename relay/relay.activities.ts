@@ -5,7 +5,14 @@
 import { heartbeat } from '@temporalio/activity';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { DatabasePool } from '../services/kernel/database.ts';
-import { advanceCheckpoint, checkpointOf, loadCheckpoint, readOutboxBatch, type OutboxCheckpoint, type OutboxEvent } from '../services/kernel/outbox.ts';
+import {
+  advanceCheckpoint,
+  checkpointOf,
+  loadCheckpoint,
+  readOutboxBatch,
+  type OutboxCheckpoint,
+  type OutboxEvent,
+} from '../services/kernel/outbox.ts';
 import { subjectOf, type EventsStream } from './events-stream.ts';
 import type { OutboxListener } from './outbox-listener.ts';
 

@@ -58,7 +58,12 @@ describe('relay workflow with a failing publisher', function () {
   it('holds the checkpoint while publishes fail, then delivers every event exactly once', async () => {
     const commands = createCounterCommands({ pool });
     for (let i = 0; i < 30; i++) {
-      await commands.execute({ tenantId: 'relay', counterId: `c${i % 3}`, command: { type: 'increment', by: 1 }, metadata: {} });
+      await commands.execute({
+        tenantId: 'relay',
+        counterId: `c${i % 3}`,
+        command: { type: 'increment', by: 1 },
+        metadata: {},
+      });
     }
     const handle = await worker.client.workflow.start(outboxRelay, {
       taskQueue: worker.taskQueue,
@@ -68,11 +73,16 @@ describe('relay workflow with a failing publisher', function () {
     await until('several failed publish attempts', async () => attempts > 20, 60_000);
     const checkpoint = await pool.maybeOne(sql.unsafe`select * from outbox_checkpoints where reader = 'relay'`);
     assert.equal(checkpoint, null, 'no checkpoint while any event of the batch is unacked');
-    assert.ok((await jsm.streams.info(stream.name)).state.messages > 0, 'some events of the batch did reach the broker');
+    assert.ok(
+      (await jsm.streams.info(stream.name)).state.messages > 0,
+      'some events of the batch did reach the broker',
+    );
 
     failing = false;
     await until('relay caught up', async () => (await handle.query(relayProgressQuery)).published >= 30, 90_000);
-    const ids = await pool.anyFirst(sql.type(z.object({ id: z.string() }))`select event_id::text as id from event_outbox`);
+    const ids = await pool.anyFirst(
+      sql.type(z.object({ id: z.string() }))`select event_id::text as id from event_outbox`,
+    );
     const stored = await storedMessageIds(jsm, stream.name);
     assert.deepEqual([...stored].sort(), [...ids].sort(), 'each event stored exactly once');
     const progress = await handle.query(relayProgressQuery);
@@ -88,18 +98,29 @@ describe('relay workflow with a failing publisher', function () {
       args: [{ batchSize: 5, idleWaitMs: 200, batchesPerRun: 3 }],
     });
     for (let i = 0; i < 20; i++) {
-      await commands.execute({ tenantId: 'relay-can', counterId: 'c', command: { type: 'increment', by: 1 }, metadata: {} });
+      await commands.execute({
+        tenantId: 'relay-can',
+        counterId: 'c',
+        command: { type: 'increment', by: 1 },
+        metadata: {},
+      });
     }
     await until('three runs', async () => (await handle.query(relayProgressQuery)).batches >= 9, 60_000);
     const firstRun = worker.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
     const history = await firstRun.fetchHistory();
-    assert.ok(history.events?.some((e) => e.workflowExecutionContinuedAsNewEventAttributes), 'the first run ended in continue-as-new');
+    assert.ok(
+      history.events?.some((e) => e.workflowExecutionContinuedAsNewEventAttributes),
+      'the first run ended in continue-as-new',
+    );
     assert.equal((await firstRun.describe()).status.name, 'CONTINUED_AS_NEW');
     const endOfFirstRun = await firstRun.query(relayProgressQuery);
     const now = await handle.query(relayProgressQuery);
     assert.notEqual((await handle.describe()).runId, handle.firstExecutionRunId);
     assert.equal(endOfFirstRun.batches, 3);
-    assert.ok(now.batches > endOfFirstRun.batches && now.published >= endOfFirstRun.published, 'totals carried across runs');
+    assert.ok(
+      now.batches > endOfFirstRun.batches && now.published >= endOfFirstRun.published,
+      'totals carried across runs',
+    );
     await handle.terminate('test done');
   });
 });

@@ -23,4 +23,7 @@ if (unknown.length > 0) {
 }
 const chosen = names.length > 0 ? (names as DeployableName[]) : [...DEPLOYABLE_NAMES];
 
-await runDeployables(chosen.map((name) => registry[name]), process.env);
+await runDeployables(
+  chosen.map((name) => registry[name]),
+  process.env,
+);

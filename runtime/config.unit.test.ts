@@ -6,7 +6,11 @@ describe('config: zod over env with readable errors', () => {
   const schema = databaseEnv.extend(temporalEnv.shape);
 
   it('parses a valid environment and applies defaults', () => {
-    const config = parseEnv(schema, { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/app', TEMPORAL_ADDRESS: '127.0.0.1:7233' }, 'test');
+    const config = parseEnv(
+      schema,
+      { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/app', TEMPORAL_ADDRESS: '127.0.0.1:7233' },
+      'test',
+    );
     assert.equal(config.TEMPORAL_NAMESPACE, 'default');
     assert.equal(config.DATABASE_POOL_SIZE, 10);
   });

@@ -25,7 +25,11 @@ describe('deployable entry points', function () {
   this.timeout(120_000);
 
   it('bff: refuses to start on bad config, naming each variable (exit 78, no stack trace)', async () => {
-    const started = startEntry('bff/bff.main.ts', { PATH: process.env.PATH, TEMPORAL_ADDRESS: 'not an address', BFF_PORT: 'x' });
+    const started = startEntry('bff/bff.main.ts', {
+      PATH: process.env.PATH,
+      TEMPORAL_ADDRESS: 'not an address',
+      BFF_PORT: 'x',
+    });
     const { code } = await started.exited;
     assert.equal(code, 78);
     const output = started.output();

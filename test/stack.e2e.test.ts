@@ -66,15 +66,30 @@ const alive = (pid: number | null) => {
  */
 function runDocExample(doc: string, name: string, extraEnv: NodeJS.ProcessEnv = {}): void {
   const text = readFileSync(join(repoRoot, doc), 'utf8');
-  const block = new RegExp(`<!-- ${name}:start -->\\n\`\`\`sh\\n([\\s\\S]*?)\`\`\`\\n<!-- ${name}:end -->`).exec(text)?.[1];
+  const block = new RegExp(`<!-- ${name}:start -->\\n\`\`\`sh\\n([\\s\\S]*?)\`\`\`\\n<!-- ${name}:end -->`).exec(
+    text,
+  )?.[1];
   assert.ok(block, `${doc} has the ${name} block`);
-  const result = spawnSync('bash', ['-euo', 'pipefail', '-c', block], { cwd: repoRoot, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 240_000 });
+  const result = spawnSync('bash', ['-euo', 'pipefail', '-c', block], {
+    cwd: repoRoot,
+    env: { ...env, ...extraEnv },
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
   assert.equal(result.status, 0, `${result.stderr}\n${result.stdout}`);
   const expected = [...block.matchAll(/^# → (.*)$/gm)].map((m) => m[1]!);
-  const lines = result.stdout.trim().split('\n').map((line) => line.trim());
+  const lines = result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.trim());
   assert.equal(lines.length, expected.length, result.stdout);
   expected.forEach((pattern, i) => {
-    const regex = new RegExp(`^${pattern.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    const regex = new RegExp(
+      `^${pattern
+        .split('…')
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
     assert.match(lines[i]!, regex);
   });
 }
@@ -98,7 +113,16 @@ describe('local stack: npm run up / status / down', function () {
   });
 
   it('reports every component with url, port, pid and healthy=true', () => {
-    for (const key of ['bff', 'postgres', 'nats', 'temporal', 'temporalUi', 'sagaWorker', 'relayWorker', 'projectorWorker']) {
+    for (const key of [
+      'bff',
+      'postgres',
+      'nats',
+      'temporal',
+      'temporalUi',
+      'sagaWorker',
+      'relayWorker',
+      'projectorWorker',
+    ]) {
       const component = firstStatus[key];
       assert.ok(component, `status has ${key}`);
       assert.equal(component.healthy, true, `${key} healthy`);
@@ -116,9 +140,13 @@ describe('local stack: npm run up / status / down', function () {
   });
 
   it('registers the four custom search attributes (temporal operator search-attribute list)', () => {
-    const list = spawnSync(testStack().TEMPORAL_CLI_PATH, ['operator', 'search-attribute', 'list', '--address', `127.0.0.1:${ports.temporal}`], {
-      encoding: 'utf8',
-    });
+    const list = spawnSync(
+      testStack().TEMPORAL_CLI_PATH,
+      ['operator', 'search-attribute', 'list', '--address', `127.0.0.1:${ports.temporal}`],
+      {
+        encoding: 'utf8',
+      },
+    );
     assert.equal(list.status, 0, list.stderr);
     for (const name of ['TenantId', 'TenantSlug', 'SagaStatus', 'SagaStep']) {
       assert.match(list.stdout, new RegExp(`^\\s*${name}\\s+Keyword`, 'm'));
@@ -139,13 +167,15 @@ describe('local stack: npm run up / status / down', function () {
     }
   });
 
-  it('`history export` writes that workflow\'s history as JSON the SDK loads, and names a workflow that does not exist', () => {
+  it("`history export` writes that workflow's history as JSON the SDK loads, and names a workflow that does not exist", () => {
     const file = join(stateDir, 'smoke-history.json');
     const exported = cli(['history', 'export', workflowId, '--out', file]);
     assert.equal(exported.code, 0, exported.all);
     assert.match(exported.stderr, /smokeWorkflow .* \(COMPLETED, \d+ events\)/);
     const history = historyFromJSON(JSON.parse(readFileSync(file, 'utf8')));
-    const types = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+    const types = (history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter(Boolean);
     assert.ok(types.length > 0, 'the smoke workflow ran an activity');
     assert.ok(history.events?.[0]?.workflowExecutionStartedEventAttributes, 'starts with WorkflowExecutionStarted');
     const missing = cli(['history', 'export', 'no-such-workflow']);
@@ -200,9 +230,12 @@ describe('local stack: npm run up / status / down', function () {
         headers: { authorization: `Bearer ${userToken}`, 'idempotency-key': key, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-    const ownerToken = (tenantId: string) => cli(['token', '--user', 'founder', '--tenant', tenantId, '--roles', 'owner']).stdout.trim();
+    const ownerToken = (tenantId: string) =>
+      cli(['token', '--user', 'founder', '--tenant', tenantId, '--roles', 'owner']).stdout.trim();
     const onboarding = async (tenantId: string, token: string) =>
-      (await (await fetch(`${bff}/v1/tenants/${tenantId}/onboarding`, { headers: { authorization: `Bearer ${token}` } })).json()) as { sagaStatus: string; steps: Record<string, string> };
+      (await (
+        await fetch(`${bff}/v1/tenants/${tenantId}/onboarding`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { sagaStatus: string; steps: Record<string, string> };
     const settled = async (tenantId: string, token: string, want: string) => {
       const deadline = Date.now() + 60_000;
       for (;;) {
@@ -215,7 +248,9 @@ describe('local stack: npm run up / status / down', function () {
     const tenantRead = async (tenantId: string, token: string, status: string) => {
       const deadline = Date.now() + 30_000;
       for (;;) {
-        const response = await fetch(`${bff}/v1/tenants/${tenantId}`, { headers: { authorization: `Bearer ${token}` } });
+        const response = await fetch(`${bff}/v1/tenants/${tenantId}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
         const body = response.status === 200 ? ((await response.json()) as Record<string, unknown>) : {};
         if (body.status === status || Date.now() > deadline) return body;
         await new Promise((resolve) => setTimeout(resolve, 250));
@@ -230,27 +265,49 @@ describe('local stack: npm run up / status / down', function () {
     const { tenantId } = (await first.json()) as { tenantId: string };
     const owner = ownerToken(tenantId);
     assert.equal((await settled(tenantId, owner, 'completed')).sagaStatus, 'completed');
-    assert.deepEqual(await tenantRead(tenantId, owner, 'active'), { tenantId, slug, name: 'Acme', plan: 'pro', status: 'active', members: 1, version: 7 });
+    assert.deepEqual(await tenantRead(tenantId, owner, 'active'), {
+      tenantId,
+      slug,
+      name: 'Acme',
+      plan: 'pro',
+      status: 'active',
+      members: 1,
+      version: 7,
+    });
     const again = await create('e2e-tenant-1', { slug, name: 'Acme', plan: 'pro' });
     assert.equal(again.status, 202);
     assert.equal(again.headers.get('idempotent-replayed'), 'true');
     assert.equal(((await again.json()) as { tenantId: string }).tenantId, tenantId, 'starting twice is one saga');
     assert.equal((await create('e2e-tenant-1', { slug, name: 'Other', plan: 'pro' })).status, 422);
     assert.equal((await create('e2e-tenant-2', { slug, name: 'Copycat', plan: 'free' })).status, 409);
-    const listed = spawnSync(testStack().TEMPORAL_CLI_PATH, ['workflow', 'list', '--address', `127.0.0.1:${ports.temporal}`, '--query', `TenantId='${tenantId}'`], { encoding: 'utf8' });
+    const listed = spawnSync(
+      testStack().TEMPORAL_CLI_PATH,
+      ['workflow', 'list', '--address', `127.0.0.1:${ports.temporal}`, '--query', `TenantId='${tenantId}'`],
+      { encoding: 'utf8' },
+    );
     assert.match(listed.stdout, new RegExp(`tenant-onboarding/${tenantId}`));
 
     // free: active too, and its resources are really there
-    const small = (await (await create('e2e-tenant-5', { slug: `${slug}-small`, name: 'Small', plan: 'free' })).json()) as { tenantId: string };
+    const small = (await (
+      await create('e2e-tenant-5', { slug: `${slug}-small`, name: 'Small', plan: 'free' })
+    ).json()) as { tenantId: string };
     const smallOwner = ownerToken(small.tenantId);
     assert.equal((await settled(small.tenantId, smallOwner, 'completed')).sagaStatus, 'completed');
     assert.equal((await tenantRead(small.tenantId, smallOwner, 'active')).plan, 'free');
     const password = readFileSync(join(stateDir, 'secrets', 'postgres-password'), 'utf8').trim();
-    const db = new pg.Client({ connectionString: `postgres://app:${encodeURIComponent(password)}@127.0.0.1:${ports.pg}/app` });
+    const db = new pg.Client({
+      connectionString: `postgres://app:${encodeURIComponent(password)}@127.0.0.1:${ports.pg}/app`,
+    });
     await db.connect();
     try {
       for (const id of [tenantId, small.tenantId]) {
-        const row = await db.query<{ resources: string; quotas: string; owners: string; schemas: string; events: string }>(
+        const row = await db.query<{
+          resources: string;
+          quotas: string;
+          owners: string;
+          schemas: string;
+          events: string;
+        }>(
           `select (select count(*) from tenant_resources where tenant_id = $1) as resources,
                   (select count(*) from tenant_quotas where tenant_id = $1) as quotas,
                   (select count(*) from tenant_memberships where tenant_id = $1 and role = 'owner') as owners,
@@ -258,19 +315,31 @@ describe('local stack: npm run up / status / down', function () {
                   (select count(*) from event_outbox where aggregate_type = 'tenant' and aggregate_id = $1) as events`,
           [id],
         );
-        assert.deepEqual(row.rows[0], { resources: '2', quotas: '1', owners: '1', schemas: '1', events: '7' }, `resources of ${id}`);
+        assert.deepEqual(
+          row.rows[0],
+          { resources: '2', quotas: '1', owners: '1', schemas: '1', events: '7' },
+          `resources of ${id}`,
+        );
       }
     } finally {
       await db.end();
     }
 
     // enterprise: waits until a platform admin approves
-    const big = (await (await create('e2e-tenant-3', { slug: `${slug}-big`, name: 'Big', plan: 'enterprise' })).json()) as { tenantId: string };
+    const big = (await (
+      await create('e2e-tenant-3', { slug: `${slug}-big`, name: 'Big', plan: 'enterprise' })
+    ).json()) as { tenantId: string };
     const bigOwner = ownerToken(big.tenantId);
     assert.equal((await settled(big.tenantId, bigOwner, 'waiting-approval')).sagaStatus, 'waiting-approval');
-    const forbidden = await fetch(`${bff}/v1/tenants/${big.tenantId}/onboarding/approve`, { method: 'POST', headers: { authorization: `Bearer ${bigOwner}` } });
+    const forbidden = await fetch(`${bff}/v1/tenants/${big.tenantId}/onboarding/approve`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bigOwner}` },
+    });
     assert.equal(forbidden.status, 403);
-    const approved = await fetch(`${bff}/v1/tenants/${big.tenantId}/onboarding/approve`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` } });
+    const approved = await fetch(`${bff}/v1/tenants/${big.tenantId}/onboarding/approve`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     assert.equal(approved.status, 202);
     assert.equal((await settled(big.tenantId, bigOwner, 'completed')).sagaStatus, 'completed');
 
@@ -278,7 +347,9 @@ describe('local stack: npm run up / status / down', function () {
     const doomed = `${slug}-doomed`;
     const armed = cli(['fault', 'arm', '--slug', doomed, '--step', 'create-nats-resources', '--mode', 'fail']);
     assert.equal(armed.code, 0, armed.all);
-    const failed = (await (await create('e2e-tenant-4', { slug: doomed, name: 'Doomed', plan: 'free' })).json()) as { tenantId: string };
+    const failed = (await (await create('e2e-tenant-4', { slug: doomed, name: 'Doomed', plan: 'free' })).json()) as {
+      tenantId: string;
+    };
     const doomedOwner = ownerToken(failed.tenantId);
     const final = await settled(failed.tenantId, doomedOwner, 'compensated');
     assert.equal(final.sagaStatus, 'compensated');
@@ -300,7 +371,12 @@ describe('local stack: npm run up / status / down', function () {
     const other = cli(['up'], { STACK_DIR: `${stateDir}-other` });
     rmSync(`${stateDir}-other`, { recursive: true, force: true });
     assert.equal(other.code, 1);
-    assert.match(other.stderr, new RegExp(`✗ postgres: port ${ports.pg} is in use by pid ${firstStatus.postgres?.pid} .*; set PG_PORT to a free port`));
+    assert.match(
+      other.stderr,
+      new RegExp(
+        `✗ postgres: port ${ports.pg} is in use by pid ${firstStatus.postgres?.pid} .*; set PG_PORT to a free port`,
+      ),
+    );
     assert.doesNotMatch(other.stderr, /\n\s+at /, 'no stack trace');
   });
 
@@ -311,7 +387,10 @@ describe('local stack: npm run up / status / down', function () {
     await new Promise((resolve) => setTimeout(resolve, 500));
     for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} stopped`);
     const stopped = statusJson();
-    assert.ok(Object.values(stopped).every((c) => !c.healthy), 'nothing healthy after down');
+    assert.ok(
+      Object.values(stopped).every((c) => !c.healthy),
+      'nothing healthy after down',
+    );
 
     const up = cli(['up']);
     assert.equal(up.code, 0, up.all);

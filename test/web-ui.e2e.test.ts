@@ -35,28 +35,49 @@ describe('Temporal Web UI: a compensated saga, found by TenantId (headless Chrom
 
   it('lists the saga for its TenantId, and its page shows the compensation activities', async () => {
     const id = `t${randomUUID().slice(0, 8)}`;
-    const input: OnboardingInput = { tenantId: id, slug: `webui-${id}`, name: `Web UI ${id}`, plan: 'pro', ownerUserId: 'owner-1' };
+    const input: OnboardingInput = {
+      tenantId: id,
+      slug: `webui-${id}`,
+      name: `Web UI ${id}`,
+      plan: 'pro',
+      ownerUserId: 'owner-1',
+    };
     await armFault(harness.pool, { slug: input.slug, step: 'apply-quotas', mode: 'fail', times: 1 });
     const workflowId = `tenant-onboarding/${id}`;
     const { worker } = harness;
-    const handle = await worker.client.workflow.start(tenantOnboarding, { taskQueue: worker.taskQueue, workflowId, args: [input] });
+    const handle = await worker.client.workflow.start(tenantOnboarding, {
+      taskQueue: worker.taskQueue,
+      workflowId,
+      args: [input],
+    });
     await handle.result().catch(() => undefined);
     const query = `TenantId="${id}"`;
     await until('the saga to be visible by TenantId', async () => {
-      for await (const execution of worker.client.workflow.list({ query })) if (execution.workflowId === workflowId) return true;
+      for await (const execution of worker.client.workflow.list({ query }))
+        if (execution.workflowId === workflowId) return true;
       return false;
     });
 
     const page = await browser.newPage({ viewport: { width: 1600, height: 1400 } });
     try {
       const { TEMPORAL_UI_URL, TEMPORAL_NAMESPACE } = testStack();
-      await page.goto(`${TEMPORAL_UI_URL}/namespaces/${TEMPORAL_NAMESPACE}/workflows?query=${encodeURIComponent(query)}`);
+      await page.goto(
+        `${TEMPORAL_UI_URL}/namespaces/${TEMPORAL_NAMESPACE}/workflows?query=${encodeURIComponent(query)}`,
+      );
       const row = page.getByRole('link', { name: workflowId });
       await row.first().waitFor({ timeout: 30_000 });
-      assert.equal(await page.getByRole('link', { name: /^tenant-onboarding\// }).count(), 1, 'the query finds exactly this saga');
+      assert.equal(
+        await page.getByRole('link', { name: /^tenant-onboarding\// }).count(),
+        1,
+        'the query finds exactly this saga',
+      );
       await row.first().click();
       await page.getByText('Undo: release the tenant and give its slug back').first().waitFor({ timeout: 30_000 });
-      for (const compensation of ["Undo: remove the owner's membership", "Undo: delete the tenant's NATS stream", "Undo: drop the tenant's Postgres schema"]) {
+      for (const compensation of [
+        "Undo: remove the owner's membership",
+        "Undo: delete the tenant's NATS stream",
+        "Undo: drop the tenant's Postgres schema",
+      ]) {
         assert.ok(await page.getByText(compensation).first().isVisible(), `${compensation} is shown`);
       }
       mkdirSync(ARTIFACTS_DIR, { recursive: true });

@@ -18,25 +18,52 @@ export interface StepInput {
 }
 
 /** Forward steps in saga order, then the undo steps; the names faults are armed for. */
-export const ONBOARDING_STEPS = ['reserve', 'create-schema', 'create-nats-resources', 'add-owner', 'apply-quotas', 'ensure-provisioned', 'activate', 'send-welcome'] as const;
-export const COMPENSATION_STEPS = ['undo-apply-quotas', 'undo-add-owner', 'undo-create-nats-resources', 'undo-create-schema', 'undo-reserve'] as const;
+export const ONBOARDING_STEPS = [
+  'reserve',
+  'create-schema',
+  'create-nats-resources',
+  'add-owner',
+  'apply-quotas',
+  'ensure-provisioned',
+  'activate',
+  'send-welcome',
+] as const;
+export const COMPENSATION_STEPS = [
+  'undo-apply-quotas',
+  'undo-add-owner',
+  'undo-create-nats-resources',
+  'undo-create-schema',
+  'undo-reserve',
+] as const;
 /** Offboarding's own steps; its resource removals reuse the undo steps (and their fault points). */
 export const OFFBOARDING_STEPS = ['deactivate', 'archive'] as const;
-export type SagaStepName = (typeof ONBOARDING_STEPS)[number] | (typeof COMPENSATION_STEPS)[number] | (typeof OFFBOARDING_STEPS)[number];
+export type SagaStepName =
+  (typeof ONBOARDING_STEPS)[number] | (typeof COMPENSATION_STEPS)[number] | (typeof OFFBOARDING_STEPS)[number];
 
-export function createOnboardingActivities(deps: { pool: DatabasePool; tenants: TenantService; jsm: JetStreamManager; faultsEnabled: boolean }) {
+export function createOnboardingActivities(deps: {
+  pool: DatabasePool;
+  tenants: TenantService;
+  jsm: JetStreamManager;
+  faultsEnabled: boolean;
+}) {
   /** Runs a step behind its fault point, with domain errors as typed ApplicationFailures. */
   const step = async <T>(name: SagaStepName, input: StepInput, work: () => Promise<T>): Promise<T> => {
     if (deps.faultsEnabled) {
       const fault = await consumeFault(deps.pool, input.slug, name);
       if (fault === 'fail') throw ApplicationFailure.nonRetryable(`injected fault at ${name}`, 'INJECTED_FAULT');
-      if (fault === 'transient') throw ApplicationFailure.retryable(`injected transient fault at ${name}`, 'INJECTED_TRANSIENT_FAULT');
+      if (fault === 'transient')
+        throw ApplicationFailure.retryable(`injected transient fault at ${name}`, 'INJECTED_TRANSIENT_FAULT');
     }
     try {
       return await work();
     } catch (error) {
       if (error instanceof DomainError) {
-        throw ApplicationFailure.create({ message: error.message, type: error.code, nonRetryable: true, details: [error.details] });
+        throw ApplicationFailure.create({
+          message: error.message,
+          type: error.code,
+          nonRetryable: true,
+          details: [error.details],
+        });
       }
       throw error;
     }
@@ -46,21 +73,34 @@ export function createOnboardingActivities(deps: { pool: DatabasePool; tenants: 
   /** A JetStream stream for the tenant's own config/messages; created idempotently, then recorded. */
   const createNatsStream = async (input: StepInput) => {
     const name = stream(input.tenantId);
-    const exists = await deps.jsm.streams.info(name).then(() => true, () => false);
+    const exists = await deps.jsm.streams.info(name).then(
+      () => true,
+      () => false,
+    );
     if (!exists) {
-      await deps.jsm.streams.add({ name, subjects: [`tenant.${input.tenantId}.>`], storage: StorageType.File, retention: RetentionPolicy.Limits });
+      await deps.jsm.streams.add({
+        name,
+        subjects: [`tenant.${input.tenantId}.>`],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+      });
     }
     return deps.tenants.recordResource(input.tenantId, 'nats-stream', name, input.metadata);
   };
 
   return {
-    reserveTenant: (input: StepInput & { tenant: ReserveInput }) => step('reserve', input, () => deps.tenants.reserve(input.tenant, input.metadata)),
-    releaseTenant: (input: StepInput) => step('undo-reserve', input, () => deps.tenants.release(input.tenantId, input.metadata)),
+    reserveTenant: (input: StepInput & { tenant: ReserveInput }) =>
+      step('reserve', input, () => deps.tenants.reserve(input.tenant, input.metadata)),
+    releaseTenant: (input: StepInput) =>
+      step('undo-reserve', input, () => deps.tenants.release(input.tenantId, input.metadata)),
 
-    createTenantSchema: (input: StepInput) => step('create-schema', input, () => deps.tenants.createSchema(input.tenantId, input.metadata)),
-    dropTenantSchema: (input: StepInput) => step('undo-create-schema', input, () => deps.tenants.dropSchema(input.tenantId, input.metadata)),
+    createTenantSchema: (input: StepInput) =>
+      step('create-schema', input, () => deps.tenants.createSchema(input.tenantId, input.metadata)),
+    dropTenantSchema: (input: StepInput) =>
+      step('undo-create-schema', input, () => deps.tenants.dropSchema(input.tenantId, input.metadata)),
 
-    createTenantNatsResources: (input: StepInput) => step('create-nats-resources', input, () => createNatsStream(input)),
+    createTenantNatsResources: (input: StepInput) =>
+      step('create-nats-resources', input, () => createNatsStream(input)),
     deleteTenantNatsResources: (input: StepInput) =>
       step('undo-create-nats-resources', input, async () => {
         const name = stream(input.tenantId);
@@ -70,11 +110,15 @@ export function createOnboardingActivities(deps: { pool: DatabasePool; tenants: 
         return deps.tenants.forgetResource(input.tenantId, 'nats-stream', input.metadata);
       }),
 
-    addOwnerMembership: (input: StepInput) => step('add-owner', input, () => deps.tenants.addOwner(input.tenantId, input.metadata)),
-    removeOwnerMembership: (input: StepInput) => step('undo-add-owner', input, () => deps.tenants.removeOwner(input.tenantId, input.metadata)),
+    addOwnerMembership: (input: StepInput) =>
+      step('add-owner', input, () => deps.tenants.addOwner(input.tenantId, input.metadata)),
+    removeOwnerMembership: (input: StepInput) =>
+      step('undo-add-owner', input, () => deps.tenants.removeOwner(input.tenantId, input.metadata)),
 
-    applyPlanQuotas: (input: StepInput) => step('apply-quotas', input, () => deps.tenants.applyQuotas(input.tenantId, input.metadata)),
-    revertPlanQuotas: (input: StepInput) => step('undo-apply-quotas', input, () => deps.tenants.revertQuotas(input.tenantId, input.metadata)),
+    applyPlanQuotas: (input: StepInput) =>
+      step('apply-quotas', input, () => deps.tenants.applyQuotas(input.tenantId, input.metadata)),
+    revertPlanQuotas: (input: StepInput) =>
+      step('undo-apply-quotas', input, () => deps.tenants.revertQuotas(input.tenantId, input.metadata)),
 
     /**
      * Every forward step again, right before the pivot; each is a no-op when its resource is in
@@ -96,13 +140,18 @@ export function createOnboardingActivities(deps: { pool: DatabasePool; tenants: 
       }),
 
     markAwaitingApproval: (input: StepInput) => deps.tenants.awaitApproval(input.tenantId, input.metadata),
-    activateTenant: (input: StepInput) => step('activate', input, () => deps.tenants.activate(input.tenantId, input.metadata)),
-    sendWelcome: (input: StepInput) => step('send-welcome', input, () => deps.tenants.sendWelcome(input.tenantId, input.metadata)),
-    markTenantFailed: (input: StepInput & { reason: string }) => deps.tenants.markFailed(input.tenantId, input.reason, input.metadata),
+    activateTenant: (input: StepInput) =>
+      step('activate', input, () => deps.tenants.activate(input.tenantId, input.metadata)),
+    sendWelcome: (input: StepInput) =>
+      step('send-welcome', input, () => deps.tenants.sendWelcome(input.tenantId, input.metadata)),
+    markTenantFailed: (input: StepInput & { reason: string }) =>
+      deps.tenants.markFailed(input.tenantId, input.reason, input.metadata),
 
     // Offboarding: the same idempotent operations, forward only.
-    deactivateTenant: (input: StepInput) => step('deactivate', input, () => deps.tenants.deactivate(input.tenantId, input.metadata)),
-    archiveTenant: (input: StepInput) => step('archive', input, () => deps.tenants.archive(input.tenantId, input.metadata)),
+    deactivateTenant: (input: StepInput) =>
+      step('deactivate', input, () => deps.tenants.deactivate(input.tenantId, input.metadata)),
+    archiveTenant: (input: StepInput) =>
+      step('archive', input, () => deps.tenants.archive(input.tenantId, input.metadata)),
   };
 }
 

@@ -35,7 +35,9 @@ export function startApp(settings: StackSettings, endpoints: ServerEndpoints, jw
 export async function appHealthy(bffUrl: string, endpoints: ServerEndpoints): Promise<boolean> {
   if (!(await httpOk(`${bffUrl}/readyz`))) return false;
   const pollers = await Promise.all(
-    WORKER_QUEUES.map((w) => taskQueuePollers(endpoints.temporalAddress, endpoints.temporalNamespace, w.taskQueue, w.kind)),
+    WORKER_QUEUES.map((w) =>
+      taskQueuePollers(endpoints.temporalAddress, endpoints.temporalNamespace, w.taskQueue, w.kind),
+    ),
   );
   return pollers.every((count) => count > 0);
 }

@@ -16,12 +16,17 @@ export function startNats(settings: StackSettings, binary: string): number {
   const storeDir = join(settings.paths.nats, 'jetstream');
   mkdirSync(storeDir, { recursive: true });
   const args = [
-    '--addr', '127.0.0.1',
-    '--port', String(settings.ports.nats),
-    '--http_port', String(settings.ports.natsMonitor),
+    '--addr',
+    '127.0.0.1',
+    '--port',
+    String(settings.ports.nats),
+    '--http_port',
+    String(settings.ports.natsMonitor),
     '--jetstream',
-    '--store_dir', storeDir,
-    '--server_name', `local-${settings.profile}`,
+    '--store_dir',
+    storeDir,
+    '--server_name',
+    `local-${settings.profile}`,
   ];
   return spawnDetached(binary, args, { logFile: join(settings.paths.logs, 'nats.log') });
 }

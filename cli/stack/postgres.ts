@@ -33,7 +33,8 @@ function serverUser(): { uid: number; gid: number } | undefined {
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((l) => l.startsWith('postgres:'));
-  if (!line) throw new StackError('running as root needs a `postgres` system user; install the Debian postgresql package');
+  if (!line)
+    throw new StackError('running as root needs a `postgres` system user; install the Debian postgresql package');
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
 }
@@ -66,7 +67,11 @@ export function postgresPid(settings: StackSettings): number | undefined {
 }
 
 /** Initialises the cluster on first use, starts it and creates the app database. Returns the server pid. */
-export async function startPostgres(settings: StackSettings, bin: string, say: (line: string) => void): Promise<number> {
+export async function startPostgres(
+  settings: StackSettings,
+  bin: string,
+  say: (line: string) => void,
+): Promise<number> {
   const l = layout(settings, bin);
   const user = serverUser();
   const asServer = user ? { uid: user.uid, gid: user.gid } : {};
@@ -102,10 +107,15 @@ export async function startPostgres(settings: StackSettings, bin: string, say: (
     chownSync(l.logFile, user.uid, user.gid);
   }
   const options = `-p ${settings.ports.postgres} -c listen_addresses=127.0.0.1 -k ${l.socketDir}`;
-  run(join(bin, 'pg_ctl'), ['start', '-w', '-t', '60', '-D', l.dataDir, '-l', l.logFile, '-o', options], 'pg_ctl start', {
-    ...asServer,
-    cwd: settings.paths.postgres,
-  });
+  run(
+    join(bin, 'pg_ctl'),
+    ['start', '-w', '-t', '60', '-D', l.dataDir, '-l', l.logFile, '-o', options],
+    'pg_ctl start',
+    {
+      ...asServer,
+      cwd: settings.paths.postgres,
+    },
+  );
   await createDatabaseIfMissing(settings);
   const pid = postgresPid(settings);
   if (!pid) throw new StackError(`PostgreSQL started but wrote no pid; see ${l.logFile}`);

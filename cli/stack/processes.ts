@@ -33,7 +33,11 @@ export function run(command: string, args: string[], what: string, options: Spaw
   const result = spawnSync(command, args, { encoding: 'utf8', ...options });
   if (result.error) throw new StackError(`${what}: ${result.error.message}`);
   if (result.status !== 0) {
-    const output = `${String(result.stdout ?? '')}${String(result.stderr ?? '')}`.trim().split('\n').slice(-15).join('\n');
+    const output = `${String(result.stdout ?? '')}${String(result.stderr ?? '')}`
+      .trim()
+      .split('\n')
+      .slice(-15)
+      .join('\n');
     throw new StackError(`${what} failed (exit ${result.status}):\n${output}`);
   }
   return String(result.stdout ?? '');
@@ -114,13 +118,20 @@ export async function assertPortFree(port: number, component: string, envName: s
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes; then throws a StackError naming `what`. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, hint = ''): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  hint = '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
     await sleep(250);
   }
-  throw new StackError(`${what} did not become healthy within ${Math.round(timeoutMs / 1000)} s${hint ? `; ${hint}` : ''}`);
+  throw new StackError(
+    `${what} did not become healthy within ${Math.round(timeoutMs / 1000)} s${hint ? `; ${hint}` : ''}`,
+  );
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */

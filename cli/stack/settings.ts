@@ -39,16 +39,28 @@ export function loadStackSettings(profile: Profile, env: NodeJS.ProcessEnv) {
   const defaults = DEFAULT_PORTS[profile];
   const dirEnv = profile === 'test' ? 'TEST_STACK_DIR' : 'STACK_DIR';
   const schema = z.object({
-    [dirEnv]: z.string().min(1).default(join(repoRoot, '.local', profile)),
+    [dirEnv]: z
+      .string()
+      .min(1)
+      .default(join(repoRoot, '.local', profile)),
     [names.postgres]: port.default(defaults.postgres),
     [names.nats]: port.default(defaults.nats),
     [names.natsMonitor]: port.default(defaults.natsMonitor),
     [names.temporal]: port.default(defaults.temporal),
     [names.temporalUi]: port.default(defaults.temporalUi),
     [names.bff]: port.default(defaults.bff),
-    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
-    NATS_URL: z.string().regex(/^(nats|tls):\/\//, 'must be a nats:// URL').optional(),
-    TEMPORAL_ADDRESS: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').optional(),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+    NATS_URL: z
+      .string()
+      .regex(/^(nats|tls):\/\//, 'must be a nats:// URL')
+      .optional(),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[\w.-]+:\d+$/, 'must be host:port')
+      .optional(),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   });
   const parsed = parseEnv(schema, env, `the ${profile} stack`) as Record<string, string | number | undefined>;

@@ -87,7 +87,12 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
     const pid = startNats(settings, binary);
     save({ nats: { pid, marker: 'nats-server' } });
     const log = join(settings.paths.logs, 'nats.log');
-    await waitFor('nats-server', () => natsHealthy(natsMonitorUrl(settings)), SERVER_START_TIMEOUT_MS, `log:\n${tail(log)}`);
+    await waitFor(
+      'nats-server',
+      () => natsHealthy(natsMonitorUrl(settings)),
+      SERVER_START_TIMEOUT_MS,
+      `log:\n${tail(log)}`,
+    );
     nats = natsUrl(settings);
     say(`✓ nats started with JetStream (pid ${pid}, port ${settings.ports.nats})`);
   }
@@ -145,7 +150,9 @@ export async function up(settings: StackSettings, say: Say): Promise<void> {
   say(`  BFF             ${bffUrl}   (try ${bffUrl}/readyz)`);
   say(`  Temporal Web UI ${settings.external.temporalAddress ? '(external server)' : temporalUiUrl(settings)}`);
   say(`  state folder    ${settings.stateDir}   (logs in ${settings.paths.logs})`);
-  say('  stop with `npm run down`; inspect with `npm run status`; mint a token with `npm run --silent token -- --help`');
+  say(
+    '  stop with `npm run down`; inspect with `npm run status`; mint a token with `npm run --silent token -- --help`',
+  );
 }
 
 /** Stops what `up` (or a test run) started, newest first; leaves external servers alone. */
@@ -180,7 +187,9 @@ export interface ComponentStatus {
 }
 
 /** Every component's URL, port, pid and health, checked live. */
-export async function status(settings: StackSettings): Promise<Record<string, ComponentStatus & Record<string, unknown>>> {
+export async function status(
+  settings: StackSettings,
+): Promise<Record<string, ComponentStatus & Record<string, unknown>>> {
   const record = readRecord(settings.paths.record);
   const pidOf = (name: keyof StackRecord) => (isOurProcess(record[name]) ? record[name]!.pid : null);
   const dbUrl = settings.external.databaseUrl ?? (pidOf('postgres') ? databaseUrl(settings) : null);
@@ -207,7 +216,12 @@ export async function status(settings: StackSettings): Promise<Record<string, Co
       pid: pidOf('postgres'),
       healthy: pgOk,
     },
-    nats: { url: nats, port: portOf(nats), pid: pidOf('nats'), healthy: natsOk || (!!settings.external.natsUrl && bffOk) },
+    nats: {
+      url: nats,
+      port: portOf(nats),
+      pid: pidOf('nats'),
+      healthy: natsOk || (!!settings.external.natsUrl && bffOk),
+    },
     temporal: { url: address, port: portOf(address), pid: pidOf('temporal'), healthy: temporalOk },
     temporalUi: {
       url: settings.external.temporalAddress ? null : uiUrl,
@@ -217,13 +231,25 @@ export async function status(settings: StackSettings): Promise<Record<string, Co
     },
   };
   WORKER_QUEUES.forEach((worker, i) => {
-    result[worker.key] = { url: null, port: null, pid: app, healthy: (pollers[i] ?? 0) > 0, taskQueue: worker.taskQueue };
+    result[worker.key] = {
+      url: null,
+      port: null,
+      pid: app,
+      healthy: (pollers[i] ?? 0) > 0,
+      taskQueue: worker.taskQueue,
+    };
   });
   if (pgOk && (natsOk || settings.external.natsUrl)) {
-    const lag = await withPipeline(settings, ({ pool, jsm, stream }) => measureLag(pool, jsm, stream, PROJECTION_NAMES)).catch(() => undefined);
+    const lag = await withPipeline(settings, ({ pool, jsm, stream }) =>
+      measureLag(pool, jsm, stream, PROJECTION_NAMES),
+    ).catch(() => undefined);
     if (lag) {
       Object.assign(result.relayWorker!, { lag: lag.relay });
-      Object.assign(result.projectorWorker!, { lag: lag.projections, deadLetters: lag.deadLetters, sloBreaches: sloBreaches(lag) });
+      Object.assign(result.projectorWorker!, {
+        lag: lag.projections,
+        deadLetters: lag.deadLetters,
+        sloBreaches: sloBreaches(lag),
+      });
     }
   }
   return result;

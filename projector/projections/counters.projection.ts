@@ -24,17 +24,25 @@ const COLUMN_BY_TYPE: Record<CounterEventType, 'increments' | 'decrements' | 're
 };
 
 /** Applies one event; throws on an event that breaks its contract (a poison event). */
-export async function applyCounterEvent(db: CommonQueryMethods, event: OutboxEvent, tables: CounterTables = LIVE_COUNTER_TABLES): Promise<ApplyOutcome> {
+export async function applyCounterEvent(
+  db: CommonQueryMethods,
+  event: OutboxEvent,
+  tables: CounterTables = LIVE_COUNTER_TABLES,
+): Promise<ApplyOutcome> {
   if (event.aggregateType !== COUNTER_AGGREGATE) return 'ignored';
   const type = event.eventType as CounterEventType;
   const contract = counterEvents[type];
   if (!contract) throw new Error(`unknown counter event type ${event.eventType}`);
   if (event.schemaVersion !== contract.schemaVersion) {
-    throw new Error(`${event.eventType} schema version ${event.schemaVersion} is not supported (expected ${contract.schemaVersion})`);
+    throw new Error(
+      `${event.eventType} schema version ${event.schemaVersion} is not supported (expected ${contract.schemaVersion})`,
+    );
   }
   const payload = contract.payload.parse(event.payload);
   if (payload.version !== event.aggregateVersion) {
-    throw new Error(`${event.eventType} payload version ${payload.version} differs from aggregate version ${event.aggregateVersion}`);
+    throw new Error(
+      `${event.eventType} payload version ${payload.version} differs from aggregate version ${event.aggregateVersion}`,
+    );
   }
   const occurredAt = new Date(event.occurredAt).toISOString();
   const summary = sql.identifier([tables.summary]);
@@ -63,7 +71,10 @@ export async function applyCounterEvent(db: CommonQueryMethods, event: OutboxEve
 const summaryRow = z.object({ value: z.coerce.number().int(), version: z.coerce.number().int() });
 
 /** A counter as the read model has it: value 0 at version 0 when no event of it was projected yet. */
-export async function readCounterSummary(db: CommonQueryMethods, key: { tenantId: string; counterId: string }): Promise<CounterView> {
+export async function readCounterSummary(
+  db: CommonQueryMethods,
+  key: { tenantId: string; counterId: string },
+): Promise<CounterView> {
   const row = await db.maybeOne(sql.type(summaryRow)`
     select value, version from rm_counter_summary where tenant_id = ${key.tenantId} and counter_id = ${key.counterId}`);
   return { tenantId: key.tenantId, counterId: key.counterId, value: row?.value ?? 0, version: row?.version ?? 0 };

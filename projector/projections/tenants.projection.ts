@@ -10,7 +10,11 @@ const reserved = z.object({ slug: z.string(), name: z.string(), plan: z.string()
 const transitioned = z.object({ to: z.string() });
 
 /** Applies one tenant event into `table`; events of other aggregates are ignored. */
-export async function applyTenantEvent(db: CommonQueryMethods, event: OutboxEvent, table = 'rm_tenants'): Promise<ApplyOutcome> {
+export async function applyTenantEvent(
+  db: CommonQueryMethods,
+  event: OutboxEvent,
+  table = 'rm_tenants',
+): Promise<ApplyOutcome> {
   if (event.aggregateType !== 'tenant') return 'ignored';
   const rm = sql.identifier([table]);
   const at = new Date(event.occurredAt).toISOString();

@@ -6,7 +6,13 @@ import type { DatabasePool } from '../kernel/database.ts';
 import { versionConflict } from '../kernel/errors.ts';
 import { appendEvents, type EventMetadata } from '../kernel/outbox.ts';
 import { decide, evolve, type CounterCommand } from './counter.domain.ts';
-import { assertCounterQuota, assertTenantAcceptsWrites, loadCounter, saveCounter, type CounterKey } from './counter.store.ts';
+import {
+  assertCounterQuota,
+  assertTenantAcceptsWrites,
+  loadCounter,
+  saveCounter,
+  type CounterKey,
+} from './counter.store.ts';
 
 export interface CounterCommandInput extends CounterKey {
   command: CounterCommand;
@@ -50,10 +56,19 @@ export function createCounterCommands(deps: { pool: DatabasePool }) {
               eventType: event.type,
               schemaVersion: counterEvents[event.type].schemaVersion,
               payload: event.payload,
-              metadata: { ...input.metadata, ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}) },
+              metadata: {
+                ...input.metadata,
+                ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+              },
             },
           ]);
-          return { tenantId: input.tenantId, counterId: input.counterId, value: next.value, version: next.version, eventId: eventId! };
+          return {
+            tenantId: input.tenantId,
+            counterId: input.counterId,
+            value: next.value,
+            version: next.version,
+            eventId: eventId!,
+          };
         },
       });
     },

@@ -22,7 +22,10 @@ export function decide(state: CounterState, command: CounterCommand): CounterEve
     case 'increment': {
       const value = state.value + command.by;
       if (!Number.isSafeInteger(value)) {
-        throw new DomainError('VALIDATION_FAILED', `incrementing by ${command.by} would exceed the largest counter value`);
+        throw new DomainError(
+          'VALIDATION_FAILED',
+          `incrementing by ${command.by} would exceed the largest counter value`,
+        );
       }
       return { type: 'CounterIncremented', payload: { by: command.by, value, version } };
     }

@@ -25,7 +25,10 @@ describe('counter domain: decide / evolve', () => {
   it('given 2, when decremented by 3, then COUNTER_FLOOR_REACHED and no event', () => {
     assert.throws(
       () => decide({ value: 2, version: 1 }, { type: 'decrement', by: 3 }),
-      (error: unknown) => error instanceof DomainError && error.code === 'COUNTER_FLOOR_REACHED' && /cannot decrement 2 by 3/.test(error.message),
+      (error: unknown) =>
+        error instanceof DomainError &&
+        error.code === 'COUNTER_FLOOR_REACHED' &&
+        /cannot decrement 2 by 3/.test(error.message),
     );
   });
 
@@ -36,6 +39,9 @@ describe('counter domain: decide / evolve', () => {
   });
 
   it('refuses an increment past the largest safe integer instead of losing precision', () => {
-    assert.throws(() => decide({ value: Number.MAX_SAFE_INTEGER - 1, version: 9 }, { type: 'increment', by: 2 }), DomainError);
+    assert.throws(
+      () => decide({ value: Number.MAX_SAFE_INTEGER - 1, version: 9 }, { type: 'increment', by: 2 }),
+      DomainError,
+    );
   });
 });

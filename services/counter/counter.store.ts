@@ -19,7 +19,12 @@ export async function loadCounter(db: CommonQueryMethods, key: CounterKey): Prom
 }
 
 /** CAS write of the new state; throws VERSION_CONFLICT when the row moved past `expectedVersion`. */
-export async function saveCounter(db: CommonQueryMethods, key: CounterKey, expectedVersion: number, state: CounterState): Promise<void> {
+export async function saveCounter(
+  db: CommonQueryMethods,
+  key: CounterKey,
+  expectedVersion: number,
+  state: CounterState,
+): Promise<void> {
   await compareAndSet(db, {
     table: 'counters',
     key: { tenant_id: key.tenantId, counter_id: key.counterId },
@@ -33,8 +38,11 @@ export async function saveCounter(db: CommonQueryMethods, key: CounterKey, expec
  * counter service makes of tenant state; tenants that never went through onboarding have no row.
  */
 export async function assertTenantAcceptsWrites(db: CommonQueryMethods, tenantId: string): Promise<void> {
-  const closed = await db.maybeOne(sql.unsafe`select status from tenants where tenant_id = ${tenantId} and status in ('offboarding', 'archived')`);
-  if (closed) throw new DomainError('FORBIDDEN', `tenant ${tenantId} is offboarded; its counters no longer accept writes`);
+  const closed = await db.maybeOne(
+    sql.unsafe`select status from tenants where tenant_id = ${tenantId} and status in ('offboarding', 'archived')`,
+  );
+  if (closed)
+    throw new DomainError('FORBIDDEN', `tenant ${tenantId} is offboarded; its counters no longer accept writes`);
 }
 
 const quotaRow = z.object({ maxCounters: z.coerce.number(), used: z.coerce.number() });
@@ -48,6 +56,10 @@ export async function assertCounterQuota(db: CommonQueryMethods, tenantId: strin
     select q.max_counters as "maxCounters", (select count(*) from counters c where c.tenant_id = q.tenant_id) as used
     from tenant_quotas q where q.tenant_id = ${tenantId}`);
   if (quota && quota.used >= quota.maxCounters) {
-    throw new DomainError('QUOTA_EXCEEDED', `tenant ${tenantId} has used all ${quota.maxCounters} counters of its plan`, { maxCounters: quota.maxCounters });
+    throw new DomainError(
+      'QUOTA_EXCEEDED',
+      `tenant ${tenantId} has used all ${quota.maxCounters} counters of its plan`,
+      { maxCounters: quota.maxCounters },
+    );
   }
 }

@@ -28,13 +28,19 @@ export async function compareAndSet(db: CommonQueryMethods, write: CasWrite): Pr
   const written =
     write.expectedVersion === 0
       ? await db.maybeOne(sql.type(versionRow)`
-          insert into ${table} (${sql.join([...keyColumns, ...valueColumns, 'version'].map((c) => sql.identifier([c])), sql.fragment`, `)})
+          insert into ${table} (${sql.join(
+            [...keyColumns, ...valueColumns, 'version'].map((c) => sql.identifier([c])),
+            sql.fragment`, `,
+          )})
           values (${sql.join([...keyColumns.map((c) => write.key[c]!), ...valueColumns.map((c) => write.values[c]!), next], sql.fragment`, `)})
           on conflict do nothing
           returning version`)
       : await db.maybeOne(sql.type(versionRow)`
           update ${table}
-          set ${sql.join(valueColumns.map((c) => sql.fragment`${sql.identifier([c])} = ${write.values[c]!}`), sql.fragment`, `)},
+          set ${sql.join(
+            valueColumns.map((c) => sql.fragment`${sql.identifier([c])} = ${write.values[c]!}`),
+            sql.fragment`, `,
+          )},
               version = ${next}
           where ${where} and version = ${write.expectedVersion}
           returning version`);

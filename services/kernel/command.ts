@@ -24,7 +24,10 @@ export interface CommandResult<Response> {
 
 export const isVersionConflict = (error: unknown) => error instanceof DomainError && error.code === 'VERSION_CONFLICT';
 
-export async function runCommand<Response>(pool: DatabasePool, run: CommandRun<Response>): Promise<CommandResult<Response>> {
+export async function runCommand<Response>(
+  pool: DatabasePool,
+  run: CommandRun<Response>,
+): Promise<CommandResult<Response>> {
   const hash = run.idempotency ? requestHash(run.idempotency.request) : undefined;
   return retryWithBackoff(
     CAS_RETRY,

@@ -19,10 +19,7 @@ describe('database pool (slonik) against real Postgres', () => {
   });
 
   it('rejects a row that does not match the declared schema instead of passing it on', async () => {
-    await assert.rejects(
-      pool.one(sql.type(z.object({ n: z.string() }))`select 42 as n`),
-      SchemaValidationError,
-    );
+    await assert.rejects(pool.one(sql.type(z.object({ n: z.string() }))`select 42 as n`), SchemaValidationError);
   });
 
   it('rolls back a failed transaction as a whole', async () => {
@@ -36,7 +33,9 @@ describe('database pool (slonik) against real Postgres', () => {
       }),
       /abort/,
     );
-    const exists = await pool.oneFirst(sql.type(z.object({ t: z.string().nullable() }))`select to_regclass('tx_probe_persistent')::text as t`);
+    const exists = await pool.oneFirst(
+      sql.type(z.object({ t: z.string().nullable() }))`select to_regclass('tx_probe_persistent')::text as t`,
+    );
     assert.equal(exists, null);
   });
 });

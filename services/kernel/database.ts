@@ -1,11 +1,5 @@
 import './node20-compat.ts';
-import {
-  createPool,
-  SchemaValidationError,
-  type DatabasePool,
-  type Interceptor,
-  type QueryResultRow,
-} from 'slonik';
+import { createPool, SchemaValidationError, type DatabasePool, type Interceptor, type QueryResultRow } from 'slonik';
 
 export type { DatabasePool };
 

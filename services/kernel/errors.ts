@@ -15,8 +15,12 @@ export class DomainError extends Error {
 
 /** The expected version did not match; `currentVersion` is what the caller should retry with. */
 export function versionConflict(expectedVersion: number, currentVersion: number): DomainError {
-  return new DomainError('VERSION_CONFLICT', `expected version ${expectedVersion}, current version is ${currentVersion}`, {
-    expectedVersion,
-    currentVersion,
-  });
+  return new DomainError(
+    'VERSION_CONFLICT',
+    `expected version ${expectedVersion}, current version is ${currentVersion}`,
+    {
+      expectedVersion,
+      currentVersion,
+    },
+  );
 }

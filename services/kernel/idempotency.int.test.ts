@@ -26,7 +26,9 @@ describe('idempotency keys: expiry and pruning', () => {
       union all
       select 't', 'op', 'live-' || n, 'h', '{}'::json, now() + interval '1 hour' from generate_series(1, 5) n`);
     assert.equal(await pruneExpiredIdempotencyKeys(pool, 10), 25);
-    const left = await pool.anyFirst(sql.type(z.object({ key: z.string() }))`select key from idempotency_keys order by key`);
+    const left = await pool.anyFirst(
+      sql.type(z.object({ key: z.string() }))`select key from idempotency_keys order by key`,
+    );
     assert.deepEqual(left, ['live-1', 'live-2', 'live-3', 'live-4', 'live-5']);
     assert.equal(await pruneExpiredIdempotencyKeys(pool, 10), 0);
   });

@@ -58,7 +58,10 @@ export async function claimIdempotencyKey(
       returning 1`);
   } catch (error) {
     if (postgresErrorCode(error) === '55P03') {
-      throw new DomainError('IDEMPOTENCY_IN_FLIGHT', `a request with Idempotency-Key "${scope.key}" is still being processed; retry shortly`);
+      throw new DomainError(
+        'IDEMPOTENCY_IN_FLIGHT',
+        `a request with Idempotency-Key "${scope.key}" is still being processed; retry shortly`,
+      );
     }
     throw error;
   }
@@ -79,7 +82,11 @@ export async function claimIdempotencyKey(
 }
 
 /** Stores the response under the claimed key; same transaction as the mutation. */
-export async function completeIdempotencyKey(tx: CommonQueryMethods, scope: IdempotencyScope, response: unknown): Promise<void> {
+export async function completeIdempotencyKey(
+  tx: CommonQueryMethods,
+  scope: IdempotencyScope,
+  response: unknown,
+): Promise<void> {
   await tx.query(sql.unsafe`
     update idempotency_keys set response = ${sql.json(response as never)}
     where tenant_id = ${scope.tenantId} and operation = ${scope.operation} and key = ${scope.key}`);

@@ -4,7 +4,10 @@ import { requestHash } from './idempotency.ts';
 
 describe('idempotency request hash', () => {
   it('ignores key order and undefined fields, so only the request itself counts', () => {
-    assert.equal(requestHash({ a: 1, b: { c: [1, 2], d: 'x' } }), requestHash({ b: { d: 'x', c: [1, 2] }, a: 1, e: undefined }));
+    assert.equal(
+      requestHash({ a: 1, b: { c: [1, 2], d: 'x' } }),
+      requestHash({ b: { d: 'x', c: [1, 2] }, a: 1, e: undefined }),
+    );
   });
 
   it('differs when any value differs', () => {

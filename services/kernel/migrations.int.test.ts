@@ -45,10 +45,15 @@ describe('migrations against real Postgres', () => {
       sql: 'create table half_done (id int); select * from no_such_table;',
       checksum: 'x',
     };
-    await assert.rejects(migrate(db.url, [broken]), /migration 9999-broken.sql failed: relation "no_such_table" does not exist/);
+    await assert.rejects(
+      migrate(db.url, [broken]),
+      /migration 9999-broken.sql failed: relation "no_such_table" does not exist/,
+    );
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
-    const leftovers = await client.query(`select to_regclass('half_done') as t, (select count(*) from schema_migrations where id = '9999-broken.sql') as n`);
+    const leftovers = await client.query(
+      `select to_regclass('half_done') as t, (select count(*) from schema_migrations where id = '9999-broken.sql') as n`,
+    );
     await client.end();
     assert.deepEqual(leftovers.rows[0], { t: null, n: '0' });
   });

@@ -3,12 +3,24 @@ import { join } from 'node:path';
 import { describe, it } from 'mocha';
 import { discoverMigrations, orderMigrations, type Migration } from './migrations.ts';
 
-const migration = (id: string, dir = 'a'): Migration => ({ id, path: `services/${dir}/migrations/${id}`, sql: '', checksum: id });
+const migration = (id: string, dir = 'a'): Migration => ({
+  id,
+  path: `services/${dir}/migrations/${id}`,
+  sql: '',
+  checksum: id,
+});
 
 describe('migrations: discovery and order', () => {
   it('orders migrations from several services by number', () => {
-    const ordered = orderMigrations([migration('0003-c.sql', 'x'), migration('0001-a.sql', 'y'), migration('0002-b.sql', 'x')]);
-    assert.deepEqual(ordered.map((m) => m.id), ['0001-a.sql', '0002-b.sql', '0003-c.sql']);
+    const ordered = orderMigrations([
+      migration('0003-c.sql', 'x'),
+      migration('0001-a.sql', 'y'),
+      migration('0002-b.sql', 'x'),
+    ]);
+    assert.deepEqual(
+      ordered.map((m) => m.id),
+      ['0001-a.sql', '0002-b.sql', '0003-c.sql'],
+    );
   });
 
   it('rejects two migrations with the same number, naming both files', () => {

@@ -6,7 +6,14 @@ import { sql } from 'slonik';
 import { createMigratedDatabase, type FreshDatabase } from '../../test/support/database.ts';
 import { testStack } from '../../test/support/env.ts';
 import { createDatabasePool, type DatabasePool } from './database.ts';
-import { appendEvents, checkpointOf, OUTBOX_START, readOutboxBatch, type NewEvent, type OutboxCheckpoint } from './outbox.ts';
+import {
+  appendEvents,
+  checkpointOf,
+  OUTBOX_START,
+  readOutboxBatch,
+  type NewEvent,
+  type OutboxCheckpoint,
+} from './outbox.ts';
 
 let sequence = 0;
 const event = (aggregateId: string): NewEvent => ({
@@ -63,12 +70,19 @@ describe('outbox: gap-free reader (tx_id below snapshot xmin, ordered by (tx_id,
     const [lateId] = await pool.transaction((tx) => appendEvents(tx, [event('late')]));
 
     const whileOpen = await readOutboxBatch(pool, OUTBOX_START, 100);
-    assert.deepEqual(whileOpen.map((e) => e.eventId), [], 'a position-ordered reader would return "late" here and later skip "early"');
+    assert.deepEqual(
+      whileOpen.map((e) => e.eventId),
+      [],
+      'a position-ordered reader would return "late" here and later skip "early"',
+    );
 
     openTx.release();
     await early;
     const afterCommit = await readOutboxBatch(pool, OUTBOX_START, 100);
-    assert.deepEqual(afterCommit.map((e) => e.eventId), [earlyId, lateId]);
+    assert.deepEqual(
+      afterCommit.map((e) => e.eventId),
+      [earlyId, lateId],
+    );
     const positions = afterCommit.map((e) => BigInt(e.position));
     assert.ok(positions[0]! < positions[1]!);
   });
@@ -86,11 +100,18 @@ describe('outbox: gap-free reader (tx_id below snapshot xmin, ordered by (tx_id,
     });
     await started.promise;
     const [youngerId] = await pool.transaction((tx) => appendEvents(tx, [event('younger')]));
-    assert.deepEqual((await readOutboxBatch(pool, checkpoint, 100)).length, 0, 'nothing is safe while the older transaction runs');
+    assert.deepEqual(
+      (await readOutboxBatch(pool, checkpoint, 100)).length,
+      0,
+      'nothing is safe while the older transaction runs',
+    );
     go.release();
     await older;
     const rows = await readOutboxBatch(pool, checkpoint, 100);
-    assert.deepEqual(rows.map((e) => e.eventId), [olderId, youngerId]);
+    assert.deepEqual(
+      rows.map((e) => e.eventId),
+      [olderId, youngerId],
+    );
     assert.ok(BigInt(rows[0]!.position) > BigInt(rows[1]!.position), 'positions are out of order, tx ids are not');
   });
 
@@ -118,7 +139,10 @@ describe('outbox: gap-free reader (tx_id below snapshot xmin, ordered by (tx_id,
         const rows = await readOutboxBatch(pool, checkpoint, 7);
         for (const row of rows) {
           const key: [bigint, bigint] = [BigInt(row.txId), BigInt(row.position)];
-          assert.ok(key[0] > previous[0] || (key[0] === previous[0] && key[1] > previous[1]), 'strictly increasing (tx_id, position)');
+          assert.ok(
+            key[0] > previous[0] || (key[0] === previous[0] && key[1] > previous[1]),
+            'strictly increasing (tx_id, position)',
+          );
           previous = key;
           seen.push(row.eventId);
         }
@@ -136,10 +160,23 @@ describe('outbox: gap-free reader (tx_id below snapshot xmin, ordered by (tx_id,
 
   it('reads a transaction larger than a batch in position order, every event once (positions past 9, 99, 999…)', async () => {
     const { checkpoint: start } = await readAll(pool, OUTBOX_START);
-    const ids = await pool.transaction((tx) => appendEvents(tx, Array.from({ length: 1_234 }, (_, i) => event(`big-${i}`))));
+    const ids = await pool.transaction((tx) =>
+      appendEvents(
+        tx,
+        Array.from({ length: 1_234 }, (_, i) => event(`big-${i}`)),
+      ),
+    );
     const { seen } = await readAll(pool, start, 100);
-    assert.deepEqual(seen.map((e) => e.eventId), ids, 'all of them, in the order they were written');
+    assert.deepEqual(
+      seen.map((e) => e.eventId),
+      ids,
+      'all of them, in the order they were written',
+    );
     const positions = seen.map((e) => Number(e.position));
-    assert.deepEqual(positions, [...positions].sort((a, b) => a - b), 'numeric order, not the text order of the position column');
+    assert.deepEqual(
+      positions,
+      [...positions].sort((a, b) => a - b),
+      'numeric order, not the text order of the position column',
+    );
   });
 });

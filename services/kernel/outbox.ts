@@ -70,7 +70,11 @@ export type OutboxEvent = z.infer<typeof outboxEvent>;
  * oldest transaction still running (snapshot xmin), so no later commit can land behind the
  * checkpoint (I2). Ordered and checkpointed by (tx_id, position), never by position alone.
  */
-export async function readOutboxBatch(db: CommonQueryMethods, after: OutboxCheckpoint, limit: number): Promise<OutboxEvent[]> {
+export async function readOutboxBatch(
+  db: CommonQueryMethods,
+  after: OutboxCheckpoint,
+  limit: number,
+): Promise<OutboxEvent[]> {
   const rows = await db.any(sql.type(outboxEvent)`
     select position::text as position, tx_id::text as "txId", event_id as "eventId", tenant_id as "tenantId",
            aggregate_type as "aggregateType", aggregate_id as "aggregateId",
@@ -109,7 +113,10 @@ export async function advanceCheckpoint(db: CommonQueryMethods, reader: string, 
 const lagRow = z.object({ events: z.coerce.number().int(), seconds: z.coerce.number() });
 
 /** How far a checkpoint is behind the outbox: committed events after it, and the age of the oldest. */
-export async function outboxLag(db: CommonQueryMethods, after: OutboxCheckpoint): Promise<{ events: number; seconds: number }> {
+export async function outboxLag(
+  db: CommonQueryMethods,
+  after: OutboxCheckpoint,
+): Promise<{ events: number; seconds: number }> {
   return db.one(sql.type(lagRow)`
     select count(*) as events,
            coalesce(extract(epoch from now() - min(occurred_at)), 0) as seconds

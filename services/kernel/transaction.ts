@@ -6,7 +6,10 @@ import type { DatabaseTransactionConnection } from 'slonik';
 import type { DatabasePool } from './database.ts';
 import { DomainError } from './errors.ts';
 
-export async function inTransaction<T>(pool: DatabasePool, work: (tx: DatabaseTransactionConnection) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: DatabasePool,
+  work: (tx: DatabaseTransactionConnection) => Promise<T>,
+): Promise<T> {
   const outcome = await pool.connect(async (connection): Promise<{ value: T } | { refused: DomainError }> => {
     try {
       return { value: await connection.transaction(work) };

@@ -9,7 +9,14 @@ import type { DatabasePool } from '../kernel/database.ts';
 import { DomainError } from '../kernel/errors.ts';
 import { appendEvents, type EventMetadata } from '../kernel/outbox.ts';
 import { postgresErrorCode } from '../kernel/postgres-errors.ts';
-import { PLAN_QUOTAS, tenantResourceNames, TRANSITIONS, type Plan, type TenantState, type TenantStatus } from './tenant.domain.ts';
+import {
+  PLAN_QUOTAS,
+  tenantResourceNames,
+  TRANSITIONS,
+  type Plan,
+  type TenantState,
+  type TenantStatus,
+} from './tenant.domain.ts';
 
 export const TENANT_AGGREGATE = 'tenant';
 
@@ -98,29 +105,52 @@ export function createTenantService(deps: { pool: DatabasePool }) {
     return response;
   };
 
-  const transition = (tenantId: string, to: TenantStatus, eventType: string, metadata: EventMetadata, extra: Record<string, unknown> = {}) =>
+  const transition = (
+    tenantId: string,
+    to: TenantStatus,
+    eventType: string,
+    metadata: EventMetadata,
+    extra: Record<string, unknown> = {},
+  ) =>
     change(
       tenantId,
       metadata,
       async (_tx, state) => {
         if (state.status === to) return null;
         if (!TRANSITIONS[to].includes(state.status)) {
-          throw new DomainError('TENANT_STATE_CONFLICT', `tenant ${tenantId} is ${state.status}; it cannot become ${to}`, { status: state.status });
+          throw new DomainError(
+            'TENANT_STATE_CONFLICT',
+            `tenant ${tenantId} is ${state.status}; it cannot become ${to}`,
+            { status: state.status },
+          );
         }
-        return { eventType, payload: { from: state.status, to, ...extra }, columns: { status: to, ...(typeof extra.reason === 'string' ? { failure: extra.reason } : {}) } };
+        return {
+          eventType,
+          payload: { from: state.status, to, ...extra },
+          columns: { status: to, ...(typeof extra.reason === 'string' ? { failure: extra.reason } : {}) },
+        };
       },
       to === 'compensated' ? 'ignore' : 'error',
     );
 
   /** A row in tenant_resources, inserted or deleted with its event; nothing when already so. */
-  const resource = (tenantId: string, kind: string, name: string, present: boolean, metadata: EventMetadata, sideEffect?: (tx: DatabaseTransactionConnection) => Promise<void>) =>
+  const resource = (
+    tenantId: string,
+    kind: string,
+    name: string,
+    present: boolean,
+    metadata: EventMetadata,
+    sideEffect?: (tx: DatabaseTransactionConnection) => Promise<void>,
+  ) =>
     change(
       tenantId,
       metadata,
       async (tx) => {
         await sideEffect?.(tx);
         const touched = present
-          ? await tx.query(sql.unsafe`insert into tenant_resources (tenant_id, kind, name) values (${tenantId}, ${kind}, ${name}) on conflict do nothing`)
+          ? await tx.query(
+              sql.unsafe`insert into tenant_resources (tenant_id, kind, name) values (${tenantId}, ${kind}, ${name}) on conflict do nothing`,
+            )
           : await tx.query(sql.unsafe`delete from tenant_resources where tenant_id = ${tenantId} and kind = ${kind}`);
         if (touched.rowCount === 0) return null;
         return { eventType: present ? 'TenantResourceProvisioned' : 'TenantResourceRemoved', payload: { kind, name } };
@@ -149,7 +179,13 @@ export function createTenantService(deps: { pool: DatabasePool }) {
               table: 'tenants',
               key: { tenant_id: input.tenantId },
               expectedVersion: 0,
-              values: { slug: input.slug, name: input.name, plan: input.plan, status: 'provisioning', owner_user_id: input.ownerUserId },
+              values: {
+                slug: input.slug,
+                name: input.name,
+                plan: input.plan,
+                status: 'provisioning',
+                owner_user_id: input.ownerUserId,
+              },
             });
             await appendEvents(tx, [
               {
@@ -159,7 +195,13 @@ export function createTenantService(deps: { pool: DatabasePool }) {
                 aggregateVersion: 1,
                 eventType: 'TenantReserved',
                 schemaVersion: 1,
-                payload: { slug: input.slug, name: input.name, plan: input.plan, ownerUserId: input.ownerUserId, version: 1 },
+                payload: {
+                  slug: input.slug,
+                  name: input.name,
+                  plan: input.plan,
+                  ownerUserId: input.ownerUserId,
+                  version: 1,
+                },
                 metadata,
               },
             ]);
@@ -168,18 +210,25 @@ export function createTenantService(deps: { pool: DatabasePool }) {
         });
         return response;
       } catch (error) {
-        if (postgresErrorCode(error) === '23505') throw new DomainError('SLUG_TAKEN', `slug "${input.slug}" belongs to another tenant`);
+        if (postgresErrorCode(error) === '23505')
+          throw new DomainError('SLUG_TAKEN', `slug "${input.slug}" belongs to another tenant`);
         throw error;
       }
     },
 
     /** Gives the slug back and marks the tenant compensated; nothing to undo when it does not exist. */
-    release: (tenantId: string, metadata: EventMetadata) => transition(tenantId, 'compensated', 'TenantReleased', metadata),
-    awaitApproval: (tenantId: string, metadata: EventMetadata) => transition(tenantId, 'awaiting-approval', 'TenantAwaitingApproval', metadata),
-    activate: (tenantId: string, metadata: EventMetadata) => transition(tenantId, 'active', 'TenantActivated', metadata),
-    markFailed: (tenantId: string, reason: string, metadata: EventMetadata) => transition(tenantId, 'failed', 'TenantFailed', metadata, { reason }),
-    deactivate: (tenantId: string, metadata: EventMetadata) => transition(tenantId, 'offboarding', 'TenantDeactivated', metadata),
-    archive: (tenantId: string, metadata: EventMetadata) => transition(tenantId, 'archived', 'TenantArchived', metadata),
+    release: (tenantId: string, metadata: EventMetadata) =>
+      transition(tenantId, 'compensated', 'TenantReleased', metadata),
+    awaitApproval: (tenantId: string, metadata: EventMetadata) =>
+      transition(tenantId, 'awaiting-approval', 'TenantAwaitingApproval', metadata),
+    activate: (tenantId: string, metadata: EventMetadata) =>
+      transition(tenantId, 'active', 'TenantActivated', metadata),
+    markFailed: (tenantId: string, reason: string, metadata: EventMetadata) =>
+      transition(tenantId, 'failed', 'TenantFailed', metadata, { reason }),
+    deactivate: (tenantId: string, metadata: EventMetadata) =>
+      transition(tenantId, 'offboarding', 'TenantDeactivated', metadata),
+    archive: (tenantId: string, metadata: EventMetadata) =>
+      transition(tenantId, 'archived', 'TenantArchived', metadata),
 
     createSchema: (tenantId: string, metadata: EventMetadata) => {
       const { schema } = tenantResourceNames(tenantId);
@@ -194,14 +243,18 @@ export function createTenantService(deps: { pool: DatabasePool }) {
       });
     },
     /** Records (or forgets) a resource created outside Postgres, e.g. the tenant's NATS stream. */
-    recordResource: (tenantId: string, kind: string, name: string, metadata: EventMetadata) => resource(tenantId, kind, name, true, metadata),
-    forgetResource: (tenantId: string, kind: string, metadata: EventMetadata) => resource(tenantId, kind, '', false, metadata),
+    recordResource: (tenantId: string, kind: string, name: string, metadata: EventMetadata) =>
+      resource(tenantId, kind, name, true, metadata),
+    forgetResource: (tenantId: string, kind: string, metadata: EventMetadata) =>
+      resource(tenantId, kind, '', false, metadata),
 
     addOwner: (tenantId: string, metadata: EventMetadata) =>
       change(tenantId, metadata, async (tx, state) => {
         const added = await tx.query(sql.unsafe`
           insert into tenant_memberships (tenant_id, user_id, role) values (${tenantId}, ${state.ownerUserId}, 'owner') on conflict do nothing`);
-        return added.rowCount === 0 ? null : { eventType: 'TenantMemberAdded', payload: { userId: state.ownerUserId, role: 'owner' } };
+        return added.rowCount === 0
+          ? null
+          : { eventType: 'TenantMemberAdded', payload: { userId: state.ownerUserId, role: 'owner' } };
       }),
     removeOwner: (tenantId: string, metadata: EventMetadata) =>
       change(
@@ -210,7 +263,9 @@ export function createTenantService(deps: { pool: DatabasePool }) {
         async (tx, state) => {
           const removed = await tx.query(sql.unsafe`
             delete from tenant_memberships where tenant_id = ${tenantId} and user_id = ${state.ownerUserId} and role = 'owner'`);
-          return removed.rowCount === 0 ? null : { eventType: 'TenantMemberRemoved', payload: { userId: state.ownerUserId, role: 'owner' } };
+          return removed.rowCount === 0
+            ? null
+            : { eventType: 'TenantMemberRemoved', payload: { userId: state.ownerUserId, role: 'owner' } };
         },
         'ignore',
       ),
@@ -220,7 +275,9 @@ export function createTenantService(deps: { pool: DatabasePool }) {
         const quota = PLAN_QUOTAS[state.plan];
         const applied = await tx.query(sql.unsafe`
           insert into tenant_quotas (tenant_id, max_counters) values (${tenantId}, ${quota.maxCounters}) on conflict do nothing`);
-        return applied.rowCount === 0 ? null : { eventType: 'TenantQuotasApplied', payload: { maxCounters: quota.maxCounters } };
+        return applied.rowCount === 0
+          ? null
+          : { eventType: 'TenantQuotasApplied', payload: { maxCounters: quota.maxCounters } };
       }),
     revertQuotas: (tenantId: string, metadata: EventMetadata) =>
       change(

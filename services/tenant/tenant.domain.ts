@@ -3,7 +3,15 @@
 export const PLANS = ['free', 'pro', 'enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
 
-export const TENANT_STATUSES = ['provisioning', 'awaiting-approval', 'active', 'compensated', 'failed', 'offboarding', 'archived'] as const;
+export const TENANT_STATUSES = [
+  'provisioning',
+  'awaiting-approval',
+  'active',
+  'compensated',
+  'failed',
+  'offboarding',
+  'archived',
+] as const;
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
 
 /** The counter limit each plan's quota sets. */

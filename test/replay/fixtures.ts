@@ -14,7 +14,8 @@ export interface Fixture {
   history: History;
 }
 
-const NAME = /^(?<workflowType>[A-Za-z]+)\.(?<scenario>[a-z0-9.-]+)\.(?<label>[a-z0-9-]+)\.sdk-(?<sdkVersion>\d+\.\d+\.\d+)\.json$/;
+const NAME =
+  /^(?<workflowType>[A-Za-z]+)\.(?<scenario>[a-z0-9.-]+)\.(?<label>[a-z0-9-]+)\.sdk-(?<sdkVersion>\d+\.\d+\.\d+)\.json$/;
 
 export function loadFixtures(): Fixture[] {
   return readdirSync(HISTORIES_DIR)
@@ -22,8 +23,19 @@ export function loadFixtures(): Fixture[] {
     .sort()
     .map((file) => {
       const match = NAME.exec(file);
-      if (!match?.groups) throw new Error(`${file}: fixture names are <workflowType>.<scenario>.<label>.sdk-<version>.json`);
-      const { workflowType, scenario, label, sdkVersion } = match.groups as Record<'workflowType' | 'scenario' | 'label' | 'sdkVersion', string>;
-      return { file, workflowType, scenario, label, sdkVersion, history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8'))) };
+      if (!match?.groups)
+        throw new Error(`${file}: fixture names are <workflowType>.<scenario>.<label>.sdk-<version>.json`);
+      const { workflowType, scenario, label, sdkVersion } = match.groups as Record<
+        'workflowType' | 'scenario' | 'label' | 'sdkVersion',
+        string
+      >;
+      return {
+        file,
+        workflowType,
+        scenario,
+        label,
+        sdkVersion,
+        history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8'))),
+      };
     });
 }

@@ -27,7 +27,11 @@ import { projectionWorkflowId } from '../../workflows/projections/projection.wor
 import { rebuildProjection, rebuildWorkflowId } from '../../workflows/projections/rebuild-projection.workflow.ts';
 import { pruneIdempotencyKeysWorkflow } from '../../workflows/maintenance/prune-idempotency-keys.workflow.ts';
 import { smokeWorkflow } from '../../workflows/smoke/smoke.workflow.ts';
-import { approveSignal, tenantOnboarding, type OnboardingInput } from '../../workflows/tenant-onboarding/tenant-onboarding.workflow.ts';
+import {
+  approveSignal,
+  tenantOnboarding,
+  type OnboardingInput,
+} from '../../workflows/tenant-onboarding/tenant-onboarding.workflow.ts';
 import { tenantOffboarding } from '../../workflows/tenant-onboarding/tenant-offboarding.workflow.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../support/database.ts';
 import { testStack } from '../support/env.ts';
@@ -45,7 +49,10 @@ describe('record replay fixtures', function () {
   let worker: RunningTestWorker;
 
   before(async () => {
-    assert.ok(label && /^[a-z0-9-]+$/.test(label), 'set FIXTURE_LABEL (e.g. v3): it names this set of fixtures next to the SDK version');
+    assert.ok(
+      label && /^[a-z0-9-]+$/.test(label),
+      'set FIXTURE_LABEL (e.g. v3): it names this set of fixtures next to the SDK version',
+    );
     mkdirSync(HISTORIES_DIR, { recursive: true });
     db = await createMigratedDatabase(testStack().DATABASE_URL, 'fixtures');
     pool = await createDatabasePool(db.url, { maximumPoolSize: 6 });
@@ -70,9 +77,14 @@ describe('record replay fixtures', function () {
   /** Writes the history of `workflowId` (latest run, or `runId`) as `<type>.<scenario>.<label>.sdk-<version>.json`. */
   const record = async (client: Client, scenario: string, workflowId: string, runId?: string) => {
     const { TEMPORAL_CLI_PATH, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE } = testStack();
-    const exported = await exportHistory({ client, cliPath: TEMPORAL_CLI_PATH, address: TEMPORAL_ADDRESS, namespace: TEMPORAL_NAMESPACE }, workflowId, runId);
+    const exported = await exportHistory(
+      { client, cliPath: TEMPORAL_CLI_PATH, address: TEMPORAL_ADDRESS, namespace: TEMPORAL_NAMESPACE },
+      workflowId,
+      runId,
+    );
     const file = join(HISTORIES_DIR, `${exported.workflowType}.${scenario}.${label}.sdk-${SDK_VERSION}.json`);
-    if (existsSync(file)) throw new Error(`${file} exists; fixtures are never overwritten — choose a new FIXTURE_LABEL`);
+    if (existsSync(file))
+      throw new Error(`${file} exists; fixtures are never overwritten — choose a new FIXTURE_LABEL`);
     writeFileSync(file, exported.json);
     process.stderr.write(`    ${exported.workflowType} ${scenario}: ${exported.status}, ${exported.events} events\n`);
   };
@@ -82,10 +94,16 @@ describe('record replay fixtures', function () {
     return { tenantId: id, slug: `fixture-${id}`, name: `Fixture ${id}`, plan, ownerUserId: 'owner-1', ...extra };
   };
   const onboard = (input: OnboardingInput) =>
-    worker.client.workflow.start(tenantOnboarding, { taskQueue: worker.taskQueue, workflowId: `tenant-onboarding/${input.tenantId}`, args: [input] });
+    worker.client.workflow.start(tenantOnboarding, {
+      taskQueue: worker.taskQueue,
+      workflowId: `tenant-onboarding/${input.tenantId}`,
+      args: [input],
+    });
   const settled = (handle: WorkflowHandle) => handle.result().catch(() => undefined);
   const waitingForApproval = (handle: WorkflowHandle) =>
-    until('the saga to wait for approval', async () => (await handle.describe()).typedSearchAttributes.getAll().some((p) => p.value === 'waiting-approval'));
+    until('the saga to wait for approval', async () =>
+      (await handle.describe()).typedSearchAttributes.getAll().some((p) => p.value === 'waiting-approval'),
+    );
 
   for (const plan of ['free', 'pro'] as const) {
     it(`onboarding, happy path (${plan})`, async () => {
@@ -117,7 +135,10 @@ describe('record replay fixtures', function () {
     await record(worker.client, 'cancelled', handle.workflowId);
   });
 
-  for (const [scenario, step] of [['compensated-early', 'create-schema'], ['compensated-late', 'apply-quotas']] as const) {
+  for (const [scenario, step] of [
+    ['compensated-early', 'create-schema'],
+    ['compensated-late', 'apply-quotas'],
+  ] as const) {
     it(`onboarding, ${scenario} (fault at ${step})`, async () => {
       const input = newTenant('pro');
       await armFault(pool, { slug: input.slug, step, mode: 'fail', times: 1 });
@@ -149,10 +170,17 @@ describe('record replay fixtures', function () {
   });
 
   it('smoke and idempotency-key pruning', async () => {
-    const smoke = await worker.client.workflow.start(smokeWorkflow, { taskQueue: worker.taskQueue, workflowId: `smoke-${randomUUID()}`, args: ['fixture', '1 second'] });
+    const smoke = await worker.client.workflow.start(smokeWorkflow, {
+      taskQueue: worker.taskQueue,
+      workflowId: `smoke-${randomUUID()}`,
+      args: ['fixture', '1 second'],
+    });
     await smoke.result();
     await record(worker.client, 'completed', smoke.workflowId);
-    const prune = await worker.client.workflow.start(pruneIdempotencyKeysWorkflow, { taskQueue: worker.taskQueue, workflowId: `prune-${randomUUID()}` });
+    const prune = await worker.client.workflow.start(pruneIdempotencyKeysWorkflow, {
+      taskQueue: worker.taskQueue,
+      workflowId: `prune-${randomUUID()}`,
+    });
     await prune.result();
     await record(worker.client, 'completed', prune.workflowId);
   });
@@ -162,7 +190,12 @@ describe('record replay fixtures', function () {
     let client: Client;
     let connection: Connection;
     before(async () => {
-      pipeline = await createPipeline(db.url, { RELAY_BATCH_SIZE: '20', RELAY_BATCHES_PER_RUN: '3', PROJECTOR_BATCH_SIZE: '20', PROJECTOR_BATCHES_PER_RUN: '3' });
+      pipeline = await createPipeline(db.url, {
+        RELAY_BATCH_SIZE: '20',
+        RELAY_BATCHES_PER_RUN: '3',
+        PROJECTOR_BATCH_SIZE: '20',
+        PROJECTOR_BATCHES_PER_RUN: '3',
+      });
       connection = await Connection.connect({ address: testStack().TEMPORAL_ADDRESS });
       client = new Client({ connection });
     });
@@ -181,20 +214,37 @@ describe('record replay fixtures', function () {
       });
       const commands = createCounterCommands({ pool });
       for (let i = 0; i < 200; i++) {
-        await commands.execute({ tenantId: 'fixtures', counterId: `c${i % 7}`, command: { type: 'increment', by: 1 }, metadata: { actor: 'fixtures' } });
+        await commands.execute({
+          tenantId: 'fixtures',
+          counterId: `c${i % 7}`,
+          command: { type: 'increment', by: 1 },
+          metadata: { actor: 'fixtures' },
+        });
       }
       for (const id of ids) {
-        await until(`${id} to continue as new`, async () => (await client.workflow.getHandle(id).describe()).runId !== firstRuns.get(id), 120_000);
+        await until(
+          `${id} to continue as new`,
+          async () => (await client.workflow.getHandle(id).describe()).runId !== firstRuns.get(id),
+          120_000,
+        );
         const prefix = id === RELAY_WORKFLOW_ID ? '' : `${id.split('/')[1]}.`;
         await record(client, `${prefix}continued-as-new`, id, firstRuns.get(id));
         const handle = client.workflow.getHandle(id);
-        await until(`${id}'s new run to complete a batch`, async () => ((await handle.fetchHistory()).events?.length ?? 0) >= 8, 60_000);
+        await until(
+          `${id}'s new run to complete a batch`,
+          async () => ((await handle.fetchHistory()).events?.length ?? 0) >= 8,
+          60_000,
+        );
         await record(client, `${prefix}after-continue-as-new`, id);
       }
     });
 
     it('records a rebuild', async () => {
-      const handle = await client.workflow.start(rebuildProjection, { taskQueue: 'projector', workflowId: rebuildWorkflowId('counters'), args: [{ projection: 'counters' }] });
+      const handle = await client.workflow.start(rebuildProjection, {
+        taskQueue: 'projector',
+        workflowId: rebuildWorkflowId('counters'),
+        args: [{ projection: 'counters' }],
+      });
       await handle.result();
       await record(client, 'counters', handle.workflowId);
     });

@@ -10,12 +10,16 @@ import * as workflows from '../../workflows/index.ts';
 import { loadFixtures, type Fixture } from './fixtures.ts';
 
 const bundle = (entry: string) =>
-  bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL(entry, import.meta.url)), logger: new DefaultLogger('WARN') });
+  bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL(entry, import.meta.url)),
+    logger: new DefaultLogger('WARN'),
+  });
 
 async function replayAll(workflowBundle: WorkflowBundle, fixtures: Fixture[]): Promise<Map<string, ReplayResult>> {
   const results = new Map<string, ReplayResult>();
   const histories = fixtures.map((f) => ({ workflowId: f.file, history: f.history }));
-  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) results.set(result.workflowId, result);
+  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories))
+    results.set(result.workflowId, result);
   return results;
 }
 
@@ -41,11 +45,23 @@ describe('workflow replay: every committed history replays against the current c
     const types = new Set(fixtures.map((f) => f.workflowType));
     for (const name of Object.keys(workflows)) assert.ok(types.has(name), `no fixture for workflow ${name}`);
     const onboarding = new Set(fixtures.filter((f) => f.workflowType === 'tenantOnboarding').map((f) => f.scenario));
-    for (const path of ['happy-free', 'happy-pro', 'enterprise-approved', 'approval-timed-out', 'cancelled', 'compensated-early', 'compensated-late', 'compensation-failed']) {
+    for (const path of [
+      'happy-free',
+      'happy-pro',
+      'enterprise-approved',
+      'approval-timed-out',
+      'cancelled',
+      'compensated-early',
+      'compensated-late',
+      'compensation-failed',
+    ]) {
       assert.ok(onboarding.has(path), `no onboarding fixture for ${path}`);
     }
     for (const type of ['outboxRelay', 'projection']) {
-      assert.ok(fixtures.some((f) => f.workflowType === type && f.scenario.endsWith('continued-as-new')), `no continue-as-new fixture for ${type}`);
+      assert.ok(
+        fixtures.some((f) => f.workflowType === type && f.scenario.endsWith('continued-as-new')),
+        `no continue-as-new fixture for ${type}`,
+      );
     }
   });
 
@@ -53,13 +69,22 @@ describe('workflow replay: every committed history replays against the current c
     const patchesIn = (fixture: Fixture) =>
       (fixture.history.events ?? []).flatMap((event) =>
         Object.values(event.markerRecordedEventAttributes?.details ?? {}).flatMap((details) =>
-          (details.payloads ?? []).map((p) => (JSON.parse(Buffer.from(p.data ?? new Uint8Array()).toString('utf8')) as { id: string }).id),
+          (details.payloads ?? []).map(
+            (p) => (JSON.parse(Buffer.from(p.data ?? new Uint8Array()).toString('utf8')) as { id: string }).id,
+          ),
         ),
       );
-    const happy = (label: string) => fixtures.filter((f) => f.workflowType === 'tenantOnboarding' && f.scenario.startsWith('happy-') && f.label === label);
-    assert.ok(happy('v1').length >= 2 && happy('v2').length >= 2, 'happy-path fixtures from before and after the patch');
+    const happy = (label: string) =>
+      fixtures.filter(
+        (f) => f.workflowType === 'tenantOnboarding' && f.scenario.startsWith('happy-') && f.label === label,
+      );
+    assert.ok(
+      happy('v1').length >= 2 && happy('v2').length >= 2,
+      'happy-path fixtures from before and after the patch',
+    );
     for (const f of happy('v1')) assert.deepEqual(patchesIn(f), [], `${f.file} predates the patch`);
-    for (const f of happy('v2')) assert.deepEqual(patchesIn(f), ['ensure-provisioned-before-pivot'], `${f.file} ran the patched code`);
+    for (const f of happy('v2'))
+      assert.deepEqual(patchesIn(f), ['ensure-provisioned-before-pivot'], `${f.file} ran the patched code`);
     for (const f of [...happy('v1'), ...happy('v2')]) assert.equal(results.get(f.file)?.error, undefined);
   });
 
@@ -69,7 +94,10 @@ describe('workflow replay: every committed history replays against the current c
     const broken = await replayAll(await bundle('./variants/index.ts'), onboarding);
     for (const fixture of onboarding) {
       const error = broken.get(fixture.file)?.error;
-      assert.ok(error instanceof DeterminismViolationError, `${fixture.file} replayed against the reordered saga: ${String(error)}`);
+      assert.ok(
+        error instanceof DeterminismViolationError,
+        `${fixture.file} replayed against the reordered saga: ${String(error)}`,
+      );
       assert.match(error.message, /createTenantSchema|createTenantNatsResources|[Nn]ondetermin/);
     }
   });

@@ -23,7 +23,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts the BFF on `databaseUrl` (default: the test stack's database) on a free port. */
-export async function startTestBff(databaseUrl?: string, port?: number, extraEnv: Record<string, string> = {}): Promise<TestBff> {
+export async function startTestBff(
+  databaseUrl?: string,
+  port?: number,
+  extraEnv: Record<string, string> = {},
+): Promise<TestBff> {
   const stack = testStack();
   const chosenPort = port ?? (await freePort());
   const config = bffConfig.parse({
@@ -48,6 +52,11 @@ export async function devToken(request: Partial<TokenRequest> & { user?: string 
   const stack = testStack();
   return mintDevToken(
     { privateJwk: stack.DEV_PRIVATE_JWK_FILE, jwks: stack.AUTH_JWKS_FILE },
-    { user: request.user ?? 'test-user', roles: request.roles ?? [], expiresIn: request.expiresIn ?? '10m', ...(request.tenant ? { tenant: request.tenant } : {}) },
+    {
+      user: request.user ?? 'test-user',
+      roles: request.roles ?? [],
+      expiresIn: request.expiresIn ?? '10m',
+      ...(request.tenant ? { tenant: request.tenant } : {}),
+    },
   );
 }

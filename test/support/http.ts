@@ -6,7 +6,12 @@ export interface CallResult {
   json: Record<string, unknown>;
 }
 
-export async function call(base: string, method: string, path: string, options: { token?: string; headers?: Record<string, string>; body?: unknown; rawBody?: string } = {}): Promise<CallResult> {
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string; headers?: Record<string, string>; body?: unknown; rawBody?: string } = {},
+): Promise<CallResult> {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined;

@@ -17,7 +17,9 @@ export interface OnboardingHarness {
   jsm: JetStreamManager;
   worker: RunningTestWorker;
   /** The tenant's status ('none' when there is no row) and a count of each resource onboarding creates. */
-  leftovers(tenantId: string): Promise<{ status: string; schema: number; stream: number; resources: number; owners: number; quotas: number }>;
+  leftovers(
+    tenantId: string,
+  ): Promise<{ status: string; schema: number; stream: number; resources: number; owners: number; quotas: number }>;
   stop(): Promise<void>;
 }
 
@@ -26,8 +28,12 @@ export async function startOnboardingHarness(prefix: string): Promise<Onboarding
   const pool = await createDatabasePool(db.url, { maximumPoolSize: 6 });
   const nats = await connectNats(testStack().NATS_URL, `${prefix}-test`);
   const jsm = await jetstreamManager(nats);
-  const worker = await startTestWorker(createOnboardingActivities({ pool, tenants: createTenantService({ pool }), jsm, faultsEnabled: true }), prefix);
-  const count = (query: ReturnType<typeof sql.unsafe>) => pool.oneFirst(sql.type(z.object({ n: z.coerce.number() }))`select (${query}) as n`);
+  const worker = await startTestWorker(
+    createOnboardingActivities({ pool, tenants: createTenantService({ pool }), jsm, faultsEnabled: true }),
+    prefix,
+  );
+  const count = (query: ReturnType<typeof sql.unsafe>) =>
+    pool.oneFirst(sql.type(z.object({ n: z.coerce.number() }))`select (${query}) as n`);
   return {
     pool,
     jsm,
@@ -35,11 +41,21 @@ export async function startOnboardingHarness(prefix: string): Promise<Onboarding
     async leftovers(tenantId) {
       const names = tenantResourceNames(tenantId);
       return {
-        status: (await pool.maybeOneFirst(sql.type(z.object({ status: z.string() }))`select status from tenants where tenant_id = ${tenantId}`)) ?? 'none',
-        schema: await count(sql.unsafe`select count(*) from information_schema.schemata where schema_name = ${names.schema}`),
-        stream: await jsm.streams.info(names.stream).then(() => 1, () => 0),
+        status:
+          (await pool.maybeOneFirst(
+            sql.type(z.object({ status: z.string() }))`select status from tenants where tenant_id = ${tenantId}`,
+          )) ?? 'none',
+        schema: await count(
+          sql.unsafe`select count(*) from information_schema.schemata where schema_name = ${names.schema}`,
+        ),
+        stream: await jsm.streams.info(names.stream).then(
+          () => 1,
+          () => 0,
+        ),
         resources: await count(sql.unsafe`select count(*) from tenant_resources where tenant_id = ${tenantId}`),
-        owners: await count(sql.unsafe`select count(*) from tenant_memberships where tenant_id = ${tenantId} and role = 'owner'`),
+        owners: await count(
+          sql.unsafe`select count(*) from tenant_memberships where tenant_id = ${tenantId} and role = 'owner'`,
+        ),
         quotas: await count(sql.unsafe`select count(*) from tenant_quotas where tenant_id = ${tenantId}`),
       };
     },

@@ -49,9 +49,12 @@ export async function createPipeline(databaseUrl: string, settings: NodeJS.Proce
     try {
       const client = new Client({ connection });
       for (const id of ['outbox-relay', 'projection/counters', 'projection/tenants']) {
-        await client.workflow.getHandle(id).terminate('test finished').catch((error: unknown) => {
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
-        });
+        await client.workflow
+          .getHandle(id)
+          .terminate('test finished')
+          .catch((error: unknown) => {
+            if (!(error instanceof WorkflowNotFoundError)) throw error;
+          });
       }
     } finally {
       await connection.close();
@@ -67,10 +70,14 @@ export async function createPipeline(databaseUrl: string, settings: NodeJS.Proce
     async start() {
       const started = startEntry('runtime/all-in-one.main.ts', env(), ['relay', 'projector']);
       current = started;
-      await until('relay and projector started', async () => {
-        if (started.child.exitCode !== null) throw new Error(`relay/projector exited: ${started.output()}`);
-        return (started.output().match(/"msg":"started"/g) ?? []).length >= 2;
-      }, 90_000);
+      await until(
+        'relay and projector started',
+        async () => {
+          if (started.child.exitCode !== null) throw new Error(`relay/projector exited: ${started.output()}`);
+          return (started.output().match(/"msg":"started"/g) ?? []).length >= 2;
+        },
+        90_000,
+      );
     },
     async kill() {
       if (!current || current.child.exitCode !== null) return;
@@ -89,7 +96,12 @@ export async function createPipeline(databaseUrl: string, settings: NodeJS.Proce
   };
 }
 
-const summary = z.object({ tenantId: z.string(), counterId: z.string(), value: z.coerce.number(), version: z.coerce.number() });
+const summary = z.object({
+  tenantId: z.string(),
+  counterId: z.string(),
+  value: z.coerce.number(),
+  version: z.coerce.number(),
+});
 const activity = z.object({
   tenantId: z.string(),
   counters: z.coerce.number(),
@@ -117,7 +129,10 @@ export async function readModelsAndFold(pool: DatabasePool) {
            count(*) filter (where event_type = 'CounterReset') as resets,
            count(*) as events
     from event_outbox where aggregate_type = 'counter' group by tenant_id order by 1`);
-  return { actual: { summary: actualSummary, activity: actualActivity }, fold: { summary: foldSummary, activity: foldActivity } };
+  return {
+    actual: { summary: actualSummary, activity: actualActivity },
+    fold: { summary: foldSummary, activity: foldActivity },
+  };
 }
 
 /** Waits until the read models equal the fold of the outbox. */
@@ -139,7 +154,9 @@ export async function storedMessageIds(jsm: JetStreamManager, stream: string): P
   if (info.state.messages === 0) return ids;
   for (let from = info.state.first_seq; from <= info.state.last_seq; from += 200) {
     const seqs = Array.from({ length: Math.min(200, info.state.last_seq - from + 1) }, (_, i) => from + i);
-    const messages = await Promise.all(seqs.map((seq) => jsm.streams.getMessage(stream, { seq }).catch(() => undefined)));
+    const messages = await Promise.all(
+      seqs.map((seq) => jsm.streams.getMessage(stream, { seq }).catch(() => undefined)),
+    );
     for (const message of messages) {
       const id = message?.header?.get('Nats-Msg-Id');
       if (id) ids.push(id);

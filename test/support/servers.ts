@@ -22,7 +22,12 @@ export async function restartNats(downMs: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, downMs));
   const pid = startNats(settings, ensureNatsServer(quiet));
   writeRecord(settings.paths.record, { ...readRecord(settings.paths.record), nats: { pid, marker: 'nats-server' } });
-  await waitFor('nats after restart', () => natsHealthy(natsMonitorUrl(settings)), 30_000, join(settings.paths.logs, 'nats.log'));
+  await waitFor(
+    'nats after restart',
+    () => natsHealthy(natsMonitorUrl(settings)),
+    30_000,
+    join(settings.paths.logs, 'nats.log'),
+  );
 }
 
 export async function restartPostgres(downMs: number): Promise<void> {

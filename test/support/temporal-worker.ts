@@ -12,7 +12,10 @@ export interface RunningTestWorker {
   stop(): Promise<void>;
 }
 
-export async function startTestWorker(activities: WorkerOptions['activities'], prefix = 'test'): Promise<RunningTestWorker> {
+export async function startTestWorker(
+  activities: WorkerOptions['activities'],
+  prefix = 'test',
+): Promise<RunningTestWorker> {
   const { TEMPORAL_ADDRESS } = testStack();
   const taskQueue = `${prefix}-${randomUUID()}`;
   const connection = await Connection.connect({ address: TEMPORAL_ADDRESS });

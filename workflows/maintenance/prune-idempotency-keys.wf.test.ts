@@ -40,7 +40,10 @@ describe('pruneIdempotencyKeysWorkflow on the dev server with real activities', 
         activities: createMaintenanceActivities({ pool }),
       });
       const pruned = await worker.runUntil(
-        new Client({ connection }).workflow.execute(pruneIdempotencyKeysWorkflow, { taskQueue, workflowId: `prune/${randomUUID()}` }),
+        new Client({ connection }).workflow.execute(pruneIdempotencyKeysWorkflow, {
+          taskQueue,
+          workflowId: `prune/${randomUUID()}`,
+        }),
       );
       assert.equal(pruned, 1);
     } finally {

@@ -31,7 +31,13 @@ const { projectBatch } = proxyActivities<ProjectorActivities>({
 export async function projection(input: ProjectionInput): Promise<never> {
   const batchSize = input.batchSize ?? 200;
   const batchesPerRun = input.batchesPerRun ?? 500;
-  const progress: ProjectionProgress = input.progress ?? { applied: 0, unchanged: 0, parked: 0, batches: 0, lastSequence: null };
+  const progress: ProjectionProgress = input.progress ?? {
+    applied: 0,
+    unchanged: 0,
+    parked: 0,
+    batches: 0,
+    lastSequence: null,
+  };
   setHandler(projectionProgressQuery, () => progress);
   for (let batch = 0; batch < batchesPerRun && !workflowInfo().continueAsNewSuggested; batch++) {
     const result = await projectBatch({ projection: input.projection, batchSize, maxWaitMs: 5_000 });

@@ -65,7 +65,11 @@ describe('smoke workflow', () => {
       });
       const startedAt = await env.currentTimeMs();
       const result = await worker.runUntil(
-        env.client.workflow.execute(smokeWorkflow, { taskQueue, workflowId: `smoke/${randomUUID()}`, args: ['tick', '1 day'] }),
+        env.client.workflow.execute(smokeWorkflow, {
+          taskQueue,
+          workflowId: `smoke/${randomUUID()}`,
+          args: ['tick', '1 day'],
+        }),
       );
       assert.equal(result, 'workflow saw: time-skipping-test echoed tick');
       assert.ok((await env.currentTimeMs()) - startedAt >= 24 * 3600 * 1000, 'server time advanced by the timer');

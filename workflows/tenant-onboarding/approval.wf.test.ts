@@ -42,7 +42,12 @@ describe('enterprise approval deadline (time-skipping server, real activities)',
       connection: env.nativeConnection,
       taskQueue,
       workflowsPath: fileURLToPath(new URL('../index.ts', import.meta.url)),
-      activities: createOnboardingActivities({ pool, tenants: createTenantService({ pool }), jsm: await jetstreamManager(nats), faultsEnabled: false }),
+      activities: createOnboardingActivities({
+        pool,
+        tenants: createTenantService({ pool }),
+        jsm: await jetstreamManager(nats),
+        faultsEnabled: false,
+      }),
     });
     running = worker.run();
   });
@@ -57,14 +62,27 @@ describe('enterprise approval deadline (time-skipping server, real activities)',
 
   const enterprise = (): OnboardingInput => {
     const id = `e${randomUUID().slice(0, 8)}`;
-    return { tenantId: id, slug: `slug-${id}`, name: id, plan: 'enterprise', ownerUserId: 'owner-1', approvalTimeout: '3 days', searchAttributes: false }; // the test server cannot register them
+    return {
+      tenantId: id,
+      slug: `slug-${id}`,
+      name: id,
+      plan: 'enterprise',
+      ownerUserId: 'owner-1',
+      approvalTimeout: '3 days',
+      searchAttributes: false,
+    }; // the test server cannot register them
   };
-  const statusOf = (tenantId: string) => pool.oneFirst(sql.type(z.object({ status: z.string() }))`select status from tenants where tenant_id = ${tenantId}`);
+  const statusOf = (tenantId: string) =>
+    pool.oneFirst(sql.type(z.object({ status: z.string() }))`select status from tenants where tenant_id = ${tenantId}`);
 
   it('approved two days into a three-day deadline: active (and an armed fault does not fire: the switch is off here)', async () => {
     const input = enterprise();
     await armFault(pool, { slug: input.slug, step: 'create-schema', mode: 'fail', times: 1 });
-    const handle = await env.client.workflow.start(tenantOnboarding, { taskQueue, workflowId: `tenant-onboarding/${input.tenantId}`, args: [input] });
+    const handle = await env.client.workflow.start(tenantOnboarding, {
+      taskQueue,
+      workflowId: `tenant-onboarding/${input.tenantId}`,
+      args: [input],
+    });
     await env.sleep('2 days');
     await handle.signal(approveSignal, { approvedBy: 'platform-admin-1' });
     assert.equal((await handle.result()).sagaStatus, 'completed');
@@ -74,8 +92,18 @@ describe('enterprise approval deadline (time-skipping server, real activities)',
   it('no approval within the deadline: compensated, in moments of real time', async () => {
     const input = enterprise();
     const startedAt = Date.now();
-    const handle = await env.client.workflow.start(tenantOnboarding, { taskQueue, workflowId: `tenant-onboarding/${input.tenantId}`, args: [input] });
-    await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && /APPROVAL_TIMEOUT/.test(String(error.cause?.message)) && /compensated/.test(String(error.cause?.message)));
+    const handle = await env.client.workflow.start(tenantOnboarding, {
+      taskQueue,
+      workflowId: `tenant-onboarding/${input.tenantId}`,
+      args: [input],
+    });
+    await assert.rejects(
+      handle.result(),
+      (error: unknown) =>
+        error instanceof WorkflowFailedError &&
+        /APPROVAL_TIMEOUT/.test(String(error.cause?.message)) &&
+        /compensated/.test(String(error.cause?.message)),
+    );
     assert.ok(Date.now() - startedAt < 60_000, 'three days passed on the server, not on the clock');
     assert.equal(await statusOf(input.tenantId), 'compensated');
     const { status } = await handle.describe();

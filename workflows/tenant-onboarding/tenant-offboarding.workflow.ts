@@ -48,12 +48,20 @@ export async function tenantOffboarding(input: OffboardingInput): Promise<Offboa
   ];
   for (const [name, run] of steps) {
     status.currentStep = name;
-    if (visible) upsertSearchAttributes([{ key: SAGA_STATUS, value: 'running' }, { key: SAGA_STEP, value: name }]);
+    if (visible)
+      upsertSearchAttributes([
+        { key: SAGA_STATUS, value: 'running' },
+        { key: SAGA_STEP, value: name },
+      ]);
     await run();
     status.done.push(name);
   }
   status.sagaStatus = 'completed';
   status.currentStep = null;
-  if (visible) upsertSearchAttributes([{ key: SAGA_STATUS, value: 'completed' }, { key: SAGA_STEP, value: 'completed' }]);
+  if (visible)
+    upsertSearchAttributes([
+      { key: SAGA_STATUS, value: 'completed' },
+      { key: SAGA_STEP, value: 'completed' },
+    ]);
   return status;
 }

@@ -20,7 +20,13 @@ import {
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { OnboardingActivities, StepInput } from '../../activities/tenant-onboarding/onboarding.activities.ts';
-import { SAGA_STATUS, SAGA_STEP, TENANT_ID, TENANT_SLUG, type SagaStatus } from '../../contracts/saga-search-attributes.ts';
+import {
+  SAGA_STATUS,
+  SAGA_STEP,
+  TENANT_ID,
+  TENANT_SLUG,
+  type SagaStatus,
+} from '../../contracts/saga-search-attributes.ts';
 
 export const onboardingWorkflowId = (tenantId: string) => `tenant-onboarding/${tenantId}`;
 
@@ -82,7 +88,11 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
         { key: SAGA_STEP, value: step ?? sagaStatus },
       ]);
     }
-    setCurrentDetails(`**${sagaStatus}**${step ? ` — step \`${step}\`` : ''}\n\n${Object.entries(status.steps).map(([s, st]) => `- ${s}: ${st}`).join('\n')}`);
+    setCurrentDetails(
+      `**${sagaStatus}**${step ? ` — step \`${step}\`` : ''}\n\n${Object.entries(status.steps)
+        .map(([s, st]) => `- ${s}: ${st}`)
+        .join('\n')}`,
+    );
   };
   if (visible) {
     upsertSearchAttributes([
@@ -101,17 +111,40 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
   };
 
   try {
-    await run('reserve', () => described('Reserve the tenant id and its slug', 5).reserveTenant({ ...stepInput, tenant: input }), () => described('Undo: release the tenant and give its slug back', 5).releaseTenant(stepInput));
-    await run('create-schema', () => described("Create the tenant's Postgres schema", 5).createTenantSchema(stepInput), () => described("Undo: drop the tenant's Postgres schema", 5).dropTenantSchema(stepInput));
-    await run('create-nats-resources', () => described("Create the tenant's NATS JetStream stream", 5).createTenantNatsResources(stepInput), () => described("Undo: delete the tenant's NATS stream", 5).deleteTenantNatsResources(stepInput));
-    await run('add-owner', () => described('Make the creator the owner', 5).addOwnerMembership(stepInput), () => described("Undo: remove the owner's membership", 5).removeOwnerMembership(stepInput));
-    await run('apply-quotas', () => described("Apply the plan's quotas", 5).applyPlanQuotas(stepInput), () => described("Undo: revert the plan's quotas", 5).revertPlanQuotas(stepInput));
+    await run(
+      'reserve',
+      () => described('Reserve the tenant id and its slug', 5).reserveTenant({ ...stepInput, tenant: input }),
+      () => described('Undo: release the tenant and give its slug back', 5).releaseTenant(stepInput),
+    );
+    await run(
+      'create-schema',
+      () => described("Create the tenant's Postgres schema", 5).createTenantSchema(stepInput),
+      () => described("Undo: drop the tenant's Postgres schema", 5).dropTenantSchema(stepInput),
+    );
+    await run(
+      'create-nats-resources',
+      () => described("Create the tenant's NATS JetStream stream", 5).createTenantNatsResources(stepInput),
+      () => described("Undo: delete the tenant's NATS stream", 5).deleteTenantNatsResources(stepInput),
+    );
+    await run(
+      'add-owner',
+      () => described('Make the creator the owner', 5).addOwnerMembership(stepInput),
+      () => described("Undo: remove the owner's membership", 5).removeOwnerMembership(stepInput),
+    );
+    await run(
+      'apply-quotas',
+      () => described("Apply the plan's quotas", 5).applyPlanQuotas(stepInput),
+      () => described("Undo: revert the plan's quotas", 5).revertPlanQuotas(stepInput),
+    );
     if (input.plan === 'enterprise') {
       await described('Mark the tenant as awaiting approval', 5).markAwaitingApproval(stepInput);
       status.steps['await-approval'] = 'running';
       report('waiting-approval', 'await-approval');
       if (!(await condition(() => approvedBy !== undefined, input.approvalTimeout ?? '7 days'))) {
-        throw ApplicationFailure.nonRetryable(`no approval within ${String(input.approvalTimeout ?? '7 days')}`, 'APPROVAL_TIMEOUT');
+        throw ApplicationFailure.nonRetryable(
+          `no approval within ${String(input.approvalTimeout ?? '7 days')}`,
+          'APPROVAL_TIMEOUT',
+        );
       }
       status.steps['await-approval'] = 'done';
     }
@@ -119,19 +152,31 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
     // (docs/versioning.md): every resource is checked again right before the pivot, so a run resumed
     // mid-way by `temporal workflow reset` still activates a complete tenant (docs/reset-runbook.md).
     if (patched('ensure-provisioned-before-pivot')) {
-      await run('ensure-provisioned', () => described('Re-check every provisioned resource before the pivot', 5).ensureProvisioned({ ...stepInput, tenant: input }));
+      await run('ensure-provisioned', () =>
+        described('Re-check every provisioned resource before the pivot', 5).ensureProvisioned({
+          ...stepInput,
+          tenant: input,
+        }),
+      );
     }
   } catch (error) {
     status.failure = describe(error);
     await compensate(compensations, status, report, stepInput);
     if (isCancellation(error)) throw error;
-    throw ApplicationFailure.nonRetryable(`onboarding of ${input.slug} failed (${status.failure}); compensated`, 'ONBOARDING_COMPENSATED');
+    throw ApplicationFailure.nonRetryable(
+      `onboarding of ${input.slug} failed (${status.failure}); compensated`,
+      'ONBOARDING_COMPENSATED',
+    );
   }
 
   // The pivot: from here on the saga only moves forward, retrying until it gets through — even
   // past a failure the activity calls non-retryable (there is nothing left to compensate to).
-  await run('activate', () => untilItSucceeds(() => described('Activate the tenant (the pivot)').activateTenant(stepInput), status));
-  await run('send-welcome', () => untilItSucceeds(() => described('Send the welcome notification').sendWelcome(stepInput), status));
+  await run('activate', () =>
+    untilItSucceeds(() => described('Activate the tenant (the pivot)').activateTenant(stepInput), status),
+  );
+  await run('send-welcome', () =>
+    untilItSucceeds(() => described('Send the welcome notification').sendWelcome(stepInput), status),
+  );
   report('completed', null);
   return status;
 }
@@ -172,9 +217,15 @@ async function compensate(
     if (failed.length > 0) {
       const reason = `compensation failed at ${failed.join('; ')}`;
       status.failure = `${status.failure ?? ''}; ${reason}`;
-      await described('Mark the tenant failed: a compensation could not complete', 5).markTenantFailed({ ...stepInput, reason });
+      await described('Mark the tenant failed: a compensation could not complete', 5).markTenantFailed({
+        ...stepInput,
+        reason,
+      });
       report('failed', null);
-      throw ApplicationFailure.nonRetryable(`onboarding of ${stepInput.slug} failed and could not be fully undone: ${reason}`, 'COMPENSATION_FAILED');
+      throw ApplicationFailure.nonRetryable(
+        `onboarding of ${stepInput.slug} failed and could not be fully undone: ${reason}`,
+        'COMPENSATION_FAILED',
+      );
     }
     report('compensated', null);
   });

@@ -30,10 +30,14 @@ describe('onboarding survives a SIGKILLed saga worker', function () {
       TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
       FAULT_INJECTION: 'enabled',
     });
-    await until('saga worker polling', async () => {
-      if (started.child.exitCode !== null) throw new Error(`saga worker exited: ${started.output()}`);
-      return /"msg":"worker polling"/.test(started.output());
-    }, 90_000);
+    await until(
+      'saga worker polling',
+      async () => {
+        if (started.child.exitCode !== null) throw new Error(`saga worker exited: ${started.output()}`);
+        return /"msg":"worker polling"/.test(started.output());
+      },
+      90_000,
+    );
     worker = started;
   };
 
@@ -56,8 +60,16 @@ describe('onboarding survives a SIGKILLed saga worker', function () {
     // add-owner fails three times (retried with backoff), which keeps the saga there long enough to kill its worker
     await armFault(pool, { slug: input.slug, step: 'add-owner', mode: 'transient', times: 3 });
     const client = new Client({ connection });
-    const handle = await client.workflow.start(tenantOnboarding, { taskQueue: 'tenant-sagas', workflowId: `tenant-onboarding/${id}`, args: [input] });
-    await until('saga at add-owner', async () => (await handle.query(onboardingStatusQuery)).currentStep === 'add-owner', 30_000);
+    const handle = await client.workflow.start(tenantOnboarding, {
+      taskQueue: 'tenant-sagas',
+      workflowId: `tenant-onboarding/${id}`,
+      args: [input],
+    });
+    await until(
+      'saga at add-owner',
+      async () => (await handle.query(onboardingStatusQuery)).currentStep === 'add-owner',
+      30_000,
+    );
     worker!.child.kill('SIGKILL');
     await worker!.exited;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -65,8 +77,18 @@ describe('onboarding survives a SIGKILLed saga worker', function () {
     assert.equal((await handle.result()).sagaStatus, 'completed');
     const events = await pool.anyFirst(sql.type(z.object({ t: z.string() }))`
       select event_type as t from event_outbox where aggregate_id = ${id} order by aggregate_version`);
-    assert.deepEqual(events, ['TenantReserved', 'TenantResourceProvisioned', 'TenantResourceProvisioned', 'TenantMemberAdded', 'TenantQuotasApplied', 'TenantActivated', 'TenantWelcomeSent']);
-    const status = await pool.oneFirst(sql.type(z.object({ s: z.string() }))`select status as s from tenants where tenant_id = ${id}`);
+    assert.deepEqual(events, [
+      'TenantReserved',
+      'TenantResourceProvisioned',
+      'TenantResourceProvisioned',
+      'TenantMemberAdded',
+      'TenantQuotasApplied',
+      'TenantActivated',
+      'TenantWelcomeSent',
+    ]);
+    const status = await pool.oneFirst(
+      sql.type(z.object({ s: z.string() }))`select status as s from tenants where tenant_id = ${id}`,
+    );
     assert.equal(status, 'active');
   });
 });

@@ -17,9 +17,17 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<void> {
   };
   const visible = input.searchAttributes ?? true;
   const step = (name: string) => {
-    if (visible) upsertSearchAttributes([{ key: SAGA_STATUS, value: 'running' }, { key: SAGA_STEP, value: name }]);
+    if (visible)
+      upsertSearchAttributes([
+        { key: SAGA_STATUS, value: 'running' },
+        { key: SAGA_STEP, value: name },
+      ]);
   };
-  if (visible) upsertSearchAttributes([{ key: TENANT_ID, value: input.tenantId }, { key: TENANT_SLUG, value: input.slug }]);
+  if (visible)
+    upsertSearchAttributes([
+      { key: TENANT_ID, value: input.tenantId },
+      { key: TENANT_SLUG, value: input.slug },
+    ]);
   step('reserve');
   await act.reserveTenant({ ...stepInput, tenant: input });
   step('create-nats-resources'); // the real saga creates the schema first
