@@ -7,10 +7,10 @@ import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { ensureSearchAttributes } from '../cli/stack/temporal.ts';
-import type { EventsStream } from '../relay/events-stream.ts';
+import type { EventsStream } from '../runtime/events-stream.ts';
 import { connectNats, type NatsConnection } from '../runtime/connections.ts';
 import { createDatabasePool, type DatabasePool } from '../services/kernel/database.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
@@ -60,6 +60,9 @@ const ENTRIES: Record<DeployableName, string> = {
   projector: 'projector/projector.main.ts',
 };
 
+/** gRPC status ALREADY_EXISTS: the bench namespace was registered by an earlier run. */
+const GRPC_ALREADY_EXISTS = 6;
+
 export async function openBenchContext(
   mode: BenchMode,
   endpoints: StackEndpoints,
@@ -76,7 +79,7 @@ export async function openBenchContext(
   await connection.workflowService
     .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('24 hours') })
     .catch((error: unknown) => {
-      if (!/already/i.test(String(error))) throw error;
+      if (!(isGrpcServiceError(error) && (error.code as number) === GRPC_ALREADY_EXISTS)) throw error;
     });
   await waitFor(
     'the bench namespace',

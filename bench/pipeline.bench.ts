@@ -8,8 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { jetstream, AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { ensureEventsStream, subjectOf, type EventsStream } from '../relay/events-stream.ts';
-import { RELAY_READER } from '../relay/relay.activities.ts';
+import { ensureEventsStream, RELAY_READER, subjectOf, type EventsStream } from '../runtime/events-stream.ts';
 import { createCounterCommands } from '../services/counter/counter.commands.ts';
 import {
   advanceCheckpoint,
@@ -18,9 +17,10 @@ import {
   readOutboxBatch,
   type OutboxCheckpoint,
 } from '../services/kernel/outbox.ts';
-import { rebuildProjection, rebuildWorkflowId } from '../workflows/projections/rebuild-projection.workflow.ts';
+import { rebuildProjection } from '../workflows/projections/rebuild-projection.workflow.ts';
 import type { BenchContext } from './context.ts';
 import { latencyMeasure, row, sleep, waitFor, type Measure, type Row } from './measure.ts';
+import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 
 const RELAY_BATCH = 500; // the relay's default batch size (RELAY_BATCH_SIZE)
 const REBUILD_BATCH = 1_000; // what the rebuild reads per query (projector/rebuild.activities.ts)
@@ -230,8 +230,8 @@ async function rebuildRate(ctx: BenchContext): Promise<Measure> {
   await ctx.deployable('projector');
   const started = performance.now();
   const handle = await ctx.client.workflow.start(rebuildProjection, {
-    taskQueue: 'projector',
-    workflowId: `${rebuildWorkflowId('counters')}-${randomUUID().slice(0, 8)}`,
+    taskQueue: TASK_QUEUES.projector,
+    workflowId: `${WORKFLOW_IDS.rebuild('counters')}-${randomUUID().slice(0, 8)}`,
     args: [{ projection: 'counters' }],
   });
   const status = await handle.result();

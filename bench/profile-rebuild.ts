@@ -7,7 +7,7 @@ import { sql } from 'slonik';
 import { loadStackSettings } from '../cli/stack/settings.ts';
 import { databaseUrl } from '../cli/stack/postgres.ts';
 import { createRebuildActivities } from '../projector/rebuild.activities.ts';
-import { PROJECTION_DEFINITIONS } from '../projector/projections/registry.ts';
+import { PROJECTION_DEFINITIONS } from '../services/read-models/projections.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { createMigratedDatabase } from '../test/support/database.ts';
 

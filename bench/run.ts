@@ -4,8 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { measureLag } from '../projector/lag.ts';
-import { PROJECTION_NAMES } from '../projector/projections/registry.ts';
+import { measureLag } from '../runtime/pipeline-lag.ts';
+import { PROJECTION_NAMES } from '../services/read-models/projections.ts';
 import { tenantOnboarding } from '../workflows/tenant-onboarding/tenant-onboarding.workflow.ts';
 import { commandRows } from './command.bench.ts';
 import { openBenchContext, type BenchContext, type BenchMode, type StackEndpoints } from './context.ts';
@@ -16,6 +16,7 @@ import { memoryRows, newMemoryBook, recordIdle, samplePeak } from './memory.ts';
 import { freshnessRows, growth, rebuildRows, relayedUpTo, relayRows, type GrowthPoint } from './pipeline.bench.ts';
 import { markdown, syncReadme, writeReport, type BenchReport } from './report.ts';
 import { sagaRows } from './sagas.bench.ts';
+import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 
 export const RESULTS_DIR = join(import.meta.dirname, 'results');
 
@@ -118,8 +119,8 @@ async function sagasOnTheDeployable(ctx: BenchContext): Promise<void> {
     Array.from({ length: count }, (_, i) => {
       const tenantId = `${ctx.tenantPrefix}d${i}`;
       return ctx.client.workflow.execute(tenantOnboarding, {
-        taskQueue: 'tenant-sagas',
-        workflowId: `tenant-onboarding/${tenantId}`,
+        taskQueue: TASK_QUEUES.sagas,
+        workflowId: WORKFLOW_IDS.onboarding(tenantId),
         args: [
           {
             tenantId,

@@ -10,6 +10,7 @@ import type { BenchContext } from './context.ts';
 import { latencyMeasure, row, type Measure, type Row } from './measure.ts';
 import { noopActivities } from './noop.activities.ts';
 import { noopSaga, tenantOnboarding } from './workflows/index.ts';
+import { WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 
 const ACTIVITIES_PER_FREE_ONBOARDING = 8; // reserve, schema, stream, owner, quotas, ensure-provisioned, activate, welcome
 
@@ -67,7 +68,7 @@ export async function sagaRows(ctx: BenchContext): Promise<Row[]> {
     const onboardings = await runMany(total, concurrency, 'free-plan onboarding saga (real activities)', (i) => {
       const tenantId = `${ctx.tenantPrefix}s${i}`;
       return ctx.client.workflow.execute(tenantOnboarding, {
-        ...options(`tenant-onboarding/${tenantId}`),
+        ...options(WORKFLOW_IDS.onboarding(tenantId)),
         args: [{ tenantId, slug: `${ctx.tenantPrefix}-${i}`, name: `Bench ${i}`, plan: 'free', ownerUserId: 'bench' }],
       });
     });

@@ -1,7 +1,8 @@
 // Platform-admin operations: start a projection rebuild (the same workflow `npm run rebuild` starts).
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
-import { PROJECTION_NAMES } from '../projector/projections/registry.ts';
-import { rebuildProjection, rebuildWorkflowId } from '../workflows/projections/rebuild-projection.workflow.ts';
+import { PROJECTION_NAMES } from '../services/read-models/projections.ts';
+import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
+import { rebuildProjection } from '../workflows/projections/rebuild-projection.workflow.ts';
 import type { RouteHandler } from './api.router.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -15,10 +16,10 @@ export function adminHandlers(deps: { temporal: Client }): Record<string, RouteH
           `no projection named ${projection}; there are: ${PROJECTION_NAMES.join(', ')}`,
         );
       }
-      const workflowId = rebuildWorkflowId(projection);
+      const workflowId = WORKFLOW_IDS.rebuild(projection);
       await deps.temporal.workflow.start(rebuildProjection, {
         workflowId,
-        taskQueue: 'projector',
+        taskQueue: TASK_QUEUES.projector,
         args: [{ projection }],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       });

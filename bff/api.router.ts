@@ -3,6 +3,7 @@
 import Router, { type RouterMiddleware } from '@koa/router';
 import { z } from 'zod';
 import { HTTP_ROUTES, type RouteContract } from '../contracts/http-api.ts';
+import { PLATFORM_ADMIN } from '../contracts/roles.ts';
 import { authMiddleware, requireTenantRole, type Principal, type TokenVerifier } from './auth.ts';
 import { readJsonBody } from './json-body.ts';
 import { HttpProblem } from './problem.ts';
@@ -47,9 +48,9 @@ function bind(route: RouteContract, handler: RouteHandler): RouterMiddleware<Bff
     if (!params.success) throw validationProblem('invalid path', params.error);
     if (route.role === 'user') {
       // any signed-in caller
-    } else if (route.role === 'platform-admin') {
-      if (!ctx.state.principal.roles.includes('platform-admin')) {
-        throw new HttpProblem('FORBIDDEN', 'this needs the platform-admin role');
+    } else if (route.role === PLATFORM_ADMIN) {
+      if (!ctx.state.principal.roles.includes(PLATFORM_ADMIN)) {
+        throw new HttpProblem('FORBIDDEN', `this needs the ${PLATFORM_ADMIN} role`);
       }
     } else {
       requireTenantRole(ctx.state.principal, (params.data as { tenantId: string }).tenantId, route.role);

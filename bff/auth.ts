@@ -1,9 +1,10 @@
-// Bearer-JWT authentication (jose) and the tenant/role rules of DESIGN §5. Local dev verifies
+// Bearer-JWT authentication (jose) and the tenant/role rules (docs/architecture.md, "HTTP surface"). Local dev verifies
 // against a JWKS file the CLI generated; production against a JWKS URL.
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
+import { TENANT_ROLES, type TenantRole } from '../contracts/roles.ts';
 import { HttpProblem } from './problem.ts';
 
 /** Who is calling: from a verified token. */
@@ -13,9 +14,6 @@ export interface Principal {
   tenantId?: string;
   roles: string[];
 }
-
-export const TENANT_ROLES = ['viewer', 'member', 'admin', 'owner'] as const;
-export type TenantRole = (typeof TENANT_ROLES)[number];
 
 const claims = z.object({
   sub: z.string().min(1),

@@ -16,9 +16,9 @@ import { tenantHandlers } from './tenants.handlers.ts';
 import { createHttpMetrics } from './metrics.ts';
 import { registerPipelineMetrics } from './pipeline-metrics.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { measureLag } from '../projector/lag.ts';
-import { eventsStreamEnv } from '../relay/events-stream.ts';
-import { PROJECTION_NAMES } from '../projector/projections/registry.ts';
+import { measureLag } from '../runtime/pipeline-lag.ts';
+import { eventsStreamEnv } from '../runtime/events-stream.ts';
+import { PROJECTION_NAMES } from '../services/read-models/projections.ts';
 
 export const bffConfig = logEnv
   .extend(databaseEnv.shape)
@@ -53,7 +53,7 @@ export const bff = defineDeployable({
         handlers: {
           ...counterHandlers({ pool, counters: createCounterCommands({ pool }) }),
           ...adminHandlers({ temporal: temporal.client }),
-          ...tenantHandlers({ pool, temporal: temporal.client, taskQueue: 'tenant-sagas' }),
+          ...tenantHandlers({ pool, temporal: temporal.client }),
         },
         verify: createTokenVerifier({
           issuer: config.AUTH_ISSUER,

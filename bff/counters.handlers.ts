@@ -2,7 +2,7 @@
 // projector's read model, optionally waiting for a version the client just wrote.
 import type { z } from 'zod';
 import type { counterChangeBody, counterPath, counterReadQuery } from '../contracts/counter.contracts.ts';
-import { readCounterSummary } from '../projector/projections/counters.projection.ts';
+import { readCounterSummary } from '../services/read-models/counters.read-model.ts';
 import type { CounterCommands } from '../services/counter/counter.commands.ts';
 import type { CounterCommand } from '../services/counter/counter.domain.ts';
 import type { DatabasePool } from '../services/kernel/database.ts';

@@ -1,7 +1,7 @@
 // Prometheus gauges for the event pipeline, measured at scrape time from Postgres and JetStream,
 // so they are right whichever process runs the relay and projector workers.
 import { Gauge, type Registry } from 'prom-client';
-import { sloBreaches, type PipelineLag } from '../projector/lag.ts';
+import { sloBreaches, type PipelineLag } from '../runtime/pipeline-lag.ts';
 
 export function registerPipelineMetrics(registry: Registry, measure: () => Promise<PipelineLag>): void {
   let cached: { at: number; lag: Promise<PipelineLag> } | undefined;

@@ -1,4 +1,4 @@
-// The BFF's one error type and its problem+json rendering (RFC 9457, DESIGN §5).
+// The BFF's one error type and its problem+json rendering (RFC 9457; codes in contracts/errors.ts).
 import { ERROR_STATUS, type ErrorCode, type Problem } from '../contracts/index.ts';
 import { DomainError } from '../services/kernel/errors.ts';
 

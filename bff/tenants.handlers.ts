@@ -8,20 +8,17 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
-import {
-  offboardingWorkflowId,
-  tenantOffboarding,
-} from '../workflows/tenant-onboarding/tenant-offboarding.workflow.ts';
 import type { z } from 'zod';
 import type { createTenantBody } from '../contracts/tenant.contracts.ts';
-import { readTenant } from '../projector/projections/tenants.projection.ts';
+import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
+import { readTenant } from '../services/read-models/tenants.read-model.ts';
 import type { DatabasePool } from '../services/kernel/database.ts';
 import { requestHash } from '../services/kernel/idempotency.ts';
 import { slugTakenByOther } from '../services/tenant/tenant.commands.ts';
+import { tenantOffboarding } from '../workflows/tenant-onboarding/tenant-offboarding.workflow.ts';
 import {
   approveSignal,
   onboardingStatusQuery,
-  onboardingWorkflowId,
   tenantOnboarding,
 } from '../workflows/tenant-onboarding/tenant-onboarding.workflow.ts';
 import type { RouteHandler } from './api.router.ts';
@@ -34,19 +31,15 @@ export function tenantIdFor(userId: string, idempotencyKey: string): string {
   return `t${createHash('sha256').update(`${userId}\n${idempotencyKey}`).digest('hex').slice(0, 20)}`;
 }
 
-export function tenantHandlers(deps: {
-  pool: DatabasePool;
-  temporal: Client;
-  taskQueue: string;
-}): Record<string, RouteHandler> {
-  const handleOf = (tenantId: string) => deps.temporal.workflow.getHandle(onboardingWorkflowId(tenantId));
+export function tenantHandlers(deps: { pool: DatabasePool; temporal: Client }): Record<string, RouteHandler> {
+  const handleOf = (tenantId: string) => deps.temporal.workflow.getHandle(WORKFLOW_IDS.onboarding(tenantId));
   const notFound = (tenantId: string) => new HttpProblem('NOT_FOUND', `no tenant ${tenantId}`);
 
   return {
     createTenant: async (input) => {
       const body = input.body as CreateTenantBody;
       const tenantId = tenantIdFor(input.principal.userId, input.idempotencyKey!);
-      const workflowId = onboardingWorkflowId(tenantId);
+      const workflowId = WORKFLOW_IDS.onboarding(tenantId);
       const hash = requestHash(body);
       const created = {
         status: 202 as const,
@@ -58,7 +51,7 @@ export function tenantHandlers(deps: {
       try {
         await deps.temporal.workflow.start(tenantOnboarding, {
           workflowId,
-          taskQueue: deps.taskQueue,
+          taskQueue: TASK_QUEUES.sagas,
           args: [{ tenantId, slug: body.slug, name: body.name, plan: body.plan, ownerUserId: input.principal.userId }],
           memo: { requestHash: hash },
           // One saga per tenant, ever: a retry after it finished must not start a second one.
@@ -91,7 +84,7 @@ export function tenantHandlers(deps: {
       const tenantId = input.params.tenantId!;
       try {
         const status = await handleOf(tenantId).query(onboardingStatusQuery);
-        return { status: 200, body: { tenantId, workflowId: onboardingWorkflowId(tenantId), ...status } };
+        return { status: 200, body: { tenantId, workflowId: WORKFLOW_IDS.onboarding(tenantId), ...status } };
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) throw notFound(tenantId);
         throw error;
@@ -102,10 +95,10 @@ export function tenantHandlers(deps: {
       const tenantId = input.params.tenantId!;
       const tenant = await readTenant(deps.pool, tenantId);
       if (!tenant) throw notFound(tenantId);
-      const workflowId = offboardingWorkflowId(tenantId);
+      const workflowId = WORKFLOW_IDS.offboarding(tenantId);
       await deps.temporal.workflow.start(tenantOffboarding, {
         workflowId,
-        taskQueue: deps.taskQueue,
+        taskQueue: TASK_QUEUES.sagas,
         args: [{ tenantId, slug: tenant.slug, requestedBy: input.principal.userId }],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         staticSummary: `Offboard tenant ${tenant.slug}, requested by ${input.principal.userId}`,
@@ -124,7 +117,7 @@ export function tenantHandlers(deps: {
       }
       return {
         status: 202,
-        body: { tenantId, workflowId: onboardingWorkflowId(tenantId), approvedBy: input.principal.userId },
+        body: { tenantId, workflowId: WORKFLOW_IDS.onboarding(tenantId), approvedBy: input.principal.userId },
       };
     },
   };

@@ -1,6 +1,6 @@
 // `npm run dlq -- list [--json]` and `npm run dlq -- redrive <id…>|--all`: the projection dead letters.
-import { listDeadLetters, redriveDeadLetters } from '../projector/dead-letters.ts';
-import { PROJECTIONS } from '../projector/projections/registry.ts';
+import { listDeadLetters, redriveDeadLetters } from '../services/read-models/dead-letters.ts';
+import { PROJECTIONS } from '../services/read-models/projections.ts';
 import { withPipeline } from './pipeline-access.ts';
 import type { StackSettings } from './stack/settings.ts';
 

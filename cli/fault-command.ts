@@ -3,11 +3,8 @@
 // (remove it again: "the fix" before a `temporal workflow reset`).
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import {
-  COMPENSATION_STEPS,
-  OFFBOARDING_STEPS,
-  ONBOARDING_STEPS,
-} from '../activities/tenant-onboarding/onboarding.activities.ts';
+import { tenantSlug } from '../contracts/tenant.contracts.ts';
+import { SAGA_STEPS } from '../contracts/workflow-names.ts';
 import { armFault, clearFault, faultMode } from '../services/tenant/faults.ts';
 import { withPipeline } from './pipeline-access.ts';
 import type { StackSettings } from './stack/settings.ts';
@@ -18,10 +15,10 @@ const USAGE = `usage: npm run --silent fault -- steps
   fail: the step fails non-retryably (N times, default 1); transient: it fails N times (default 2), then succeeds.
   Faults fire only where the saga worker runs with FAULT_INJECTION=enabled (the local stack and tests).`;
 
-const STEPS = [...ONBOARDING_STEPS, ...COMPENSATION_STEPS, ...OFFBOARDING_STEPS];
+const STEPS = SAGA_STEPS;
 
 const clearOptions = z.object({
-  slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug (lowercase letters, digits, -)'),
+  slug: tenantSlug,
   step: z.enum(STEPS as [string, ...string[]], { error: `must be one of: ${STEPS.join(', ')}` }),
 });
 const armOptions = clearOptions.extend({

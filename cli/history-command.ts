@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { connectTemporalClient } from '../runtime/connections.ts';
 import { exportHistory } from './history-export.ts';
-import { ensureTemporalCli } from './stack/tools.ts';
 import type { StackSettings } from './stack/settings.ts';
 import { temporalAddress } from './stack/temporal.ts';
 
@@ -38,8 +37,7 @@ export async function runHistoryCommand(
   const address = temporalAddress(settings);
   const { client, connection } = await connectTemporalClient(address, settings.temporalNamespace);
   try {
-    const target = { client, cliPath: ensureTemporalCli(say), address, namespace: settings.temporalNamespace };
-    const exported = await exportHistory(target, workflowId, parsed.values['run-id']);
+    const exported = await exportHistory(client, workflowId, parsed.values['run-id']);
     if (parsed.values.out) {
       writeFileSync(parsed.values.out, exported.json);
       say(

@@ -1,9 +1,9 @@
-// A workflow's event history in the JSON form the SDK replays: the output of
-// `temporal workflow show --output json`, the export every Temporal tool reads, which
-// `historyFromJSON` / `Worker.runReplayHistory` accept.
-import { execFileSync } from 'node:child_process';
+// A workflow's event history in the JSON form the SDK replays (`historyFromJSON`,
+// `Worker.runReplayHistory`), the same form `temporal workflow show --output json` prints. Fetched
+// with the SDK's own client, so no CLI binary is needed.
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 
 /** The SDK version that wrote a fixture; it is part of every fixture's file name. */
 export const SDK_VERSION: string = (
@@ -11,14 +11,6 @@ export const SDK_VERSION: string = (
     version: string;
   }
 ).version;
-
-export interface TemporalTarget {
-  client: Client;
-  /** The `temporal` CLI binary. */
-  cliPath: string;
-  address: string;
-  namespace: string;
-}
 
 export interface ExportedHistory {
   workflowId: string;
@@ -31,37 +23,16 @@ export interface ExportedHistory {
 }
 
 /** The history of `workflowId`'s latest run (or of `runId`), as the SDK replays it. */
-export async function exportHistory(
-  target: TemporalTarget,
-  workflowId: string,
-  runId?: string,
-): Promise<ExportedHistory> {
-  const description = await target.client.workflow.getHandle(workflowId, runId).describe();
-  const json = execFileSync(
-    target.cliPath,
-    [
-      'workflow',
-      'show',
-      '--workflow-id',
-      workflowId,
-      '--run-id',
-      description.runId,
-      '--output',
-      'json',
-      '--address',
-      target.address,
-      '--namespace',
-      target.namespace,
-    ],
-    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
-  );
-  const events = (JSON.parse(json) as { events?: unknown[] }).events?.length ?? 0;
+export async function exportHistory(client: Client, workflowId: string, runId?: string): Promise<ExportedHistory> {
+  const handle = client.workflow.getHandle(workflowId, runId);
+  const description = await handle.describe();
+  const history = await client.workflow.getHandle(workflowId, description.runId).fetchHistory();
   return {
     workflowId,
     runId: description.runId,
     workflowType: description.type,
     status: description.status.name,
-    events,
-    json,
+    events: history.events?.length ?? 0,
+    json: historyToJSON(history),
   };
 }

@@ -1,8 +1,7 @@
 // The project CLI: `node tools/bootstrap.mjs <command>` (through npm scripts). Failures print what
 // failed and what to do, never a stack trace.
-import { ConfigError } from '../runtime/config.ts';
-import { StackError } from './stack/processes.ts';
-import { loadStackSettings, type Profile } from './stack/settings.ts';
+import { runEntry, say, settingsFor } from './entry.ts';
+import { loadStackSettings } from './stack/settings.ts';
 import { down, status, up } from './stack/stack.ts';
 import { syncContracts } from './contracts.ts';
 import { runTokenCommand } from './token-command.ts';
@@ -10,7 +9,6 @@ import { runDlqCommand } from './dlq-command.ts';
 import { runRebuildCommand } from './rebuild-command.ts';
 import { runFaultCommand } from './fault-command.ts';
 import { runHistoryCommand } from './history-command.ts';
-import { runBenchCommand } from './bench-command.ts';
 import { runTests } from './test-run.ts';
 
 const USAGE = `usage: npm run <command> [-- options]
@@ -34,20 +32,17 @@ const USAGE = `usage: npm run <command> [-- options]
   contracts [--check]
                      regenerate contracts/generated (OpenAPI, event JSON Schemas); --check only reports drift`;
 
-const say = (line: string) => process.stderr.write(`${line}\n`);
-
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const profile: Profile = rest.includes('--test') ? 'test' : 'dev';
   switch (command) {
     case 'up':
       await up(loadStackSettings('dev', process.env), (line) => process.stdout.write(`${line}\n`));
       return 0;
     case 'down':
-      await down(loadStackSettings(profile, process.env), (line) => process.stdout.write(`${line}\n`));
+      await down(settingsFor(rest), (line) => process.stdout.write(`${line}\n`));
       return 0;
     case 'status': {
-      const report = await status(loadStackSettings(profile, process.env));
+      const report = await status(settingsFor(rest));
       if (rest.includes('--json')) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       } else {
@@ -63,17 +58,15 @@ async function main(argv: string[]): Promise<number> {
       return !Object.values(report).every((c) => c.healthy) ? 3 : breaches.length > 0 ? 4 : 0;
     }
     case 'token':
-      return runTokenCommand(rest, loadStackSettings(profile, process.env), say);
+      return runTokenCommand(rest, settingsFor(rest), say);
     case 'rebuild':
-      return runRebuildCommand(rest, loadStackSettings(profile, process.env), say);
+      return runRebuildCommand(rest, settingsFor(rest), say);
     case 'fault':
-      return runFaultCommand(rest, loadStackSettings(profile, process.env), say);
-    case 'bench':
-      return runBenchCommand(rest, loadStackSettings(profile, process.env), say);
+      return runFaultCommand(rest, settingsFor(rest), say);
     case 'history':
-      return runHistoryCommand(rest, loadStackSettings(profile, process.env), say);
+      return runHistoryCommand(rest, settingsFor(rest), say);
     case 'dlq':
-      return runDlqCommand(rest, loadStackSettings(profile, process.env), say);
+      return runDlqCommand(rest, settingsFor(rest), say);
     case 'contracts': {
       const check = rest.includes('--check');
       const drift = syncContracts({ write: !check });
@@ -120,14 +113,4 @@ function printLag(report: Record<string, Record<string, unknown>>): void {
   );
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof StackError || error instanceof ConfigError) {
-    say(`✗ ${error.message}`);
-    process.exitCode = 1;
-  } else {
-    say(`✗ unexpected failure: ${(error as Error).stack ?? String(error)}`);
-    process.exitCode = 1;
-  }
-}
+await runEntry(() => main(process.argv.slice(2)));

@@ -1,6 +1,6 @@
 // Opens the stack's database and JetStream for CLI commands (status lag, dlq, rebuild).
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { eventsStreamEnv, type EventsStream } from '../relay/events-stream.ts';
+import { eventsStreamEnv, type EventsStream } from '../runtime/events-stream.ts';
 import { parseEnv } from '../runtime/config.ts';
 import { connectNats } from '../runtime/connections.ts';
 import { createDatabasePool, type DatabasePool } from '../services/kernel/database.ts';

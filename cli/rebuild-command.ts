@@ -2,17 +2,17 @@
 // — a bar with rate and ETA on a terminal, one line per second otherwise.
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { PROJECTION_NAMES } from '../projector/projections/registry.ts';
+import { PROJECTION_NAMES } from '../services/read-models/projections.ts';
 import type { RebuildProgress } from '../projector/rebuild.activities.ts';
 import { connectTemporalClient } from '../runtime/connections.ts';
 import {
   rebuildProjection,
   rebuildStatusQuery,
-  rebuildWorkflowId,
   type RebuildStatus,
 } from '../workflows/projections/rebuild-projection.workflow.ts';
 import { temporalAddress } from './stack/temporal.ts';
 import type { StackSettings } from './stack/settings.ts';
+import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 
 /** Live replay progress from the pending activity's last heartbeat. */
 async function heartbeatProgress(client: Client, workflowId: string): Promise<RebuildProgress | undefined> {
@@ -44,10 +44,10 @@ export async function runRebuildCommand(
   }
   const { client, connection } = await connectTemporalClient(temporalAddress(settings), settings.temporalNamespace);
   try {
-    const workflowId = rebuildWorkflowId(projection);
+    const workflowId = WORKFLOW_IDS.rebuild(projection);
     const handle = await client.workflow.start(rebuildProjection, {
       workflowId,
-      taskQueue: 'projector',
+      taskQueue: TASK_QUEUES.projector,
       args: [{ projection }],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     });

@@ -11,7 +11,7 @@ import { ensureDevSigningKey } from './dev-auth.ts';
 
 const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name);
 
-/** Every test tier, in the order they run (DESIGN §7): no servers, Postgres/NATS, Temporal, full stack. */
+/** Every test tier, in the order they run (docs/architecture.md, "Tests"): no servers, Postgres/NATS, Temporal, full stack. */
 const ALL_TIERS = ['**/*.unit.test.ts', '**/*.int.test.ts', '**/*.wf.test.ts', '**/*.e2e.test.ts'];
 
 export async function runTests(args: string[], env: NodeJS.ProcessEnv, say: Say): Promise<number> {

@@ -1,19 +1,18 @@
 // `npm run --silent token -- --tenant <id> --user <id> --roles member` prints a dev token.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { ROLES } from '../contracts/roles.ts';
+import { resourceId } from '../contracts/ids.ts';
 import { ensureDevSigningKey, mintDevToken } from './dev-auth.ts';
 import type { StackSettings } from './stack/settings.ts';
 
-const USAGE = `usage: npm run --silent token -- --user <id> [--tenant <id>] [--roles viewer|member|admin|owner|platform-admin,…] [--ttl 1h] [--test]
+const USAGE = `usage: npm run --silent token -- --user <id> [--tenant <id>] [--roles ${ROLES.join('|')},…] [--ttl 1h] [--test]
   Without --tenant the token is a plain user token. Roles are comma-separated or repeated.`;
 
 const options = z.object({
   user: z.string().regex(/^[\w.@:-]{1,128}$/, 'must be 1-128 characters of letters, digits, _ . @ : -'),
-  tenant: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be a tenant id (1-64 letters, digits, _ or -)')
-    .optional(),
-  roles: z.array(z.enum(['viewer', 'member', 'admin', 'owner', 'platform-admin'])),
+  tenant: resourceId.optional(),
+  roles: z.array(z.enum(ROLES)),
   ttl: z.string().regex(/^\d+\s?(s|m|h|d)$/, 'must look like 30m, 1h or 7d'),
 });
 

@@ -10,6 +10,7 @@ import {
   counterView,
 } from './counter.contracts.ts';
 import type { ErrorCode } from './errors.ts';
+import type { Role } from './roles.ts';
 import { resourceId } from './ids.ts';
 import {
   approvalAccepted,
@@ -36,7 +37,7 @@ export interface RouteContract {
   /** Accepts If-Match: "<version>" as the expected version. */
   ifMatch: boolean;
   /** Role needed: in the token for the path's tenant, platform-wide, or just a signed-in user. */
-  role: 'viewer' | 'member' | 'owner' | 'platform-admin' | 'user';
+  role: Exclude<Role, 'admin'> | 'user';
   success: { status: number; description: string; schema: z.ZodType };
   errors: ErrorCode[];
 }

@@ -1,6 +1,27 @@
 // HTTP DTOs of tenant onboarding.
 import { z } from 'zod';
 import { resourceId } from './ids.ts';
+import { SAGA_STATUSES } from './workflow-names.ts';
+
+/** The aggregate type of tenant events in the outbox. */
+export const TENANT_AGGREGATE = 'tenant';
+
+/** The plans a tenant can be on; each sets quotas (services/tenant/tenant.domain.ts). */
+export const PLANS = ['free', 'pro', 'enterprise'] as const;
+export type Plan = (typeof PLANS)[number];
+export const plan = z.enum(PLANS);
+
+/** A tenant's lifecycle statuses (the transitions are in services/tenant/tenant.domain.ts). */
+export const TENANT_STATUSES = [
+  'provisioning',
+  'awaiting-approval',
+  'active',
+  'compensated',
+  'failed',
+  'offboarding',
+  'archived',
+] as const;
+export type TenantStatus = (typeof TENANT_STATUSES)[number];
 
 export const tenantSlug = z
   .string()
@@ -13,7 +34,7 @@ export const createTenantBody = z
   .object({
     slug: tenantSlug,
     name: z.string().trim().min(1).max(100),
-    plan: z.enum(['free', 'pro', 'enterprise']),
+    plan,
   })
   .strict();
 
@@ -29,10 +50,8 @@ export const tenantView = z.object({
   tenantId: resourceId,
   slug: z.string(),
   name: z.string(),
-  plan: z.enum(['free', 'pro', 'enterprise']),
-  status: z
-    .string()
-    .describe('provisioning | awaiting-approval | active | compensated | failed | offboarding | archived'),
+  plan,
+  status: z.enum(TENANT_STATUSES),
   members: z.number().int().min(0),
   version: z.number().int().min(1),
 });
@@ -40,7 +59,7 @@ export const tenantView = z.object({
 export const onboardingView = z.object({
   tenantId: resourceId,
   workflowId: z.string(),
-  sagaStatus: z.enum(['running', 'waiting-approval', 'compensating', 'completed', 'compensated', 'failed']),
+  sagaStatus: z.enum(SAGA_STATUSES),
   currentStep: z.string().nullable(),
   steps: z.record(
     z.string(),

@@ -21,7 +21,7 @@ import {
 } from '../test/support/pipeline.ts';
 import { repoRoot } from '../test/support/processes.ts';
 import { ownsServers, restartNats, restartPostgres } from '../test/support/servers.ts';
-import { LAG_SLO, measureLag, sloBreaches } from './lag.ts';
+import { LAG_SLO, measureLag, sloBreaches } from '../runtime/pipeline-lag.ts';
 
 const eventIds = (pool: DatabasePool) =>
   pool.anyFirst(sql.type(z.object({ id: z.string() }))`select event_id::text as id from event_outbox`);
@@ -240,7 +240,7 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
     await converged(pool, 180_000);
     const ids = await eventIds(pool);
     // A command whose connection died during COMMIT may have committed unseen by its client (in
-    // doubt), so the client's count is a lower bound; the invariant is state ↔ events (I1).
+    // doubt), so the client's count is a lower bound; the invariant is state ↔ events (invariant I1, docs/architecture.md).
     assert.ok(ids.length >= before + committed, 'every acknowledged command has its event');
     const sides = await pool.one(sql.type(z.object({ state: z.coerce.number(), events: z.coerce.number() }))`
       select (select coalesce(sum(value), 0) from counters where tenant_id like 'restart%') as state,

@@ -1,41 +1,26 @@
 // The projector's batch activity: fetch from the projection's durable JetStream consumer, apply
 // the batch in one Postgres transaction together with its checkpoint, ack after commit. An event
 // whose apply fails is retried in place (a savepoint per attempt); after MAX_ATTEMPTS it is parked
-// in projection_dead_letters and the projection goes on (DESIGN §4 Projector). Retrying in place
+// in projection_dead_letters and the projection goes on (docs/architecture.md, "Event pipeline"). Retrying in place
 // rather than by nak keeps the stream order: a nak'd message would come back after later ones.
 import { heartbeat } from '@temporalio/activity';
 import type { Consumer, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { sql, type CommonQueryMethods } from 'slonik';
-import { z } from 'zod';
 import type { DatabasePool } from '../services/kernel/database.ts';
-import { outboxEvent, type OutboxEvent } from '../services/kernel/outbox.ts';
+import { outboxEvent } from '../services/kernel/outbox.ts';
 import { inTransaction } from '../services/kernel/transaction.ts';
-import type { EventsStream } from '../relay/events-stream.ts';
-import type { ApplyOutcome } from './projections/counters.projection.ts';
+import { consumerName, type EventsStream } from '../runtime/events-stream.ts';
+import { loadProjectionCheckpoint, type ApplyEvent } from '../services/read-models/projections.ts';
 
 /** Attempts at applying one event before it is parked, and the pause between them. */
 export const MAX_ATTEMPTS = 3;
 export const RETRY_DELAY_MS = 200;
-
-export type ApplyEvent = (db: CommonQueryMethods, event: OutboxEvent) => Promise<ApplyOutcome>;
 
 export interface ProjectBatchResult {
   applied: number;
   unchanged: number;
   parked: number;
   lastSequence: number | null;
-}
-
-export function consumerName(projection: string): string {
-  return `projection-${projection}`;
-}
-
-const checkpointRow = z.object({ sequence: z.coerce.number() });
-
-export async function loadProjectionCheckpoint(db: CommonQueryMethods, projection: string): Promise<number> {
-  const row = await db.maybeOne(sql.type(checkpointRow)`
-    select stream_sequence as sequence from projection_checkpoints where projection = ${projection}`);
-  return row?.sequence ?? 0;
 }
 
 export function createProjectorActivities(deps: {

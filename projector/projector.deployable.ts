@@ -1,45 +1,20 @@
 // Composition root of the projector: a durable JetStream consumer per projection feeding read
 // models in Postgres, as a Temporal worker on `projector` running one workflow per projection.
 import { fileURLToPath } from 'node:url';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { z } from 'zod';
-import { ensureEventsStream, eventsStreamEnv, type EventsStream } from '../relay/events-stream.ts';
+import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
+import { ensureEventsStream, ensureProjectionConsumer, eventsStreamEnv } from '../runtime/events-stream.ts';
 import { databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
 import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
-import { projection, projectionWorkflowId } from '../workflows/projections/projection.workflow.ts';
-import { consumerName, createProjectorActivities } from './projector.activities.ts';
-import { PROJECTION_DEFINITIONS, PROJECTIONS } from './projections/registry.ts';
+import { PROJECTION_DEFINITIONS, PROJECTIONS } from '../services/read-models/projections.ts';
+import { projection } from '../workflows/projections/projection.workflow.ts';
+import { createProjectorActivities } from './projector.activities.ts';
 import { createRebuildActivities } from './rebuild.activities.ts';
-
-export const PROJECTOR_TASK_QUEUE = 'projector';
-
-/** The projection's durable pull consumer: explicit acks, at most one batch outstanding. */
-export async function ensureProjectionConsumer(
-  jsm: JetStreamManager,
-  stream: EventsStream,
-  name: string,
-  batchSize: number,
-): Promise<void> {
-  const config = {
-    durable_name: consumerName(name),
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    filter_subject: `${stream.subjectPrefix}.>`,
-    ack_wait: 30_000_000_000, // 30 s in ns; the activity acks right after its commit
-    max_ack_pending: batchSize,
-  };
-  const existing = await jsm.consumers.info(stream.name, config.durable_name).catch(() => undefined);
-  if (existing)
-    await jsm.consumers.update(stream.name, config.durable_name, {
-      ack_wait: config.ack_wait,
-      max_ack_pending: batchSize,
-    });
-  else await jsm.consumers.add(stream.name, config);
-}
 
 export const projector = defineDeployable({
   name: 'projector',
@@ -65,7 +40,7 @@ export const projector = defineDeployable({
       {
         address: config.TEMPORAL_ADDRESS,
         namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: PROJECTOR_TASK_QUEUE,
+        taskQueue: TASK_QUEUES.projector,
         workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
         activities: {
           ...createProjectorActivities({
@@ -88,8 +63,8 @@ export const projector = defineDeployable({
     try {
       for (const name of Object.keys(PROJECTIONS)) {
         await temporal.client.workflow.start(projection, {
-          workflowId: projectionWorkflowId(name),
-          taskQueue: PROJECTOR_TASK_QUEUE,
+          workflowId: WORKFLOW_IDS.projection(name),
+          taskQueue: TASK_QUEUES.projector,
           args: [
             {
               projection: name,

@@ -12,11 +12,11 @@ import { testStack } from '../test/support/env.ts';
 import { until } from '../test/support/pipeline.ts';
 import { startTestWorker, type RunningTestWorker } from '../test/support/temporal-worker.ts';
 import { projection, projectionProgressQuery } from '../workflows/projections/projection.workflow.ts';
-import { ensureEventsStream, subjectOf } from '../relay/events-stream.ts';
-import { listDeadLetters, redriveDeadLetters } from './dead-letters.ts';
-import { ensureProjectionConsumer } from './projector.deployable.ts';
-import { createProjectorActivities, MAX_ATTEMPTS, type ApplyEvent } from './projector.activities.ts';
-import { applyCounterEvent, readCounterSummary } from './projections/counters.projection.ts';
+import { ensureEventsStream, ensureProjectionConsumer, subjectOf } from '../runtime/events-stream.ts';
+import { listDeadLetters, redriveDeadLetters } from '../services/read-models/dead-letters.ts';
+import { createProjectorActivities, MAX_ATTEMPTS } from './projector.activities.ts';
+import type { ApplyEvent } from '../services/read-models/projections.ts';
+import { applyCounterEvent, readCounterSummary } from '../services/read-models/counters.read-model.ts';
 
 let position = 0;
 function counterEvent(counterId: string, version: number, payload: Record<string, unknown>): OutboxEvent {

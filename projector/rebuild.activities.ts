@@ -5,7 +5,7 @@ import { sql, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import type { DatabasePool } from '../services/kernel/database.ts';
 import { checkpointOf, OUTBOX_START, readOutboxBatch, type OutboxCheckpoint } from '../services/kernel/outbox.ts';
-import type { ProjectionDefinition } from './projections/registry.ts';
+import type { ProjectionDefinition } from '../services/read-models/projections.ts';
 
 export const REBUILD_SUFFIX = '__rebuild';
 

@@ -12,7 +12,7 @@ import { createMigratedDatabase, type FreshDatabase } from '../test/support/data
 import { testStack } from '../test/support/env.ts';
 import { converged, createPipeline, storedMessageIds, until, type Pipeline } from '../test/support/pipeline.ts';
 import { temporalCli } from '../test/support/temporal-cli.ts';
-import { RELAY_WORKFLOW_ID } from '../workflows/outbox-relay/outbox-relay.workflow.ts';
+import { WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 
 describe('temporal workflow reset of the outbox relay (LastContinuedAsNew)', function () {
   this.timeout(300_000);
@@ -38,7 +38,7 @@ describe('temporal workflow reset of the outbox relay (LastContinuedAsNew)', fun
       testStack().TEMPORAL_NAMESPACE,
     );
     try {
-      const relay = client.workflow.getHandle(RELAY_WORKFLOW_ID);
+      const relay = client.workflow.getHandle(WORKFLOW_IDS.relay);
       const commands = createCounterCommands({ pool });
       let written = 0;
       const writer = async (w: number) => {
@@ -62,13 +62,13 @@ describe('temporal workflow reset of the outbox relay (LastContinuedAsNew)', fun
           'workflow',
           'reset',
           '--workflow-id',
-          RELAY_WORKFLOW_ID,
+          WORKFLOW_IDS.relay,
           '--type',
           'LastContinuedAsNew',
           '--reason',
           'reset test',
         ]);
-        const replaced = await client.workflow.getHandle(RELAY_WORKFLOW_ID, current).describe();
+        const replaced = await client.workflow.getHandle(WORKFLOW_IDS.relay, current).describe();
         assert.equal(replaced.status.name, 'TERMINATED', 'the reset run is terminated, a new one takes over');
       }
       assert.ok(written < 4_000, 'both resets happened while the load was running');

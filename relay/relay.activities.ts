@@ -1,7 +1,7 @@
 // The relay's one activity: read a gap-free batch after the checkpoint, publish every event to
 // JetStream with Nats-Msg-Id = event id, wait for all acks, then advance the checkpoint. A failure
-// anywhere before the last step leaves the checkpoint where it was (DESIGN §4: it never passes an
-// unacked event); the retry republishes and the broker drops what it already has.
+// anywhere before the last step leaves the checkpoint where it was (it never passes an unacked
+// event: docs/architecture.md, "Event pipeline"); the retry republishes and the broker drops what it already has.
 import { heartbeat } from '@temporalio/activity';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { DatabasePool } from '../services/kernel/database.ts';
@@ -13,10 +13,8 @@ import {
   type OutboxCheckpoint,
   type OutboxEvent,
 } from '../services/kernel/outbox.ts';
-import { subjectOf, type EventsStream } from './events-stream.ts';
+import { RELAY_READER, subjectOf, type EventsStream } from '../runtime/events-stream.ts';
 import type { OutboxListener } from './outbox-listener.ts';
-
-export const RELAY_READER = 'relay';
 
 /** Publishes one event and resolves with the broker's ack. Swappable so tests can make it fail. */
 export type Publish = (subject: string, event: OutboxEvent) => Promise<PubAck>;

@@ -4,17 +4,16 @@ import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { z } from 'zod';
+import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 import { databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
 import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
-import { outboxRelay, RELAY_WORKFLOW_ID } from '../workflows/outbox-relay/outbox-relay.workflow.ts';
-import { ensureEventsStream, eventsStreamEnv } from './events-stream.ts';
+import { ensureEventsStream, eventsStreamEnv } from '../runtime/events-stream.ts';
+import { outboxRelay } from '../workflows/outbox-relay/outbox-relay.workflow.ts';
 import { createOutboxListener } from './outbox-listener.ts';
 import { createRelayActivities, jetStreamPublish } from './relay.activities.ts';
-
-export const RELAY_TASK_QUEUE = 'outbox-relay';
 
 export const relay = defineDeployable({
   name: 'relay',
@@ -38,7 +37,7 @@ export const relay = defineDeployable({
       {
         address: config.TEMPORAL_ADDRESS,
         namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: RELAY_TASK_QUEUE,
+        taskQueue: TASK_QUEUES.relay,
         workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
         activities: createRelayActivities({ pool, stream, publish: jetStreamPublish(jetstream(nats)), listener }),
         closeAfter: async () => {
@@ -52,8 +51,8 @@ export const relay = defineDeployable({
     const temporal = await connectTemporalClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
     try {
       await temporal.client.workflow.start(outboxRelay, {
-        workflowId: RELAY_WORKFLOW_ID,
-        taskQueue: RELAY_TASK_QUEUE,
+        workflowId: WORKFLOW_IDS.relay,
+        taskQueue: TASK_QUEUES.relay,
         args: [{ batchSize: config.RELAY_BATCH_SIZE, batchesPerRun: config.RELAY_BATCHES_PER_RUN }],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       });

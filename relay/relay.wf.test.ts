@@ -14,7 +14,7 @@ import { testStack } from '../test/support/env.ts';
 import { storedMessageIds, until } from '../test/support/pipeline.ts';
 import { startTestWorker, type RunningTestWorker } from '../test/support/temporal-worker.ts';
 import { outboxRelay, relayProgressQuery } from '../workflows/outbox-relay/outbox-relay.workflow.ts';
-import { ensureEventsStream } from './events-stream.ts';
+import { ensureEventsStream } from '../runtime/events-stream.ts';
 import { createOutboxListener } from './outbox-listener.ts';
 import { createRelayActivities, jetStreamPublish, type Publish } from './relay.activities.ts';
 import { pino } from 'pino';

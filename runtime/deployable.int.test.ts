@@ -8,6 +8,7 @@ import { PRUNE_SCHEDULE_ID } from '../saga-worker/maintenance-schedule.ts';
 import { smokeWorkflow } from '../workflows/smoke/smoke.workflow.ts';
 import { testStack } from '../test/support/env.ts';
 import { startEntry, until } from '../test/support/processes.ts';
+import { TASK_QUEUES } from '../contracts/workflow-names.ts';
 
 const baseEnv = (): NodeJS.ProcessEnv => {
   const stack = testStack();
@@ -65,7 +66,7 @@ describe('deployable entry points', function () {
       await until('saga worker polling', async () => /"msg":"worker polling"/.test(started.output()));
       const client = new Client({ connection });
       const result = await client.workflow.execute(smokeWorkflow, {
-        taskQueue: 'tenant-sagas',
+        taskQueue: TASK_QUEUES.sagas,
         workflowId: `smoke/${randomUUID()}`,
         args: ['from test'],
       });

@@ -1,4 +1,4 @@
-// The Temporal schedule that prunes expired idempotency keys every hour (DESIGN §4). Created when
+// The Temporal schedule that prunes expired idempotency keys every hour (services/kernel/idempotency.ts). Created when
 // the saga worker starts, if it does not exist yet; visible and pausable in the Web UI.
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { pruneIdempotencyKeysWorkflow } from '../workflows/maintenance/prune-idempotency-keys.workflow.ts';
@@ -14,7 +14,7 @@ export async function ensureMaintenanceSchedule(client: Client, taskQueue: strin
       action: {
         type: 'startWorkflow',
         workflowType: pruneIdempotencyKeysWorkflow,
-        workflowId: 'maintenance/prune-idempotency-keys',
+        workflowId: PRUNE_SCHEDULE_ID,
         taskQueue,
       },
     });

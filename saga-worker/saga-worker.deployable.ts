@@ -1,20 +1,19 @@
 // Composition root of the saga worker: polls task queue `tenant-sagas` (tenant onboarding and its
 // activities), and keeps the maintenance schedule in place.
 import { fileURLToPath } from 'node:url';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { z } from 'zod';
 import { createMaintenanceActivities } from '../activities/maintenance/maintenance.activities.ts';
 import { createSmokeActivities } from '../activities/smoke/smoke.activities.ts';
-import { z } from 'zod';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { createOnboardingActivities } from '../activities/tenant-onboarding/onboarding.activities.ts';
-import { createTenantService } from '../services/tenant/tenant.commands.ts';
+import { TASK_QUEUES } from '../contracts/workflow-names.ts';
 import { databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
 import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
+import { createTenantService } from '../services/tenant/tenant.commands.ts';
 import { ensureMaintenanceSchedule } from './maintenance-schedule.ts';
-
-export const SAGA_TASK_QUEUE = 'tenant-sagas';
 
 export const sagaWorker = defineDeployable({
   name: 'saga-worker',
@@ -23,7 +22,7 @@ export const sagaWorker = defineDeployable({
     .extend(natsEnv.shape)
     .extend(temporalEnv.shape)
     .extend({
-      /** Dev and test only: lets armed faults fire at saga steps (DESIGN §4). Off unless set to "enabled". */
+      /** Dev and test only: lets armed faults fire at saga steps (services/tenant/faults.ts). Off unless set to "enabled". */
       FAULT_INJECTION: z.enum(['enabled', 'disabled']).default('disabled'),
     }),
   async start(config, context) {
@@ -31,7 +30,7 @@ export const sagaWorker = defineDeployable({
     const nats = await connectNats(config.NATS_URL, 'saga-worker');
     const temporal = await connectTemporalClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
     try {
-      const schedule = await ensureMaintenanceSchedule(temporal.client, SAGA_TASK_QUEUE);
+      const schedule = await ensureMaintenanceSchedule(temporal.client, TASK_QUEUES.sagas);
       context.logger.info({ schedule }, 'maintenance schedule in place');
     } finally {
       await temporal.connection.close();
@@ -40,7 +39,7 @@ export const sagaWorker = defineDeployable({
       {
         address: config.TEMPORAL_ADDRESS,
         namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: SAGA_TASK_QUEUE,
+        taskQueue: TASK_QUEUES.sagas,
         workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
         activities: {
           ...createSmokeActivities({ workerName: 'saga-worker' }),

@@ -14,6 +14,7 @@ import pg from 'pg';
 import { smokeWorkflow } from '../workflows/smoke/smoke.workflow.ts';
 import { testStack } from './support/env.ts';
 import { repoRoot } from './support/processes.ts';
+import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 
 const stateDir = join(repoRoot, '.local', `e2e-${randomUUID().slice(0, 8)}`);
 const ports = { pg: 55532, nats: 54322, natsMonitor: 58322, temporal: 57333, ui: 58333, bff: 58180 };
@@ -157,7 +158,7 @@ describe('local stack: npm run up / status / down', function () {
     const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
     try {
       const result = await new Client({ connection }).workflow.execute(smokeWorkflow, {
-        taskQueue: 'tenant-sagas',
+        taskQueue: TASK_QUEUES.sagas,
         workflowId,
         args: ['e2e'],
       });
@@ -285,7 +286,7 @@ describe('local stack: npm run up / status / down', function () {
       ['workflow', 'list', '--address', `127.0.0.1:${ports.temporal}`, '--query', `TenantId='${tenantId}'`],
       { encoding: 'utf8' },
     );
-    assert.match(listed.stdout, new RegExp(`tenant-onboarding/${tenantId}`));
+    assert.match(listed.stdout, new RegExp(WORKFLOW_IDS.onboarding(tenantId)));
 
     // free: active too, and its resources are really there
     const small = (await (

@@ -13,6 +13,7 @@ import { testStack } from './support/env.ts';
 import { until } from './support/pipeline.ts';
 import { repoRoot } from './support/processes.ts';
 import { startOnboardingHarness, type OnboardingHarness } from './support/onboarding.ts';
+import { WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 
 const ARTIFACTS_DIR = join(repoRoot, 'test-artifacts');
 
@@ -43,7 +44,7 @@ describe('Temporal Web UI: a compensated saga, found by TenantId (headless Chrom
       ownerUserId: 'owner-1',
     };
     await armFault(harness.pool, { slug: input.slug, step: 'apply-quotas', mode: 'fail', times: 1 });
-    const workflowId = `tenant-onboarding/${id}`;
+    const workflowId = WORKFLOW_IDS.onboarding(id);
     const { worker } = harness;
     const handle = await worker.client.workflow.start(tenantOnboarding, {
       taskQueue: worker.taskQueue,

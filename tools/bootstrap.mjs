@@ -28,7 +28,13 @@ if (!modulesAreCurrent()) {
   }
 }
 
-const cli = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli', 'main.ts'), ...process.argv.slice(2)], {
+// Commands with an entry of their own (so the CLI does not import them); everything else is cli/main.ts.
+const ENTRIES = { bench: ['bench', 'bench.main.ts'] };
+const [command, ...rest] = process.argv.slice(2);
+const entry = ENTRIES[command]
+  ? [join(root, ...ENTRIES[command]), ...rest]
+  : [join(root, 'cli', 'main.ts'), ...process.argv.slice(2)];
+const cli = spawnSync(process.execPath, ['--import', 'tsx', ...entry], {
   cwd: root,
   stdio: 'inherit',
 });

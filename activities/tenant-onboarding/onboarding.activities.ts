@@ -5,6 +5,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import type { DatabasePool } from '../../services/kernel/database.ts';
 import { DomainError } from '../../services/kernel/errors.ts';
+import type { SagaStep } from '../../contracts/workflow-names.ts';
+import { isNotFound } from '../../runtime/events-stream.ts';
 import type { EventMetadata } from '../../services/kernel/outbox.ts';
 import { consumeFault } from '../../services/tenant/faults.ts';
 import type { ReserveInput, TenantService } from '../../services/tenant/tenant.commands.ts';
@@ -15,30 +17,9 @@ export interface StepInput {
   slug: string;
   /** Workflow id/run id for the events' metadata. */
   metadata: EventMetadata;
+  /** The saga step this call is (contracts/workflow-names.ts): its fault point and its name in logs. */
+  step: SagaStep;
 }
-
-/** Forward steps in saga order, then the undo steps; the names faults are armed for. */
-export const ONBOARDING_STEPS = [
-  'reserve',
-  'create-schema',
-  'create-nats-resources',
-  'add-owner',
-  'apply-quotas',
-  'ensure-provisioned',
-  'activate',
-  'send-welcome',
-] as const;
-export const COMPENSATION_STEPS = [
-  'undo-apply-quotas',
-  'undo-add-owner',
-  'undo-create-nats-resources',
-  'undo-create-schema',
-  'undo-reserve',
-] as const;
-/** Offboarding's own steps; its resource removals reuse the undo steps (and their fault points). */
-export const OFFBOARDING_STEPS = ['deactivate', 'archive'] as const;
-export type SagaStepName =
-  (typeof ONBOARDING_STEPS)[number] | (typeof COMPENSATION_STEPS)[number] | (typeof OFFBOARDING_STEPS)[number];
 
 export function createOnboardingActivities(deps: {
   pool: DatabasePool;
@@ -47,7 +28,8 @@ export function createOnboardingActivities(deps: {
   faultsEnabled: boolean;
 }) {
   /** Runs a step behind its fault point, with domain errors as typed ApplicationFailures. */
-  const step = async <T>(name: SagaStepName, input: StepInput, work: () => Promise<T>): Promise<T> => {
+  const step = async <T>(input: StepInput, work: () => Promise<T>): Promise<T> => {
+    const name = input.step;
     if (deps.faultsEnabled) {
       const fault = await consumeFault(deps.pool, input.slug, name);
       if (fault === 'fail') throw ApplicationFailure.nonRetryable(`injected fault at ${name}`, 'INJECTED_FAULT');
@@ -75,7 +57,10 @@ export function createOnboardingActivities(deps: {
     const name = stream(input.tenantId);
     const exists = await deps.jsm.streams.info(name).then(
       () => true,
-      () => false,
+      (error: unknown) => {
+        if (isNotFound(error)) return false;
+        throw error; // an outage is not absence
+      },
     );
     if (!exists) {
       await deps.jsm.streams.add({
@@ -90,35 +75,30 @@ export function createOnboardingActivities(deps: {
 
   return {
     reserveTenant: (input: StepInput & { tenant: ReserveInput }) =>
-      step('reserve', input, () => deps.tenants.reserve(input.tenant, input.metadata)),
-    releaseTenant: (input: StepInput) =>
-      step('undo-reserve', input, () => deps.tenants.release(input.tenantId, input.metadata)),
+      step(input, () => deps.tenants.reserve(input.tenant, input.metadata)),
+    releaseTenant: (input: StepInput) => step(input, () => deps.tenants.release(input.tenantId, input.metadata)),
 
     createTenantSchema: (input: StepInput) =>
-      step('create-schema', input, () => deps.tenants.createSchema(input.tenantId, input.metadata)),
-    dropTenantSchema: (input: StepInput) =>
-      step('undo-create-schema', input, () => deps.tenants.dropSchema(input.tenantId, input.metadata)),
+      step(input, () => deps.tenants.createSchema(input.tenantId, input.metadata)),
+    dropTenantSchema: (input: StepInput) => step(input, () => deps.tenants.dropSchema(input.tenantId, input.metadata)),
 
-    createTenantNatsResources: (input: StepInput) =>
-      step('create-nats-resources', input, () => createNatsStream(input)),
+    createTenantNatsResources: (input: StepInput) => step(input, () => createNatsStream(input)),
     deleteTenantNatsResources: (input: StepInput) =>
-      step('undo-create-nats-resources', input, async () => {
+      step(input, async () => {
         const name = stream(input.tenantId);
         await deps.jsm.streams.delete(name).catch((error: unknown) => {
-          if (!/stream not found/i.test(String(error))) throw error; // nothing to undo
+          if (!isNotFound(error)) throw error; // a stream that is not there: nothing to undo
         });
         return deps.tenants.forgetResource(input.tenantId, 'nats-stream', input.metadata);
       }),
 
-    addOwnerMembership: (input: StepInput) =>
-      step('add-owner', input, () => deps.tenants.addOwner(input.tenantId, input.metadata)),
+    addOwnerMembership: (input: StepInput) => step(input, () => deps.tenants.addOwner(input.tenantId, input.metadata)),
     removeOwnerMembership: (input: StepInput) =>
-      step('undo-add-owner', input, () => deps.tenants.removeOwner(input.tenantId, input.metadata)),
+      step(input, () => deps.tenants.removeOwner(input.tenantId, input.metadata)),
 
-    applyPlanQuotas: (input: StepInput) =>
-      step('apply-quotas', input, () => deps.tenants.applyQuotas(input.tenantId, input.metadata)),
+    applyPlanQuotas: (input: StepInput) => step(input, () => deps.tenants.applyQuotas(input.tenantId, input.metadata)),
     revertPlanQuotas: (input: StepInput) =>
-      step('undo-apply-quotas', input, () => deps.tenants.revertQuotas(input.tenantId, input.metadata)),
+      step(input, () => deps.tenants.revertQuotas(input.tenantId, input.metadata)),
 
     /**
      * Every forward step again, right before the pivot; each is a no-op when its resource is in
@@ -126,7 +106,7 @@ export function createOnboardingActivities(deps: {
      * an earlier run's compensations may have removed: this puts them back. Returns what it redid.
      */
     ensureProvisioned: (input: StepInput & { tenant: ReserveInput }) =>
-      step('ensure-provisioned', input, async () => {
+      step(input, async () => {
         const redone: string[] = [];
         const again = async (name: string, work: () => Promise<{ changed: boolean }>) => {
           if ((await work()).changed) redone.push(name);
@@ -139,19 +119,16 @@ export function createOnboardingActivities(deps: {
         return { redone };
       }),
 
-    markAwaitingApproval: (input: StepInput) => deps.tenants.awaitApproval(input.tenantId, input.metadata),
-    activateTenant: (input: StepInput) =>
-      step('activate', input, () => deps.tenants.activate(input.tenantId, input.metadata)),
-    sendWelcome: (input: StepInput) =>
-      step('send-welcome', input, () => deps.tenants.sendWelcome(input.tenantId, input.metadata)),
-    markTenantFailed: (input: StepInput & { reason: string }) =>
+    markAwaitingApproval: (input: StepInput) =>
+      step(input, () => deps.tenants.awaitApproval(input.tenantId, input.metadata)),
+    activateTenant: (input: StepInput) => step(input, () => deps.tenants.activate(input.tenantId, input.metadata)),
+    sendWelcome: (input: StepInput) => step(input, () => deps.tenants.sendWelcome(input.tenantId, input.metadata)),
+    markTenantFailed: (input: Omit<StepInput, 'step'> & { reason: string }) =>
       deps.tenants.markFailed(input.tenantId, input.reason, input.metadata),
 
     // Offboarding: the same idempotent operations, forward only.
-    deactivateTenant: (input: StepInput) =>
-      step('deactivate', input, () => deps.tenants.deactivate(input.tenantId, input.metadata)),
-    archiveTenant: (input: StepInput) =>
-      step('archive', input, () => deps.tenants.archive(input.tenantId, input.metadata)),
+    deactivateTenant: (input: StepInput) => step(input, () => deps.tenants.deactivate(input.tenantId, input.metadata)),
+    archiveTenant: (input: StepInput) => step(input, () => deps.tenants.archive(input.tenantId, input.metadata)),
   };
 }
 

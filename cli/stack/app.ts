@@ -1,19 +1,19 @@
 // The deployables of the all-in-one topology as one detached process.
 import { join } from 'node:path';
 import { spawnDetached } from './processes.ts';
-import { repoRoot, type StackSettings } from './settings.ts';
-import type { ServerEndpoints } from './stack.ts';
+import { repoRoot, type ServerEndpoints, type StackSettings } from './settings.ts';
 import { httpOk, taskQueuePollers } from './temporal.ts';
+import { TASK_QUEUES } from '../../contracts/workflow-names.ts';
 
 /** The workers `up` waits for, by the task queue each polls. */
 export const WORKER_QUEUES = [
-  { key: 'sagaWorker', taskQueue: 'tenant-sagas', kind: 'workflow' },
-  { key: 'relayWorker', taskQueue: 'outbox-relay', kind: 'workflow' },
-  { key: 'projectorWorker', taskQueue: 'projector', kind: 'workflow' },
+  { key: 'sagaWorker', taskQueue: TASK_QUEUES.sagas, kind: 'workflow' },
+  { key: 'relayWorker', taskQueue: TASK_QUEUES.relay, kind: 'workflow' },
+  { key: 'projectorWorker', taskQueue: TASK_QUEUES.projector, kind: 'workflow' },
 ] as const;
 
 export function startApp(settings: StackSettings, endpoints: ServerEndpoints, jwksFile: string): number {
-  return spawnDetached(process.execPath, ['--import', 'tsx', join(repoRoot, 'runtime', 'all-in-one.main.ts')], {
+  return spawnDetached(process.execPath, ['--import', 'tsx', join(repoRoot, 'all-in-one', 'all-in-one.main.ts')], {
     cwd: repoRoot,
     logFile: join(settings.paths.logs, 'app.log'),
     env: {

@@ -12,6 +12,14 @@ export const toolsDir = join(repoRoot, '.local', 'tools');
 
 export type Profile = 'dev' | 'test';
 
+/** How the deployables and tests reach the servers. */
+export interface ServerEndpoints {
+  databaseUrl: string;
+  natsUrl: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+}
+
 const DEFAULT_PORTS = {
   dev: { postgres: 55432, nats: 54222, natsMonitor: 58222, temporal: 57233, temporalUi: 58233, bff: 58080 },
   test: { postgres: 55442, nats: 54232, natsMonitor: 58232, temporal: 57243, temporalUi: 58243, bff: 58090 },

@@ -5,14 +5,16 @@ import { join } from 'node:path';
 import { discoverMigrations, migrate } from '../../services/kernel/migrations.ts';
 import { ensureDevSigningKey } from '../dev-auth.ts';
 import { withPipeline } from '../pipeline-access.ts';
-import { measureLag, sloBreaches } from '../../projector/lag.ts';
-import { PROJECTION_NAMES } from '../../projector/projections/registry.ts';
+import { measureLag, sloBreaches } from '../../runtime/pipeline-lag.ts';
+import { PROJECTION_NAMES } from '../../services/read-models/projections.ts';
 import { appHealthy, startApp, WORKER_QUEUES } from './app.ts';
 import { natsHealthy, natsMonitorUrl, natsUrl, startNats } from './nats.ts';
 import { databaseUrl, displayDatabaseUrl, postgresHealthy, startPostgres, stopPostgres } from './postgres.ts';
 import { assertPortFree, StackError, stopPid, tail, waitFor } from './processes.ts';
 import { isOurProcess, readRecord, writeRecord, type StackRecord } from './record.ts';
-import { repoRoot, type StackSettings } from './settings.ts';
+import { repoRoot, type ServerEndpoints, type StackSettings } from './settings.ts';
+
+export type { ServerEndpoints };
 import {
   ensureSearchAttributes,
   httpOk,
@@ -25,14 +27,6 @@ import {
 import { ensureNatsServer, ensurePostgresBinaries, ensureTemporalCli } from './tools.ts';
 
 export type Say = (line: string) => void;
-
-/** How the deployables and tests reach the servers. */
-export interface ServerEndpoints {
-  databaseUrl: string;
-  natsUrl: string;
-  temporalAddress: string;
-  temporalNamespace: string;
-}
 
 const SERVER_START_TIMEOUT_MS = 90_000;
 
@@ -240,9 +234,13 @@ export async function status(
     };
   });
   if (pgOk && (natsOk || settings.external.natsUrl)) {
+    // Status reports what it can: a failed lag measurement is shown as such, not as "no lag".
     const lag = await withPipeline(settings, ({ pool, jsm, stream }) =>
       measureLag(pool, jsm, stream, PROJECTION_NAMES),
-    ).catch(() => undefined);
+    ).catch((error: unknown) => {
+      Object.assign(result.projectorWorker!, { lagError: error instanceof Error ? error.message : String(error) });
+      return undefined;
+    });
     if (lag) {
       Object.assign(result.relayWorker!, { lag: lag.relay });
       Object.assign(result.projectorWorker!, {

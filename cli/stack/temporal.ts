@@ -3,14 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import protos from '@temporalio/proto';
+import { SEARCH_ATTRIBUTES } from '../../contracts/workflow-names.ts';
 import { spawnDetached } from './processes.ts';
+import type { StackSettings } from './settings.ts';
 
 // @temporalio/proto is CommonJS; its namespaces come through the default export under ESM.
 const { grpc, temporal } = protos;
-import type { StackSettings } from './settings.ts';
-
-/** Custom search attributes the sagas upsert (DESIGN §4, issue 2); all keywords. */
-export const SEARCH_ATTRIBUTES = ['TenantId', 'TenantSlug', 'SagaStatus', 'SagaStep'] as const;
 
 export function temporalAddress(settings: StackSettings): string {
   return settings.external.temporalAddress ?? `127.0.0.1:${settings.ports.temporal}`;
@@ -73,7 +71,8 @@ export async function httpOk(url: string): Promise<boolean> {
 export async function ensureSearchAttributes(address: string, namespace: string): Promise<string[]> {
   return withConnection(address, async (connection) => {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-    const missing = SEARCH_ATTRIBUTES.filter((name) => !(name in (customAttributes ?? {})));
+    // Every custom attribute the sagas upsert is a keyword (contracts/workflow-names.ts).
+    const missing = SEARCH_ATTRIBUTES.map((key) => key.name).filter((name) => !(name in (customAttributes ?? {})));
     if (missing.length > 0) {
       await connection.operatorService.addSearchAttributes({
         namespace,

@@ -34,7 +34,7 @@ export async function saveCounter(
 }
 
 /**
- * Writes stop while a tenant is offboarded (DESIGN: offboarding "stop writes"). The one read the
+ * Writes stop while a tenant is offboarded (the offboarding saga's first step, workflows/tenant-onboarding/tenant-offboarding.workflow.ts). The one read the
  * counter service makes of tenant state; tenants that never went through onboarding have no row.
  */
 export async function assertTenantAcceptsWrites(db: CommonQueryMethods, tenantId: string): Promise<void> {

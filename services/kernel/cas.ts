@@ -1,4 +1,4 @@
-// Compare-and-set on an aggregate row's `version` (DESIGN §4 CAS). Version 0 means "no row yet":
+// Compare-and-set on an aggregate row's `version` (docs/architecture.md, "CAS"). Version 0 means "no row yet":
 // the first write inserts version 1; every later write is UPDATE … WHERE version = expected.
 import { sql, type CommonQueryMethods, type ValueExpression } from 'slonik';
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// Idempotency keys for mutations (DESIGN §4). A key is scoped by tenant and operation, stored with
+// Idempotency keys for mutations (docs/architecture.md, "Idempotency"). A key is scoped by tenant and operation, stored with
 // a hash of the request, and claimed and completed inside the mutation's own transaction.
 import { createHash } from 'node:crypto';
 import { sql, type CommonQueryMethods } from 'slonik';

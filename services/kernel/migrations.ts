@@ -1,5 +1,5 @@
 // A small migration runner over ordered SQL files. Whoever owns a table keeps its migrations beside
-// its code: `services/<name>/migrations/`, `relay/migrations/`, `projector/migrations/`, each file
+// its code in `services/<name>/migrations/` (the read models' in `services/read-models/`), each file
 // `NNNN-what.sql`; the number orders them across folders.
 // Uses `pg` directly because migration files hold several statements, which slonik's prepared
 // statements do not allow.
@@ -24,18 +24,18 @@ const MIGRATION_FILE = /^(\d{4})-[a-z0-9-]+\.sql$/;
 // Arbitrary constant key for pg_advisory_lock, so two runners never interleave.
 const MIGRATION_LOCK_KEY = 727_001;
 
-/** The folders that own tables, relative to the repository root. */
-const OWNERS = ['relay', 'projector'];
-
-/** Every migration of the services, the relay and the projector, ordered by number; duplicates are an error. */
-export async function discoverMigrations(repoRoot: string): Promise<Migration[]> {
-  const services = (await readdir(join(repoRoot, 'services'), { withFileTypes: true }))
+/** Every migration under `<root>/services/*\/migrations/`, ordered by number; duplicates are an error. */
+export async function discoverMigrations(root: string): Promise<Migration[]> {
+  const services = (await readdir(join(root, 'services'), { withFileTypes: true }))
     .filter((d) => d.isDirectory())
     .map((d) => join('services', d.name));
   const migrations: Migration[] = [];
-  for (const owner of [...services, ...OWNERS]) {
-    const dir = join(repoRoot, owner, 'migrations');
-    const files = await readdir(dir).catch(() => [] as string[]);
+  for (const owner of services) {
+    const dir = join(root, owner, 'migrations');
+    const files = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [] as string[]; // a service without tables
+      throw error;
+    });
     for (const file of files.filter((f) => f.endsWith('.sql'))) {
       if (!MIGRATION_FILE.test(file)) {
         throw new Error(`migration file ${join(dir, file)} must be named NNNN-lowercase-words.sql`);

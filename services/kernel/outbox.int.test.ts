@@ -1,4 +1,4 @@
-// I2: the gap-free reader never skips a committed event and never returns one twice, even when
+// Invariant I2 (docs/architecture.md): the gap-free reader never skips a committed event and never returns one twice, even when
 // transactions commit out of `position` order.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';

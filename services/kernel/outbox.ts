@@ -1,4 +1,4 @@
-// The unified outbox (DESIGN §4): the writer every service uses inside its command transaction,
+// The unified outbox (docs/architecture.md, "Invariants"): the writer every service uses inside its command transaction,
 // and the gap-free reader the relay and the rebuild use.
 import { randomUUID } from 'node:crypto';
 import { sql, type CommonQueryMethods } from 'slonik';
@@ -25,7 +25,7 @@ export interface NewEvent {
   metadata: EventMetadata;
 }
 
-/** Appends events in the caller's transaction (I1) and returns their ids in order. */
+/** Appends events in the caller's transaction (invariant I1) and returns their ids in order. */
 export async function appendEvents(tx: CommonQueryMethods, events: readonly NewEvent[]): Promise<string[]> {
   const ids: string[] = [];
   for (const event of events) {
@@ -68,7 +68,7 @@ export type OutboxEvent = z.infer<typeof outboxEvent>;
 /**
  * The next events after `after` that are safe to read: only rows whose transaction id is below the
  * oldest transaction still running (snapshot xmin), so no later commit can land behind the
- * checkpoint (I2). Ordered and checkpointed by (tx_id, position), never by position alone.
+ * checkpoint (invariant I2). Ordered and checkpointed by (tx_id, position), never by position alone.
  */
 export async function readOutboxBatch(
   db: CommonQueryMethods,

@@ -1,4 +1,4 @@
-// Fault injection for dev and test runs (DESIGN §4): a fault armed for a tenant slug and a saga
+// Fault injection for dev and test runs (docs/architecture.md, "Fault injection"): a fault armed for a tenant slug and a saga
 // step fires when the step runs and is consumed as it fires, so a fixed run (after a reset) does
 // not hit it again. Only reachable when the deployment's config switches faults on.
 import { sql } from 'slonik';

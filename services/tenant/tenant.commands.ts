@@ -3,6 +3,7 @@
 // tenant's version and appends the event, in one transaction.
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection, type ValueExpression } from 'slonik';
 import { z } from 'zod';
+import { plan, TENANT_AGGREGATE, TENANT_STATUSES } from '../../contracts/tenant.contracts.ts';
 import { compareAndSet } from '../kernel/cas.ts';
 import { runCommand } from '../kernel/command.ts';
 import type { DatabasePool } from '../kernel/database.ts';
@@ -18,14 +19,12 @@ import {
   type TenantStatus,
 } from './tenant.domain.ts';
 
-export const TENANT_AGGREGATE = 'tenant';
-
 const tenantRow = z.object({
   tenantId: z.string(),
   slug: z.string(),
   name: z.string(),
-  plan: z.enum(['free', 'pro', 'enterprise']),
-  status: z.enum(['provisioning', 'awaiting-approval', 'active', 'compensated', 'failed', 'offboarding', 'archived']),
+  plan,
+  status: z.enum(TENANT_STATUSES),
   ownerUserId: z.string(),
   version: z.coerce.number(),
 });

@@ -1,18 +1,8 @@
 // Tenant lifecycle rules: statuses, plans and what each plan gets. Pure data and functions.
 
-export const PLANS = ['free', 'pro', 'enterprise'] as const;
-export type Plan = (typeof PLANS)[number];
+import type { Plan, TenantStatus } from '../../contracts/tenant.contracts.ts';
 
-export const TENANT_STATUSES = [
-  'provisioning',
-  'awaiting-approval',
-  'active',
-  'compensated',
-  'failed',
-  'offboarding',
-  'archived',
-] as const;
-export type TenantStatus = (typeof TENANT_STATUSES)[number];
+export type { Plan, TenantStatus };
 
 /** The counter limit each plan's quota sets. */
 export const PLAN_QUOTAS: Record<Plan, { maxCounters: number }> = {

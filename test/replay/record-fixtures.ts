@@ -22,9 +22,7 @@ import { createCounterCommands } from '../../services/counter/counter.commands.t
 import { createDatabasePool, type DatabasePool } from '../../services/kernel/database.ts';
 import { armFault } from '../../services/tenant/faults.ts';
 import { createTenantService } from '../../services/tenant/tenant.commands.ts';
-import { RELAY_WORKFLOW_ID } from '../../workflows/outbox-relay/outbox-relay.workflow.ts';
-import { projectionWorkflowId } from '../../workflows/projections/projection.workflow.ts';
-import { rebuildProjection, rebuildWorkflowId } from '../../workflows/projections/rebuild-projection.workflow.ts';
+import { rebuildProjection } from '../../workflows/projections/rebuild-projection.workflow.ts';
 import { pruneIdempotencyKeysWorkflow } from '../../workflows/maintenance/prune-idempotency-keys.workflow.ts';
 import { smokeWorkflow } from '../../workflows/smoke/smoke.workflow.ts';
 import {
@@ -38,6 +36,7 @@ import { testStack } from '../support/env.ts';
 import { createPipeline, until, type Pipeline } from '../support/pipeline.ts';
 import { startTestWorker, type RunningTestWorker } from '../support/temporal-worker.ts';
 import { HISTORIES_DIR } from './fixtures.ts';
+import { TASK_QUEUES, WORKFLOW_IDS } from '../../contracts/workflow-names.ts';
 
 const label = process.env.FIXTURE_LABEL;
 
@@ -76,12 +75,7 @@ describe('record replay fixtures', function () {
 
   /** Writes the history of `workflowId` (latest run, or `runId`) as `<type>.<scenario>.<label>.sdk-<version>.json`. */
   const record = async (client: Client, scenario: string, workflowId: string, runId?: string) => {
-    const { TEMPORAL_CLI_PATH, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE } = testStack();
-    const exported = await exportHistory(
-      { client, cliPath: TEMPORAL_CLI_PATH, address: TEMPORAL_ADDRESS, namespace: TEMPORAL_NAMESPACE },
-      workflowId,
-      runId,
-    );
+    const exported = await exportHistory(client, workflowId, runId);
     const file = join(HISTORIES_DIR, `${exported.workflowType}.${scenario}.${label}.sdk-${SDK_VERSION}.json`);
     if (existsSync(file))
       throw new Error(`${file} exists; fixtures are never overwritten — choose a new FIXTURE_LABEL`);
@@ -96,7 +90,7 @@ describe('record replay fixtures', function () {
   const onboard = (input: OnboardingInput) =>
     worker.client.workflow.start(tenantOnboarding, {
       taskQueue: worker.taskQueue,
-      workflowId: `tenant-onboarding/${input.tenantId}`,
+      workflowId: WORKFLOW_IDS.onboarding(input.tenantId),
       args: [input],
     });
   const settled = (handle: WorkflowHandle) => handle.result().catch(() => undefined);
@@ -162,7 +156,7 @@ describe('record replay fixtures', function () {
     await (await onboard(input)).result();
     const handle = await worker.client.workflow.start(tenantOffboarding, {
       taskQueue: worker.taskQueue,
-      workflowId: `tenant-offboarding/${input.tenantId}`,
+      workflowId: WORKFLOW_IDS.offboarding(input.tenantId),
       args: [{ tenantId: input.tenantId, slug: input.slug, requestedBy: 'owner-1' }],
     });
     await handle.result();
@@ -206,7 +200,7 @@ describe('record replay fixtures', function () {
 
     it('records a run that continued as new and the run it started, for the relay and each projection', async () => {
       await pipeline.start();
-      const ids = [RELAY_WORKFLOW_ID, projectionWorkflowId('counters'), projectionWorkflowId('tenants')];
+      const ids = [WORKFLOW_IDS.relay, WORKFLOW_IDS.projection('counters'), WORKFLOW_IDS.projection('tenants')];
       const firstRuns = new Map<string, string>();
       await until('relay and projections to start', async () => {
         for (const id of ids) firstRuns.set(id, (await client.workflow.getHandle(id).describe()).runId);
@@ -227,7 +221,7 @@ describe('record replay fixtures', function () {
           async () => (await client.workflow.getHandle(id).describe()).runId !== firstRuns.get(id),
           120_000,
         );
-        const prefix = id === RELAY_WORKFLOW_ID ? '' : `${id.split('/')[1]}.`;
+        const prefix = id === WORKFLOW_IDS.relay ? '' : `${id.split('/')[1]}.`;
         await record(client, `${prefix}continued-as-new`, id, firstRuns.get(id));
         const handle = client.workflow.getHandle(id);
         await until(
@@ -241,8 +235,8 @@ describe('record replay fixtures', function () {
 
     it('records a rebuild', async () => {
       const handle = await client.workflow.start(rebuildProjection, {
-        taskQueue: 'projector',
-        workflowId: rebuildWorkflowId('counters'),
+        taskQueue: TASK_QUEUES.projector,
+        workflowId: WORKFLOW_IDS.rebuild('counters'),
         args: [{ projection: 'counters' }],
       });
       await handle.result();

@@ -68,7 +68,7 @@ export async function createPipeline(databaseUrl: string, settings: NodeJS.Proce
     jsm,
     process: () => current,
     async start() {
-      const started = startEntry('runtime/all-in-one.main.ts', env(), ['relay', 'projector']);
+      const started = startEntry('all-in-one/all-in-one.main.ts', env(), ['relay', 'projector']);
       current = started;
       await until(
         'relay and projector started',

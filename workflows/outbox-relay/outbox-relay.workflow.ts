@@ -3,8 +3,6 @@
 import { continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { RelayActivities, RelayBatchResult } from '../../relay/relay.activities.ts';
 
-export const RELAY_WORKFLOW_ID = 'outbox-relay';
-
 export interface RelayProgress {
   published: number;
   duplicates: number;

@@ -2,8 +2,6 @@
 import { continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ProjectorActivities } from '../../projector/projector.activities.ts';
 
-export const projectionWorkflowId = (projection: string) => `projection/${projection}`;
-
 export interface ProjectionProgress {
   applied: number;
   unchanged: number;

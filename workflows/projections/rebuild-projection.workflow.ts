@@ -4,8 +4,6 @@
 import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { RebuildActivities, RebuildProgress } from '../../projector/rebuild.activities.ts';
 
-export const rebuildWorkflowId = (projection: string) => `rebuild/${projection}`;
-
 export type RebuildPhase = 'preparing' | 'replaying' | 'swapping' | 'done';
 
 export interface RebuildStatus {

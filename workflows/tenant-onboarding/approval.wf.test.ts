@@ -18,6 +18,7 @@ import { armFault } from '../../services/tenant/faults.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../../test/support/database.ts';
 import { testStack } from '../../test/support/env.ts';
 import { approveSignal, tenantOnboarding, type OnboardingInput } from './tenant-onboarding.workflow.ts';
+import { WORKFLOW_IDS } from '../../contracts/workflow-names.ts';
 
 describe('enterprise approval deadline (time-skipping server, real activities)', function () {
   this.timeout(180_000);
@@ -80,7 +81,7 @@ describe('enterprise approval deadline (time-skipping server, real activities)',
     await armFault(pool, { slug: input.slug, step: 'create-schema', mode: 'fail', times: 1 });
     const handle = await env.client.workflow.start(tenantOnboarding, {
       taskQueue,
-      workflowId: `tenant-onboarding/${input.tenantId}`,
+      workflowId: WORKFLOW_IDS.onboarding(input.tenantId),
       args: [input],
     });
     await env.sleep('2 days');
@@ -94,7 +95,7 @@ describe('enterprise approval deadline (time-skipping server, real activities)',
     const startedAt = Date.now();
     const handle = await env.client.workflow.start(tenantOnboarding, {
       taskQueue,
-      workflowId: `tenant-onboarding/${input.tenantId}`,
+      workflowId: WORKFLOW_IDS.onboarding(input.tenantId),
       args: [input],
     });
     await assert.rejects(

@@ -14,6 +14,7 @@ import { temporalCli } from '../../test/support/temporal-cli.ts';
 import { startOnboardingHarness, type OnboardingHarness } from '../../test/support/onboarding.ts';
 import type { RunningTestWorker } from '../../test/support/temporal-worker.ts';
 import { tenantOnboarding, type OnboardingInput } from './tenant-onboarding.workflow.ts';
+import { WORKFLOW_IDS } from '../../contracts/workflow-names.ts';
 
 const COMPENSATED_AT_QUOTAS = [
   'TenantReserved',
@@ -57,7 +58,7 @@ describe('temporal workflow reset of a failed onboarding saga (dev server, real 
     await armFault(pool, { slug: input.slug, step: 'apply-quotas', mode: 'fail', times: 1_000 });
     const handle = await worker.client.workflow.start(tenantOnboarding, {
       taskQueue: worker.taskQueue,
-      workflowId: `tenant-onboarding/${id}`,
+      workflowId: WORKFLOW_IDS.onboarding(id),
       args: [input],
     });
     await assert.rejects(
@@ -83,7 +84,7 @@ describe('temporal workflow reset of a failed onboarding saga (dev server, real 
 
   /** After the reset: a new run that completes, a complete tenant, and the new run's own events. */
   const afterReset = async (tenantId: string, failedRunId: string) => {
-    const latest = worker.client.workflow.getHandle<typeof tenantOnboarding>(`tenant-onboarding/${tenantId}`);
+    const latest = worker.client.workflow.getHandle<typeof tenantOnboarding>(WORKFLOW_IDS.onboarding(tenantId));
     const newRunId = (await latest.describe()).runId;
     assert.notEqual(newRunId, failedRunId, 'the reset started a new run');
     assert.equal((await latest.result()).sagaStatus, 'completed');
@@ -115,7 +116,7 @@ describe('temporal workflow reset of a failed onboarding saga (dev server, real 
       'workflow',
       'reset',
       '--workflow-id',
-      `tenant-onboarding/${input.tenantId}`,
+      WORKFLOW_IDS.onboarding(input.tenantId),
       '--type',
       'FirstWorkflowTask',
       '--reason',
@@ -136,7 +137,7 @@ describe('temporal workflow reset of a failed onboarding saga (dev server, real 
   it('--event-id in the middle (after the NATS stream step): later steps re-run, ensure-provisioned restores what compensation removed', async () => {
     const { input, failedRunId } = await failAtQuotas();
     const history =
-      (await worker.client.workflow.getHandle(`tenant-onboarding/${input.tenantId}`, failedRunId).fetchHistory())
+      (await worker.client.workflow.getHandle(WORKFLOW_IDS.onboarding(input.tenantId), failedRunId).fetchHistory())
         .events ?? [];
     const scheduled = history.find(
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'createTenantNatsResources',
@@ -154,7 +155,7 @@ describe('temporal workflow reset of a failed onboarding saga (dev server, real 
       'workflow',
       'reset',
       '--workflow-id',
-      `tenant-onboarding/${input.tenantId}`,
+      WORKFLOW_IDS.onboarding(input.tenantId),
       '--run-id',
       failedRunId,
       '--event-id',

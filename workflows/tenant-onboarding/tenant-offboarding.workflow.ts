@@ -4,9 +4,14 @@
 // it gets through, so the saga resumes after any failure, worker crash or reset.
 import { defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { OnboardingActivities, StepInput } from '../../activities/tenant-onboarding/onboarding.activities.ts';
-import { SAGA_STATUS, SAGA_STEP, TENANT_ID, type SagaStatus } from '../../contracts/saga-search-attributes.ts';
-
-export const offboardingWorkflowId = (tenantId: string) => `tenant-offboarding/${tenantId}`;
+import {
+  OFFBOARDING_STEPS,
+  SAGA_STATUS,
+  SAGA_STEP,
+  TENANT_ID,
+  type OffboardingStep,
+  type SagaStatus,
+} from '../../contracts/workflow-names.ts';
 
 export interface OffboardingInput {
   tenantId: string;
@@ -23,45 +28,45 @@ export interface OffboardingStatus {
 
 export const offboardingStatusQuery = defineQuery<OffboardingStatus>('offboardingStatus');
 
+/** Forward only: retried without limit until each step gets through. */
 const act = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
+/** The activity behind each step; the resource removals are the onboarding's own undo activities. */
+const ACTIVITY: Record<OffboardingStep, (input: StepInput) => Promise<unknown>> = {
+  deactivate: act.deactivateTenant,
+  'remove-nats-resources': act.deleteTenantNatsResources,
+  'drop-schema': act.dropTenantSchema,
+  'revert-quotas': act.revertPlanQuotas,
+  'remove-owner': act.removeOwnerMembership,
+  archive: act.archiveTenant,
+};
+
 export async function tenantOffboarding(input: OffboardingInput): Promise<OffboardingStatus> {
-  const stepInput: StepInput = {
-    tenantId: input.tenantId,
-    slug: input.slug,
-    metadata: { workflowId: workflowInfo().workflowId, workflowRunId: workflowInfo().runId, actor: input.requestedBy },
-  };
+  const { workflowId, runId } = workflowInfo();
+  const metadata = { workflowId, workflowRunId: runId, actor: input.requestedBy };
   const status: OffboardingStatus = { sagaStatus: 'running', currentStep: null, done: [] };
   setHandler(offboardingStatusQuery, () => status);
   const visible = input.searchAttributes ?? true;
-  if (visible) upsertSearchAttributes([{ key: TENANT_ID, value: input.tenantId }]);
-  const steps: [string, () => Promise<unknown>][] = [
-    ['deactivate', () => act.deactivateTenant(stepInput)],
-    ['remove-nats-resources', () => act.deleteTenantNatsResources(stepInput)],
-    ['drop-schema', () => act.dropTenantSchema(stepInput)],
-    ['revert-quotas', () => act.revertPlanQuotas(stepInput)],
-    ['remove-owner', () => act.removeOwnerMembership(stepInput)],
-    ['archive', () => act.archiveTenant(stepInput)],
-  ];
-  for (const [name, run] of steps) {
-    status.currentStep = name;
-    if (visible)
+  const report = (sagaStatus: SagaStatus, step: string) => {
+    if (visible) {
       upsertSearchAttributes([
-        { key: SAGA_STATUS, value: 'running' },
-        { key: SAGA_STEP, value: name },
+        { key: SAGA_STATUS, value: sagaStatus },
+        { key: SAGA_STEP, value: step },
       ]);
-    await run();
-    status.done.push(name);
+    }
+  };
+  if (visible) upsertSearchAttributes([{ key: TENANT_ID, value: input.tenantId }]);
+  for (const step of OFFBOARDING_STEPS) {
+    status.currentStep = step;
+    report('running', step);
+    await ACTIVITY[step]({ tenantId: input.tenantId, slug: input.slug, metadata, step });
+    status.done.push(step);
   }
   status.sagaStatus = 'completed';
   status.currentStep = null;
-  if (visible)
-    upsertSearchAttributes([
-      { key: SAGA_STATUS, value: 'completed' },
-      { key: SAGA_STEP, value: 'completed' },
-    ]);
+  report('completed', 'completed');
   return status;
 }

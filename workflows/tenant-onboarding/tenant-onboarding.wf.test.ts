@@ -9,7 +9,6 @@ import fc from 'fast-check';
 import { after, before, describe, it } from 'mocha';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { ONBOARDING_STEPS } from '../../activities/tenant-onboarding/onboarding.activities.ts';
 import { type DatabasePool } from '../../services/kernel/database.ts';
 import { armFault } from '../../services/tenant/faults.ts';
 import { until } from '../../test/support/pipeline.ts';
@@ -24,6 +23,7 @@ import {
 import { tenantOffboarding } from './tenant-offboarding.workflow.ts';
 import { createCounterCommands } from '../../services/counter/counter.commands.ts';
 import { DomainError } from '../../services/kernel/errors.ts';
+import { ONBOARDING_STEPS, WORKFLOW_IDS } from '../../contracts/workflow-names.ts';
 
 const PRE_PIVOT_STEPS = ONBOARDING_STEPS.slice(0, 5);
 const EXPECTED_EVENTS = [
@@ -55,7 +55,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
   const start = (input: OnboardingInput): Promise<WorkflowHandle<typeof tenantOnboarding>> =>
     worker.client.workflow.start(tenantOnboarding, {
       taskQueue: worker.taskQueue,
-      workflowId: `tenant-onboarding/${input.tenantId}`,
+      workflowId: WORKFLOW_IDS.onboarding(input.tenantId),
       args: [input],
     });
 
@@ -250,7 +250,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
     await armFault(pool, { slug: input.slug, step: 'undo-create-schema', mode: 'transient', times: 2 });
     const offboarding = await worker.client.workflow.start(tenantOffboarding, {
       taskQueue: worker.taskQueue,
-      workflowId: `tenant-offboarding/${input.tenantId}`,
+      workflowId: WORKFLOW_IDS.offboarding(input.tenantId),
       args: [{ tenantId: input.tenantId, slug: input.slug, requestedBy: 'owner-1' }],
     });
     assert.equal((await offboarding.result()).sagaStatus, 'completed');

@@ -20,21 +20,23 @@ import {
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { OnboardingActivities, StepInput } from '../../activities/tenant-onboarding/onboarding.activities.ts';
+import type { Plan } from '../../contracts/tenant.contracts.ts';
 import {
   SAGA_STATUS,
   SAGA_STEP,
   TENANT_ID,
   TENANT_SLUG,
+  type COMPENSATION_STEPS,
+  type CompensationStep,
+  type OnboardingStep,
   type SagaStatus,
-} from '../../contracts/saga-search-attributes.ts';
-
-export const onboardingWorkflowId = (tenantId: string) => `tenant-onboarding/${tenantId}`;
+} from '../../contracts/workflow-names.ts';
 
 export interface OnboardingInput {
   tenantId: string;
   slug: string;
   name: string;
-  plan: 'free' | 'pro' | 'enterprise';
+  plan: Plan;
   ownerUserId: string;
   /** How long an enterprise onboarding waits for approval before it compensates. */
   approvalTimeout?: Duration;
@@ -57,21 +59,46 @@ export interface OnboardingStatus {
 export const onboardingStatusQuery = defineQuery<OnboardingStatus>('onboardingStatus');
 export const approveSignal = defineSignal<[{ approvedBy: string }]>('approve');
 
-const retrying = { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' } as const;
-/** Activities whose calls carry `summary`, the line the Web UI shows for them. */
-const described = (summary: string, maximumAttempts?: number) =>
-  proxyActivities<OnboardingActivities>({
-    startToCloseTimeout: '30 seconds',
-    retry: maximumAttempts ? { ...retrying, maximumAttempts } : retrying, // no limit: past the pivot
-    summary,
-  });
+const backoff = { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' } as const;
+/** Before the pivot: a failing step is retried a few times, then the saga compensates. */
+const provisioning = proxyActivities<OnboardingActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...backoff, maximumAttempts: 5 },
+});
+/** From the pivot on: retried without limit, the saga only moves forward. */
+const forward = proxyActivities<OnboardingActivities>({ startToCloseTimeout: '30 seconds', retry: backoff });
+
+/** The line the Web UI shows for each step's activity. */
+const SUMMARIES: Record<OnboardingStep | CompensationStep | 'mark-failed', string> = {
+  reserve: 'Reserve the tenant id and its slug',
+  'undo-reserve': 'Undo: release the tenant and give its slug back',
+  'create-schema': "Create the tenant's Postgres schema",
+  'undo-create-schema': "Undo: drop the tenant's Postgres schema",
+  'create-nats-resources': "Create the tenant's NATS JetStream stream",
+  'undo-create-nats-resources': "Undo: delete the tenant's NATS stream",
+  'add-owner': 'Make the creator the owner',
+  'undo-add-owner': "Undo: remove the owner's membership",
+  'apply-quotas': "Apply the plan's quotas",
+  'undo-apply-quotas': "Undo: revert the plan's quotas",
+  'await-approval': 'Mark the tenant as awaiting approval',
+  'ensure-provisioned': 'Re-check every provisioned resource before the pivot',
+  activate: 'Activate the tenant (the pivot)',
+  'send-welcome': 'Send the welcome notification',
+  'mark-failed': 'Mark the tenant failed: a compensation could not complete',
+};
+
+type Compensable = keyof typeof COMPENSATION_STEPS;
+interface Compensation {
+  step: Compensable;
+  run: () => Promise<unknown>;
+}
 
 export async function tenantOnboarding(input: OnboardingInput): Promise<OnboardingStatus> {
-  const stepInput: StepInput = {
-    tenantId: input.tenantId,
-    slug: input.slug,
-    metadata: { workflowId: workflowInfo().workflowId, workflowRunId: workflowInfo().runId, actor: input.ownerUserId },
-  };
+  const { workflowId, runId } = workflowInfo();
+  const metadata = { workflowId, workflowRunId: runId, actor: input.ownerUserId };
+  const at = (step: StepInput['step']): StepInput => ({ tenantId: input.tenantId, slug: input.slug, metadata, step });
+  const summary = (step: keyof typeof SUMMARIES) => ({ summary: SUMMARIES[step] });
+
   const status: OnboardingStatus = { sagaStatus: 'running', currentStep: null, steps: {}, failure: null };
   setHandler(onboardingStatusQuery, () => status);
   let approvedBy: string | undefined;
@@ -88,11 +115,8 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
         { key: SAGA_STEP, value: step ?? sagaStatus },
       ]);
     }
-    setCurrentDetails(
-      `**${sagaStatus}**${step ? ` — step \`${step}\`` : ''}\n\n${Object.entries(status.steps)
-        .map(([s, st]) => `- ${s}: ${st}`)
-        .join('\n')}`,
-    );
+    const steps = Object.entries(status.steps).map(([name, state]) => `- ${name}: ${state}`);
+    setCurrentDetails(`**${sagaStatus}**${step ? ` — step \`${step}\`` : ''}\n\n${steps.join('\n')}`);
   };
   if (visible) {
     upsertSearchAttributes([
@@ -101,50 +125,56 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
     ]);
   }
 
-  const compensations: { step: string; run: () => Promise<unknown> }[] = [];
-  const run = async (step: string, work: () => Promise<unknown>, compensation?: () => Promise<unknown>) => {
-    if (compensation) compensations.unshift({ step, run: compensation }); // before the step: a step that half-ran is undone too
+  const compensations: Compensation[] = [];
+  const run = async (step: OnboardingStep, work: () => Promise<unknown>, undo?: Compensation['run']) => {
+    // Registered before the step runs: a step that half-ran is undone too.
+    if (undo) compensations.unshift({ step: step as Compensable, run: undo });
     status.steps[step] = 'running';
     report('running', step);
     await work();
     status.steps[step] = 'done';
   };
+  const tenant = { tenant: input };
 
   try {
     await run(
       'reserve',
-      () => described('Reserve the tenant id and its slug', 5).reserveTenant({ ...stepInput, tenant: input }),
-      () => described('Undo: release the tenant and give its slug back', 5).releaseTenant(stepInput),
+      () => provisioning.reserveTenant.executeWithOptions(summary('reserve'), [{ ...at('reserve'), ...tenant }]),
+      () => provisioning.releaseTenant.executeWithOptions(summary('undo-reserve'), [at('undo-reserve')]),
     );
     await run(
       'create-schema',
-      () => described("Create the tenant's Postgres schema", 5).createTenantSchema(stepInput),
-      () => described("Undo: drop the tenant's Postgres schema", 5).dropTenantSchema(stepInput),
+      () => provisioning.createTenantSchema.executeWithOptions(summary('create-schema'), [at('create-schema')]),
+      () => provisioning.dropTenantSchema.executeWithOptions(summary('undo-create-schema'), [at('undo-create-schema')]),
     );
     await run(
       'create-nats-resources',
-      () => described("Create the tenant's NATS JetStream stream", 5).createTenantNatsResources(stepInput),
-      () => described("Undo: delete the tenant's NATS stream", 5).deleteTenantNatsResources(stepInput),
+      () =>
+        provisioning.createTenantNatsResources.executeWithOptions(summary('create-nats-resources'), [
+          at('create-nats-resources'),
+        ]),
+      () =>
+        provisioning.deleteTenantNatsResources.executeWithOptions(summary('undo-create-nats-resources'), [
+          at('undo-create-nats-resources'),
+        ]),
     );
     await run(
       'add-owner',
-      () => described('Make the creator the owner', 5).addOwnerMembership(stepInput),
-      () => described("Undo: remove the owner's membership", 5).removeOwnerMembership(stepInput),
+      () => provisioning.addOwnerMembership.executeWithOptions(summary('add-owner'), [at('add-owner')]),
+      () => provisioning.removeOwnerMembership.executeWithOptions(summary('undo-add-owner'), [at('undo-add-owner')]),
     );
     await run(
       'apply-quotas',
-      () => described("Apply the plan's quotas", 5).applyPlanQuotas(stepInput),
-      () => described("Undo: revert the plan's quotas", 5).revertPlanQuotas(stepInput),
+      () => provisioning.applyPlanQuotas.executeWithOptions(summary('apply-quotas'), [at('apply-quotas')]),
+      () => provisioning.revertPlanQuotas.executeWithOptions(summary('undo-apply-quotas'), [at('undo-apply-quotas')]),
     );
     if (input.plan === 'enterprise') {
-      await described('Mark the tenant as awaiting approval', 5).markAwaitingApproval(stepInput);
+      await provisioning.markAwaitingApproval.executeWithOptions(summary('await-approval'), [at('await-approval')]);
       status.steps['await-approval'] = 'running';
       report('waiting-approval', 'await-approval');
       if (!(await condition(() => approvedBy !== undefined, input.approvalTimeout ?? '7 days'))) {
-        throw ApplicationFailure.nonRetryable(
-          `no approval within ${String(input.approvalTimeout ?? '7 days')}`,
-          'APPROVAL_TIMEOUT',
-        );
+        const waited = String(input.approvalTimeout ?? '7 days');
+        throw ApplicationFailure.nonRetryable(`no approval within ${waited}`, 'APPROVAL_TIMEOUT');
       }
       status.steps['await-approval'] = 'done';
     }
@@ -153,15 +183,16 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
     // mid-way by `temporal workflow reset` still activates a complete tenant (docs/reset-runbook.md).
     if (patched('ensure-provisioned-before-pivot')) {
       await run('ensure-provisioned', () =>
-        described('Re-check every provisioned resource before the pivot', 5).ensureProvisioned({
-          ...stepInput,
-          tenant: input,
-        }),
+        provisioning.ensureProvisioned.executeWithOptions(summary('ensure-provisioned'), [
+          { ...at('ensure-provisioned'), ...tenant },
+        ]),
       );
     }
   } catch (error) {
     status.failure = describe(error);
-    await compensate(compensations, status, report, stepInput);
+    await compensate(compensations, status, report, input.slug, (reason) =>
+      provisioning.markTenantFailed.executeWithOptions(summary('mark-failed'), [{ ...at('undo-reserve'), reason }]),
+    );
     if (isCancellation(error)) throw error;
     throw ApplicationFailure.nonRetryable(
       `onboarding of ${input.slug} failed (${status.failure}); compensated`,
@@ -172,10 +203,13 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
   // The pivot: from here on the saga only moves forward, retrying until it gets through — even
   // past a failure the activity calls non-retryable (there is nothing left to compensate to).
   await run('activate', () =>
-    untilItSucceeds(() => described('Activate the tenant (the pivot)').activateTenant(stepInput), status),
+    untilItSucceeds(() => forward.activateTenant.executeWithOptions(summary('activate'), [at('activate')]), status),
   );
   await run('send-welcome', () =>
-    untilItSucceeds(() => described('Send the welcome notification').sendWelcome(stepInput), status),
+    untilItSucceeds(
+      () => forward.sendWelcome.executeWithOptions(summary('send-welcome'), [at('send-welcome')]),
+      status,
+    ),
   );
   report('completed', null);
   return status;
@@ -195,10 +229,11 @@ async function untilItSucceeds(call: () => Promise<unknown>, status: OnboardingS
 }
 
 async function compensate(
-  compensations: { step: string; run: () => Promise<unknown> }[],
+  compensations: Compensation[],
   status: OnboardingStatus,
   report: (s: SagaStatus, step: string | null) => void,
-  stepInput: StepInput,
+  slug: string,
+  markFailed: (reason: string) => Promise<unknown>,
 ): Promise<void> {
   // Not cancellable: a cancelled saga must still undo what it did.
   await CancellationScope.nonCancellable(async () => {
@@ -217,13 +252,10 @@ async function compensate(
     if (failed.length > 0) {
       const reason = `compensation failed at ${failed.join('; ')}`;
       status.failure = `${status.failure ?? ''}; ${reason}`;
-      await described('Mark the tenant failed: a compensation could not complete', 5).markTenantFailed({
-        ...stepInput,
-        reason,
-      });
+      await markFailed(reason);
       report('failed', null);
       throw ApplicationFailure.nonRetryable(
-        `onboarding of ${stepInput.slug} failed and could not be fully undone: ${reason}`,
+        `onboarding of ${slug} failed and could not be fully undone: ${reason}`,
         'COMPENSATION_FAILED',
       );
     }

@@ -12,6 +12,7 @@ import { createMigratedDatabase, type FreshDatabase } from '../../test/support/d
 import { testStack } from '../../test/support/env.ts';
 import { startEntry, until, type Started } from '../../test/support/processes.ts';
 import { onboardingStatusQuery, tenantOnboarding } from './tenant-onboarding.workflow.ts';
+import { TASK_QUEUES, WORKFLOW_IDS } from '../../contracts/workflow-names.ts';
 
 describe('onboarding survives a SIGKILLed saga worker', function () {
   this.timeout(180_000);
@@ -61,8 +62,8 @@ describe('onboarding survives a SIGKILLed saga worker', function () {
     await armFault(pool, { slug: input.slug, step: 'add-owner', mode: 'transient', times: 3 });
     const client = new Client({ connection });
     const handle = await client.workflow.start(tenantOnboarding, {
-      taskQueue: 'tenant-sagas',
-      workflowId: `tenant-onboarding/${id}`,
+      taskQueue: TASK_QUEUES.sagas,
+      workflowId: WORKFLOW_IDS.onboarding(id),
       args: [input],
     });
     await until(

@@ -4,17 +4,18 @@
 // reordered step and must fail with a determinism error.
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { OnboardingActivities, StepInput } from '../../../activities/tenant-onboarding/onboarding.activities.ts';
-import { SAGA_STATUS, SAGA_STEP, TENANT_ID, TENANT_SLUG } from '../../../contracts/saga-search-attributes.ts';
+import { SAGA_STATUS, SAGA_STEP, TENANT_ID, TENANT_SLUG } from '../../../contracts/workflow-names.ts';
 import type { OnboardingInput } from '../../../workflows/tenant-onboarding/tenant-onboarding.workflow.ts';
 
 const act = proxyActivities<OnboardingActivities>({ startToCloseTimeout: '30 seconds' });
 
 export async function tenantOnboarding(input: OnboardingInput): Promise<void> {
-  const stepInput: StepInput = {
-    tenantId: input.tenantId,
-    slug: input.slug,
-    metadata: { workflowId: workflowInfo().workflowId, workflowRunId: workflowInfo().runId, actor: input.ownerUserId },
+  const metadata = {
+    workflowId: workflowInfo().workflowId,
+    workflowRunId: workflowInfo().runId,
+    actor: input.ownerUserId,
   };
+  const at = (step: StepInput['step']): StepInput => ({ tenantId: input.tenantId, slug: input.slug, metadata, step });
   const visible = input.searchAttributes ?? true;
   const step = (name: string) => {
     if (visible)
@@ -29,9 +30,9 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<void> {
       { key: TENANT_SLUG, value: input.slug },
     ]);
   step('reserve');
-  await act.reserveTenant({ ...stepInput, tenant: input });
+  await act.reserveTenant({ ...at('reserve'), tenant: input });
   step('create-nats-resources'); // the real saga creates the schema first
-  await act.createTenantNatsResources(stepInput);
+  await act.createTenantNatsResources(at('create-nats-resources'));
   step('create-schema');
-  await act.createTenantSchema(stepInput);
+  await act.createTenantSchema(at('create-schema'));
 }

@@ -5,7 +5,8 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import type { CounterView } from '../../contracts/counter.contracts.ts';
 import { counterEvents, COUNTER_AGGREGATE, type CounterEventType } from '../../contracts/counter.events.ts';
-import type { OutboxEvent } from '../../services/kernel/outbox.ts';
+import type { OutboxEvent } from '../kernel/outbox.ts';
+import type { ApplyOutcome } from './projections.ts';
 
 /** Table names, so a rebuild can fill fresh copies with the same code. */
 export interface CounterTables {
@@ -14,8 +15,6 @@ export interface CounterTables {
 }
 
 export const LIVE_COUNTER_TABLES: CounterTables = { summary: 'rm_counter_summary', activity: 'rm_tenant_activity' };
-
-export type ApplyOutcome = 'applied' | 'unchanged' | 'ignored';
 
 const COLUMN_BY_TYPE: Record<CounterEventType, 'increments' | 'decrements' | 'resets'> = {
   CounterIncremented: 'increments',

@@ -2,10 +2,10 @@
 // is fixed — the event is applied through the projection again and leaves the table on success.
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import type { DatabasePool } from '../services/kernel/database.ts';
-import { outboxEvent } from '../services/kernel/outbox.ts';
-import { inTransaction } from '../services/kernel/transaction.ts';
-import type { ApplyEvent } from './projector.activities.ts';
+import type { DatabasePool } from '../kernel/database.ts';
+import { outboxEvent } from '../kernel/outbox.ts';
+import { inTransaction } from '../kernel/transaction.ts';
+import type { ApplyEvent } from './projections.ts';
 
 export const deadLetter = z.object({
   id: z.coerce.number(),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { formatProgress } from '../cli/rebuild-command.ts';
-import { LAG_SLO, sloBreaches } from './lag.ts';
+import { LAG_SLO, sloBreaches } from './pipeline-lag.ts';
 
 describe('lag SLO and progress display', () => {
   it('reports no breach within the SLO and names each breach beyond it', () => {

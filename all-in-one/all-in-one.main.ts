@@ -1,11 +1,11 @@
 // Entry point of the all-in-one topology: any set of deployables in one process (single VPS).
 // Which ones: the arguments, else DEPLOYABLES (comma-separated), else all of them.
-//   node --import tsx runtime/all-in-one.main.ts bff saga-worker
+//   node --import tsx all-in-one/all-in-one.main.ts bff saga-worker
 import { bff } from '../bff/bff.deployable.ts';
 import { projector } from '../projector/projector.deployable.ts';
 import { relay } from '../relay/relay.deployable.ts';
 import { sagaWorker } from '../saga-worker/saga-worker.deployable.ts';
-import { DEPLOYABLE_NAMES, runDeployables, type Deployable, type DeployableName } from './deployable.ts';
+import { DEPLOYABLE_NAMES, runDeployables, type Deployable, type DeployableName } from '../runtime/deployable.ts';
 
 const registry: Record<DeployableName, Deployable> = {
   bff,

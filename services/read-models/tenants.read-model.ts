@@ -2,9 +2,9 @@
 // the tenant's aggregate version like every read model here.
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { tenantView } from '../../contracts/tenant.contracts.ts';
-import type { OutboxEvent } from '../../services/kernel/outbox.ts';
-import type { ApplyOutcome } from './counters.projection.ts';
+import { TENANT_AGGREGATE, tenantView } from '../../contracts/tenant.contracts.ts';
+import type { OutboxEvent } from '../kernel/outbox.ts';
+import type { ApplyOutcome } from './projections.ts';
 
 const reserved = z.object({ slug: z.string(), name: z.string(), plan: z.string() });
 const transitioned = z.object({ to: z.string() });
@@ -15,7 +15,7 @@ export async function applyTenantEvent(
   event: OutboxEvent,
   table = 'rm_tenants',
 ): Promise<ApplyOutcome> {
-  if (event.aggregateType !== 'tenant') return 'ignored';
+  if (event.aggregateType !== TENANT_AGGREGATE) return 'ignored';
   const rm = sql.identifier([table]);
   const at = new Date(event.occurredAt).toISOString();
   if (event.eventType === 'TenantReserved') {

@@ -1,4 +1,5 @@
 // `npm run bench [-- --full]`: benchmarks against the stack `npm run up` started (see bench/run.ts).
+// Its own entry (tools/bootstrap.mjs runs it), so the CLI does not depend on the bench.
 // `--tiny` runs each benchmark once at a tiny size (what `npm test` does) and writes its results to
 // --out (default: a temporary folder) instead of bench/results/.
 import { mkdtempSync, realpathSync } from 'node:fs';
@@ -6,14 +7,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { RESULTS_DIR, runBench } from '../bench/run.ts';
-import { ensureDevSigningKey } from './dev-auth.ts';
-import { natsUrl } from './stack/nats.ts';
-import { databaseUrl } from './stack/postgres.ts';
-import { StackError } from './stack/processes.ts';
-import type { StackSettings } from './stack/settings.ts';
-import { temporalAddress, temporalHealthy } from './stack/temporal.ts';
-import { ensurePostgresBinaries } from './stack/tools.ts';
+import { RESULTS_DIR, runBench } from './run.ts';
+import { ensureDevSigningKey } from '../cli/dev-auth.ts';
+import { natsUrl } from '../cli/stack/nats.ts';
+import { databaseUrl } from '../cli/stack/postgres.ts';
+import { runEntry, say, settingsFor } from '../cli/entry.ts';
+import { StackError } from '../cli/stack/processes.ts';
+import type { StackSettings } from '../cli/stack/settings.ts';
+import { temporalAddress, temporalHealthy } from '../cli/stack/temporal.ts';
+import { ensurePostgresBinaries } from '../cli/stack/tools.ts';
 
 const USAGE = `usage: npm run bench [-- --full | --tiny [--out <dir>]]
   quick (default, a few minutes): every benchmark at a moderate size → bench/results/
@@ -21,11 +23,7 @@ const USAGE = `usage: npm run bench [-- --full | --tiny [--out <dir>]]
   --tiny: each benchmark once at a tiny size, to prove it works → --out or a temporary folder
   Needs the stack from \`npm run up\`.`;
 
-export async function runBenchCommand(
-  args: string[],
-  settings: StackSettings,
-  say: (line: string) => void,
-): Promise<number> {
+async function runBenchCommand(args: string[], settings: StackSettings, say: (line: string) => void): Promise<number> {
   let values;
   try {
     values = parseArgs({
@@ -73,3 +71,6 @@ export async function runBenchCommand(
   );
   return 0;
 }
+
+const args = process.argv.slice(2);
+await runEntry(() => runBenchCommand(args, settingsFor(args), say));

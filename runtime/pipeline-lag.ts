@@ -1,13 +1,12 @@
 // How far the relay and each projection are behind the outbox, in events and seconds, and the
 // service level they are held to. Read by /metrics (gauges) and `npm run status`.
-import type { JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager, StreamInfo } from '@nats-io/jetstream';
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { loadCheckpoint, outboxLag } from '../services/kernel/outbox.ts';
-import type { EventsStream } from '../relay/events-stream.ts';
-import { RELAY_READER } from '../relay/relay.activities.ts';
-import { countDeadLetters } from './dead-letters.ts';
-import { loadProjectionCheckpoint } from './projector.activities.ts';
+import { countDeadLetters } from '../services/read-models/dead-letters.ts';
+import { loadProjectionCheckpoint } from '../services/read-models/projections.ts';
+import { isNotFound, RELAY_READER, type EventsStream } from './events-stream.ts';
 
 export interface Lag {
   events: number;
@@ -35,7 +34,11 @@ export async function measureLag(
   projections: string[],
 ): Promise<PipelineLag> {
   const relay = await outboxLag(db, await loadCheckpoint(db, RELAY_READER));
-  const info = await jsm.streams.info(stream.name).catch(() => undefined);
+  // No stream yet (nothing was ever published) is a backlog of zero; any other failure is raised.
+  const info = await jsm.streams.info(stream.name).catch((error: unknown): StreamInfo | undefined => {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  });
   const lastSequence = info?.state.last_seq ?? 0;
   const result: PipelineLag = { relay, projections: {}, deadLetters: await countDeadLetters(db) };
   for (const projection of projections) {
@@ -43,7 +46,8 @@ export async function measureLag(
     const backlog = Math.max(0, lastSequence - checkpoint);
     let seconds = relay.seconds;
     if (backlog > 0) {
-      const next = await jsm.streams.getMessage(stream.name, { seq: checkpoint + 1 }).catch(() => undefined);
+      // null when the message is gone (limits retention): then the relay's age is the best estimate.
+      const next = await jsm.streams.getMessage(stream.name, { seq: checkpoint + 1 });
       const parsed = occurredAtOf.safeParse(next?.json());
       if (parsed.success) seconds = Math.max(seconds, (Date.now() - parsed.data.occurredAt) / 1000);
     }
