@@ -1,62 +1,7 @@
-// Lint gates (run by `npm test`): type-aware typescript-eslint, no floating promises, and the
-// workflow sandbox boundary — workflow code may not import Node builtins or I/O libraries.
+// The lint gate (agent/gates.yml): type-aware typescript-eslint, no floating promises, and no
+// process state in workflow code. Imports are the boundaries gate's job (agent/codemap.yml).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-
-/** Imports that would make workflow code nondeterministic or fail in the workflow sandbox. */
-export const WORKFLOW_FORBIDDEN_IMPORTS = {
-  patterns: [
-    {
-      group: ['node:*'],
-      message: 'Workflows run in a deterministic sandbox: no Node builtins. Do I/O in an activity.',
-    },
-    {
-      group: [
-        'fs',
-        'fs/*',
-        'path',
-        'os',
-        'crypto',
-        'child_process',
-        'http',
-        'https',
-        'net',
-        'dns',
-        'stream',
-        'worker_threads',
-        'timers',
-        'timers/*',
-      ],
-      message: 'Workflows run in a deterministic sandbox: no Node builtins. Do I/O in an activity.',
-    },
-    {
-      group: [
-        'pg',
-        'pg-*',
-        'slonik',
-        '@slonik/*',
-        '@nats-io/*',
-        'nats',
-        'koa',
-        'koa-*',
-        '@koa/*',
-        'pino',
-        'pino-*',
-        'prom-client',
-        'jose',
-        '@temporalio/client',
-        '@temporalio/worker',
-        '@temporalio/activity',
-      ],
-      message: 'Workflows may not do I/O: call an activity (import its type only) instead.',
-    },
-    {
-      group: ['**/services/**', '**/bff/**', '**/runtime/**', '**/relay/**', '**/projector/**', '**/cli/**'],
-      allowTypeImports: true,
-      message: 'Workflows may import other modules as types only (proxyActivities<typeof …>).',
-    },
-  ],
-};
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.local/**', 'coverage/**', 'test-artifacts/**'] },
@@ -91,7 +36,6 @@ export default tseslint.config(
     files: ['workflows/**/*.ts'],
     ignores: ['workflows/**/*.test.ts'], // tests drive workflows from outside the sandbox
     rules: {
-      'no-restricted-imports': ['error', WORKFLOW_FORBIDDEN_IMPORTS],
       'no-restricted-globals': [
         'error',
         { name: 'process', message: 'Workflows may not read process state.' },

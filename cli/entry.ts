@@ -1,6 +1,7 @@
 // How the project's command-line entries end: a known failure prints what failed and what to do
 // (no stack trace) and exits 1; anything else prints its stack. Used by cli/main.ts and the bench.
 import { ConfigError } from '../runtime/config.ts';
+import { AgentFileError } from './gates/agent-files.ts';
 import { StackError } from './stack/processes.ts';
 import { loadStackSettings, type Profile, type StackSettings } from './stack/settings.ts';
 
@@ -19,7 +20,7 @@ export async function runEntry(main: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await main();
   } catch (error) {
-    if (error instanceof StackError || error instanceof ConfigError) {
+    if (error instanceof StackError || error instanceof ConfigError || error instanceof AgentFileError) {
       say(`✗ ${error.message}`);
     } else {
       say(`✗ unexpected failure: ${(error as Error).stack ?? String(error)}`);

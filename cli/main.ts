@@ -10,13 +10,15 @@ import { runRebuildCommand } from './rebuild-command.ts';
 import { runFaultCommand } from './fault-command.ts';
 import { runHistoryCommand } from './history-command.ts';
 import { runTests } from './test-run.ts';
+import { runBoundariesCheck, runCodemapCheck } from './gates/check-commands.ts';
+import { runGatesCommand } from './gates/gates-command.ts';
 
 const USAGE = `usage: npm run <command> [-- options]
   up                 start the local stack (servers + deployables) in the background
   down [--test]      stop what \`up\` (or a kept test stack) started
   status [--json] [--test]
                      every component's URL, port, pid and health
-  test [mocha args]  test stack + typecheck + lint + contracts drift + all mocha tiers (or just the given files)
+  test [mocha args]  test stack + every gate of agent/gates.yml (or just the given mocha files)
   token --user <id> [--tenant <id>] [--roles member,admin] [--ttl 1h] [--test]
                      print a local-dev bearer token for the BFF (just the token)
   rebuild <projection> [--test]
@@ -29,6 +31,10 @@ const USAGE = `usage: npm run <command> [-- options]
                      benchmarks, each against its baseline in the same run (needs \`up\`)
   history export <workflowId> [--run-id <id>] [--out <file>]
                      a workflow's history as JSON the SDK replays (replay fixtures, offline debugging)
+  gates --changed [<base>] | --paths <path…> | --all [--list]
+                     the gates agent/routing.yml routes the change to, with a table of results
+  boundaries | codemap
+                     the two gates that check the code against agent/codemap.yml
   contracts [--check]
                      regenerate contracts/generated (OpenAPI, event JSON Schemas); --check only reports drift`;
 
@@ -81,6 +87,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'test':
       return runTests(rest, process.env, say);
+    case 'gates':
+      return runGatesCommand(rest, process.env, say);
+    case 'boundaries':
+      return runBoundariesCheck(say);
+    case 'codemap':
+      return runCodemapCheck(say);
     default:
       say(USAGE);
       return command === undefined || command === 'help' ? 0 : 64;

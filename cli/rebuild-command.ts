@@ -3,11 +3,11 @@
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { PROJECTION_NAMES } from '../services/read-models/projections.ts';
-import type { RebuildProgress } from '../projector/rebuild.activities.ts';
 import { connectTemporalClient } from '../runtime/connections.ts';
 import {
   rebuildProjection,
   rebuildStatusQuery,
+  type RebuildProgress,
   type RebuildStatus,
 } from '../workflows/projections/rebuild-projection.workflow.ts';
 import { temporalAddress } from './stack/temporal.ts';

@@ -4,6 +4,9 @@
 import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { RebuildActivities, RebuildProgress } from '../../projector/rebuild.activities.ts';
 
+/** What the rebuild activity heartbeats: how far the replay is (the CLI's progress bar reads it). */
+export type { RebuildProgress };
+
 export type RebuildPhase = 'preparing' | 'replaying' | 'swapping' | 'done';
 
 export interface RebuildStatus {
