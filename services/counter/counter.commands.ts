@@ -28,6 +28,7 @@ export function createCounterCommands(deps: { pool: DatabasePool }) {
     async execute(input: CounterCommandInput): Promise<CommandResult<CounterChangeResponse>> {
       const operation = `counter.${input.command.type}`;
       return runCommand(deps.pool, {
+        aggregate: { tenantId: input.tenantId, type: COUNTER_AGGREGATE, id: input.counterId },
         explicitVersion: input.expectedVersion !== undefined,
         ...(input.idempotencyKey
           ? {

@@ -71,6 +71,7 @@ export function createTenantService(deps: { pool: DatabasePool }) {
     whenMissing: 'error' | 'ignore' = 'error',
   ): Promise<ChangeResult> => {
     const { response } = await runCommand(deps.pool, {
+      aggregate: { tenantId, type: TENANT_AGGREGATE, id: tenantId },
       explicitVersion: false,
       async execute(tx) {
         const state = await loadTenant(tx, tenantId);
@@ -170,6 +171,7 @@ export function createTenantService(deps: { pool: DatabasePool }) {
           return await transition(input.tenantId, 'provisioning', 'TenantReopened', metadata);
         }
         const { response } = await runCommand(deps.pool, {
+          aggregate: { tenantId: input.tenantId, type: TENANT_AGGREGATE, id: input.tenantId },
           explicitVersion: false,
           async execute(tx) {
             const existing = await loadTenant(tx, input.tenantId);
