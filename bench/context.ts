@@ -14,7 +14,7 @@ import type { EventsStream } from '../runtime/events-stream.ts';
 import { connectNats, type NatsConnection } from '../runtime/connections.ts';
 import { createDatabasePool, type DatabasePool } from '../services/kernel/database.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
-import { repoRoot, type Started } from '../test/support/processes.ts';
+import { EPHEMERAL_HEALTH_PORTS, repoRoot, type Started } from '../test/support/processes.ts';
 import { sleep, waitFor } from './measure.ts';
 
 export type BenchMode = 'tiny' | 'quick' | 'full';
@@ -136,7 +136,7 @@ export async function openBenchContext(
       const fd = openSync(log, 'a');
       const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, ENTRIES[name])], {
         cwd: repoRoot,
-        env,
+        env: { ...EPHEMERAL_HEALTH_PORTS, ...env },
         stdio: ['ignore', fd, fd],
       });
       closeSync(fd);

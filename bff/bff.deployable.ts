@@ -1,11 +1,11 @@
 // Composition root of the BFF: config → connections → Koa app → listening server.
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { sql } from 'slonik';
 import { z } from 'zod';
 import { authEnv, databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
+import { natsCheck, postgresCheck } from '../runtime/health.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { createCounterCommands } from '../services/counter/counter.commands.ts';
 import { createBffApp } from './bff.app.ts';
@@ -63,13 +63,8 @@ export const bff = defineDeployable({
         }),
       },
       readiness: {
-        postgres: async () => {
-          await pool.query(sql.unsafe`select 1`);
-        },
-        nats: async () => {
-          if (nats.isClosed()) throw new Error('connection closed');
-          await nats.flush();
-        },
+        postgres: postgresCheck(pool),
+        nats: natsCheck(nats),
         temporal: async () => {
           await temporal.connection.healthService.check({});
         },

@@ -1,27 +1,8 @@
-// /healthz (the process answers), /readyz (its dependencies answer), /metrics (Prometheus text).
+// The BFF's /healthz, /readyz and /metrics (runtime/health.ts says what each answers).
 import Router from '@koa/router';
+import { readiness, type ReadinessChecks } from '../runtime/health.ts';
 import type { HttpMetrics } from './metrics.ts';
 import type { BffState } from './request.middleware.ts';
-
-/** A named dependency probe; it throws (or times out) when the dependency is not usable. */
-export type ReadinessChecks = Record<string, () => Promise<void>>;
-
-const CHECK_TIMEOUT_MS = 2_000;
-
-async function probe(check: () => Promise<void>): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([check(), timeout]);
-    return 'ok';
-  } catch (error) {
-    return `failing: ${(error as Error).message}`;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export function healthRoutes(checks: ReadinessChecks, metrics: HttpMetrics): Router<BffState> {
   const router = new Router<BffState>();
@@ -29,12 +10,9 @@ export function healthRoutes(checks: ReadinessChecks, metrics: HttpMetrics): Rou
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
-    const names = Object.keys(checks);
-    const results = await Promise.all(names.map((name) => probe(checks[name]!)));
-    const report = Object.fromEntries(names.map((name, i) => [name, results[i]]));
-    const ready = results.every((result) => result === 'ok');
+    const { ready, body } = await readiness(checks);
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'unready', checks: report };
+    ctx.body = body;
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = metrics.registry.contentType;

@@ -4,7 +4,7 @@ import { describe, it } from 'mocha';
 import { pino } from 'pino';
 import { createBffApp } from './bff.app.ts';
 import { createHttpMetrics } from './metrics.ts';
-import type { ReadinessChecks } from './health.routes.ts';
+import type { ReadinessChecks } from '../runtime/health.ts';
 
 async function withBff<T>(readiness: ReadinessChecks, use: (base: string) => Promise<T>): Promise<T> {
   const app = createBffApp({ logger: pino({ level: 'silent' }), metrics: createHttpMetrics(), readiness });

@@ -10,11 +10,14 @@ import { runRebuildCommand } from './rebuild-command.ts';
 import { runFaultCommand } from './fault-command.ts';
 import { runHistoryCommand } from './history-command.ts';
 import { runTests } from './test-run.ts';
+import { build } from './build-command.ts';
 import { runBoundariesCheck, runCodemapCheck } from './gates/check-commands.ts';
 import { runGatesCommand } from './gates/gates-command.ts';
 
 const USAGE = `usage: npm run <command> [-- options]
-  up                 start the local stack (servers + deployables) in the background
+  up [--dev]         start the local stack (servers + the compiled deployables, built when sources
+                     changed) in the background; --dev runs the TypeScript sources through tsx
+  build              compile to dist/ and prebuild one workflow bundle per task queue
   down [--test]      stop what \`up\` (or a kept test stack) started
   status [--json] [--test]
                      every component's URL, port, pid and health
@@ -42,7 +45,11 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'up':
-      await up(loadStackSettings('dev', process.env), (line) => process.stdout.write(`${line}\n`));
+      await up(
+        loadStackSettings('dev', process.env),
+        (line) => process.stdout.write(`${line}\n`),
+        rest.includes('--dev') ? 'dev' : 'compiled',
+      );
       return 0;
     case 'down':
       await down(settingsFor(rest), (line) => process.stdout.write(`${line}\n`));
@@ -85,6 +92,9 @@ async function main(argv: string[]): Promise<number> {
       );
       return 1;
     }
+    case 'build':
+      await build(say);
+      return 0;
     case 'test':
       return runTests(rest, process.env, say);
     case 'gates':

@@ -1,14 +1,14 @@
 // Composition root of the projector: a durable JetStream consumer per projection feeding read
 // models in Postgres, as a Temporal worker on `projector` running one workflow per projection.
-import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { z } from 'zod';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 import { ensureEventsStream, ensureProjectionConsumer, eventsStreamEnv } from '../runtime/events-stream.ts';
-import { databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
+import { databaseEnv, httpHost, httpPort, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
+import { natsCheck, postgresCheck } from '../runtime/health.ts';
 import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { PROJECTION_DEFINITIONS, PROJECTIONS } from '../services/read-models/projections.ts';
@@ -27,6 +27,8 @@ export const projector = defineDeployable({
       PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(200),
       /** Batches per workflow run before continue-as-new; applies when a projection workflow is first started. */
       PROJECTOR_BATCHES_PER_RUN: z.coerce.number().int().min(1).max(1_000).default(500),
+      PROJECTOR_HTTP_HOST: httpHost,
+      PROJECTOR_HTTP_PORT: httpPort(3003),
     }),
   async start(config, context) {
     const stream = { name: config.EVENTS_STREAM, subjectPrefix: config.EVENTS_SUBJECT_PREFIX };
@@ -41,7 +43,9 @@ export const projector = defineDeployable({
         address: config.TEMPORAL_ADDRESS,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: TASK_QUEUES.projector,
-        workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+        workflows: true,
+        http: { host: config.PROJECTOR_HTTP_HOST, port: config.PROJECTOR_HTTP_PORT },
+        checks: { postgres: postgresCheck(pool), nats: natsCheck(nats) },
         activities: {
           ...createProjectorActivities({
             pool,

@@ -1,13 +1,13 @@
 // Composition root of the outbox relay: Postgres (outbox) → NATS JetStream, as a Temporal worker on
 // `outbox-relay` running the single `outbox-relay` workflow, which it starts if it is not running.
-import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { z } from 'zod';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
-import { databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
+import { databaseEnv, httpHost, httpPort, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
+import { natsCheck, postgresCheck } from '../runtime/health.ts';
 import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { ensureEventsStream, eventsStreamEnv } from '../runtime/events-stream.ts';
@@ -26,6 +26,8 @@ export const relay = defineDeployable({
       RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
       /** Batches per workflow run before continue-as-new; applies when the relay workflow is first started. */
       RELAY_BATCHES_PER_RUN: z.coerce.number().int().min(1).max(1_000).default(500),
+      RELAY_HTTP_HOST: httpHost,
+      RELAY_HTTP_PORT: httpPort(3002),
     }),
   async start(config, context) {
     const stream = { name: config.EVENTS_STREAM, subjectPrefix: config.EVENTS_SUBJECT_PREFIX };
@@ -38,7 +40,9 @@ export const relay = defineDeployable({
         address: config.TEMPORAL_ADDRESS,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: TASK_QUEUES.relay,
-        workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+        workflows: true,
+        http: { host: config.RELAY_HTTP_HOST, port: config.RELAY_HTTP_PORT },
+        checks: { postgres: postgresCheck(pool), nats: natsCheck(nats) },
         activities: createRelayActivities({ pool, stream, publish: jetStreamPublish(jetstream(nats)), listener }),
         closeAfter: async () => {
           await listener.close();

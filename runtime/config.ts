@@ -4,6 +4,8 @@ import { z } from 'zod';
 
 export const logEnv = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `production` (the image sets it): JSON logs even on a terminal, no dev-only modules. */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
 
 export const databaseEnv = z.object({
@@ -46,3 +48,7 @@ export const authEnv = z.object({
   AUTH_ISSUER: z.string().min(1).default('urn:durable-backend:local-dev'),
   AUTH_AUDIENCE: z.string().min(1).default('durable-backend-bff'),
 });
+
+/** Where a deployable serves HTTP (the BFF's API, a worker's /healthz, /readyz and /metrics). */
+export const httpHost = z.string().min(1).default('127.0.0.1');
+export const httpPort = (defaultPort: number) => z.coerce.number().int().min(0).max(65535).default(defaultPort);

@@ -83,13 +83,26 @@ describe('deployable entry points', function () {
   });
 
   for (const [name, entry] of [
+    ['saga-worker', 'saga-worker/saga-worker.main.ts'],
     ['relay', 'relay/relay.main.ts'],
     ['projector', 'projector/projector.main.ts'],
   ] as const) {
-    it(`${name}: starts alone, polls its task queue, exits 0 on SIGTERM`, async () => {
+    it(`${name}: starts alone, serves /healthz, /readyz (once polling) and /metrics on its own port, exits 0 on SIGTERM`, async () => {
       const started = startEntry(entry, baseEnv());
       try {
-        await until(`${name} polling`, async () => /"msg":"worker polling"/.test(started.output()));
+        let port = 0;
+        await until(`${name} health port`, async () => {
+          port = Number(/"port":(\d+),"msg":"health endpoints listening/.exec(started.output())?.[1] ?? 0);
+          return port > 0;
+        });
+        const base = `http://127.0.0.1:${port}`;
+        assert.equal((await fetch(`${base}/healthz`)).status, 200);
+        await until(`${name} ready`, async () => (await fetch(`${base}/readyz`)).status === 200);
+        const ready = (await (await fetch(`${base}/readyz`)).json()) as { checks: Record<string, string> };
+        assert.deepEqual(ready.checks, { worker: 'ok', temporal: 'ok', postgres: 'ok', nats: 'ok' });
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        assert.match(metrics, /^temporal_worker_polling\{task_queue="[a-z-]+"\} 1$/m);
+        assert.match(metrics, /^process_resident_memory_bytes /m);
         started.child.kill('SIGTERM');
         const { code } = await started.exited;
         assert.equal(code, 0, started.output());

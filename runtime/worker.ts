@@ -1,36 +1,91 @@
-// Runs one Temporal worker as part of a deployable, and stops it by draining: shutdown() lets
-// in-flight activity and workflow tasks finish before the connection closes.
+// Runs one Temporal worker as part of a deployable, with its own /healthz, /readyz and /metrics
+// port, and stops it by draining: shutdown() lets in-flight activity and workflow tasks finish
+// before the connection closes. Its workflow code is the prebuilt bundle of its task queue when
+// running compiled, the sources under tsx (runtime/workflow-bundles.ts).
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { TaskQueue } from '../contracts/workflow-names.ts';
 import type { Running, StartContext } from './deployable.ts';
+import { startHealthServer, type ReadinessChecks } from './health.ts';
+import { workflowSource } from './workflow-bundles.ts';
 
 export interface WorkerSpec {
   address: string;
   namespace: string;
-  taskQueue: string;
-  workflowsPath?: string;
+  taskQueue: TaskQueue;
+  /** Whether this worker runs its task queue's workflows (else activities only). */
+  workflows: boolean;
   activities?: WorkerOptions['activities'];
+  http: { host: string; port: number };
+  /** Readiness beyond the worker's own (e.g. the database its activities use). */
+  checks?: ReadinessChecks;
   /** Closed after the worker drains (pools, NATS connections the activities use). */
   closeAfter?: () => Promise<void>;
 }
 
-export async function startWorker(spec: WorkerSpec, context: StartContext): Promise<Running> {
+export interface RunningWorker extends Running {
+  /** The health port actually bound (when 0 was asked for). */
+  httpPort: number;
+}
+
+export async function startWorker(spec: WorkerSpec, context: StartContext): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: spec.address });
   const worker = await Worker.create({
     connection,
     namespace: spec.namespace,
     taskQueue: spec.taskQueue,
-    ...(spec.workflowsPath ? { workflowsPath: spec.workflowsPath } : {}),
+    ...(spec.workflows ? workflowSource(spec.taskQueue) : {}),
     ...(spec.activities ? { activities: spec.activities } : {}),
   });
   const runUntilShutdown = worker.run();
   runUntilShutdown.catch((error: unknown) => context.fail(error));
   context.logger.info({ taskQueue: spec.taskQueue }, 'worker polling');
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const labels = { task_queue: spec.taskQueue };
+  new Gauge({
+    name: 'temporal_worker_polling',
+    help: '1 while the worker polls its task queue',
+    labelNames: ['task_queue'],
+    registers: [registry],
+    collect() {
+      this.set(labels, worker.getState() === 'RUNNING' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'temporal_worker_in_flight_activities',
+    help: 'Activities this worker is running now',
+    labelNames: ['task_queue'],
+    registers: [registry],
+    collect() {
+      this.set(labels, worker.getStatus().numInFlightActivities);
+    },
+  });
+  const health = await startHealthServer({
+    ...spec.http,
+    registry,
+    logger: context.logger,
+    checks: {
+      worker: async () => {
+        const status = worker.getStatus();
+        if (status.runState !== 'RUNNING') throw new Error(`worker is ${status.runState}`);
+      },
+      temporal: async () => {
+        await connection.withDeadline(Date.now() + 2_000, () => connection.healthService.check({}));
+      },
+      ...spec.checks,
+    },
+  });
   return {
+    httpPort: health.port,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
+      // A failed run was reported through context.fail when it happened; here we only wait for the end.
       await runUntilShutdown.catch(() => undefined);
       await connection.close();
       await spec.closeAfter?.();
+      await health.close();
     },
   };
 }

@@ -1,15 +1,15 @@
 // Composition root of the saga worker: polls task queue `tenant-sagas` (tenant onboarding and its
 // activities), and keeps the maintenance schedule in place.
-import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { z } from 'zod';
 import { createMaintenanceActivities } from '../activities/maintenance/maintenance.activities.ts';
 import { createSmokeActivities } from '../activities/smoke/smoke.activities.ts';
 import { createOnboardingActivities } from '../activities/tenant-onboarding/onboarding.activities.ts';
 import { TASK_QUEUES } from '../contracts/workflow-names.ts';
-import { databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
+import { databaseEnv, httpHost, httpPort, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
+import { natsCheck, postgresCheck } from '../runtime/health.ts';
 import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { createTenantService } from '../services/tenant/tenant.commands.ts';
@@ -24,6 +24,8 @@ export const sagaWorker = defineDeployable({
     .extend({
       /** Dev and test only: lets armed faults fire at saga steps (services/tenant/faults.ts). Off unless set to "enabled". */
       FAULT_INJECTION: z.enum(['enabled', 'disabled']).default('disabled'),
+      SAGA_WORKER_HTTP_HOST: httpHost,
+      SAGA_WORKER_HTTP_PORT: httpPort(3001),
     }),
   async start(config, context) {
     const pool = await createDatabasePool(config.DATABASE_URL, { maximumPoolSize: config.DATABASE_POOL_SIZE });
@@ -40,7 +42,9 @@ export const sagaWorker = defineDeployable({
         address: config.TEMPORAL_ADDRESS,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: TASK_QUEUES.sagas,
-        workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+        workflows: true,
+        http: { host: config.SAGA_WORKER_HTTP_HOST, port: config.SAGA_WORKER_HTTP_PORT },
+        checks: { postgres: postgresCheck(pool), nats: natsCheck(nats) },
         activities: {
           ...createSmokeActivities({ workerName: 'saga-worker' }),
           ...createMaintenanceActivities({ pool }),

@@ -17,7 +17,7 @@ import { repoRoot } from './support/processes.ts';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 
 const stateDir = join(repoRoot, '.local', `e2e-${randomUUID().slice(0, 8)}`);
-const ports = { pg: 55532, nats: 54322, natsMonitor: 58322, temporal: 57333, ui: 58333, bff: 58180 };
+const ports = { pg: 55532, nats: 54322, natsMonitor: 58322, temporal: 57333, ui: 58333, bff: 58180, workers: 58181 };
 const env: NodeJS.ProcessEnv = {
   PATH: process.env.PATH,
   HOME: process.env.HOME,
@@ -28,6 +28,9 @@ const env: NodeJS.ProcessEnv = {
   TEMPORAL_PORT: String(ports.temporal),
   TEMPORAL_UI_PORT: String(ports.ui),
   BFF_PORT: String(ports.bff),
+  SAGA_WORKER_HTTP_PORT: String(ports.workers),
+  RELAY_HTTP_PORT: String(ports.workers + 1),
+  PROJECTOR_HTTP_PORT: String(ports.workers + 2),
 };
 
 function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {

@@ -1,8 +1,5 @@
-// The workflow bundle's entry: every workflow the workers run is exported here.
-export { smokeWorkflow } from './smoke/smoke.workflow.ts';
-export { pruneIdempotencyKeysWorkflow } from './maintenance/prune-idempotency-keys.workflow.ts';
-export { outboxRelay } from './outbox-relay/outbox-relay.workflow.ts';
-export { projection } from './projections/projection.workflow.ts';
-export { rebuildProjection } from './projections/rebuild-projection.workflow.ts';
-export { tenantOnboarding } from './tenant-onboarding/tenant-onboarding.workflow.ts';
-export { tenantOffboarding } from './tenant-onboarding/tenant-offboarding.workflow.ts';
+// Every workflow of every task queue (tests and the replay suite load them all; each worker runs
+// only its queue's bundle, workflows/queues/<task queue>.ts).
+export * from './queues/tenant-sagas.ts';
+export * from './queues/outbox-relay.ts';
+export * from './queues/projector.ts';

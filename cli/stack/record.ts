@@ -8,7 +8,7 @@ const stackRecord = z.object({
   postgres: startedProcess.optional(),
   nats: startedProcess.optional(),
   temporal: startedProcess.optional(),
-  app: startedProcess.optional(),
+  app: startedProcess.extend({ mode: z.enum(['compiled', 'dev']).default('dev') }).optional(),
 });
 
 export type StackRecord = z.infer<typeof stackRecord>;

@@ -21,8 +21,28 @@ export interface ServerEndpoints {
 }
 
 const DEFAULT_PORTS = {
-  dev: { postgres: 55432, nats: 54222, natsMonitor: 58222, temporal: 57233, temporalUi: 58233, bff: 58080 },
-  test: { postgres: 55442, nats: 54232, natsMonitor: 58232, temporal: 57243, temporalUi: 58243, bff: 58090 },
+  dev: {
+    postgres: 55432,
+    nats: 54222,
+    natsMonitor: 58222,
+    temporal: 57233,
+    temporalUi: 58233,
+    bff: 58080,
+    sagaWorker: 58081,
+    relay: 58082,
+    projector: 58083,
+  },
+  test: {
+    postgres: 55442,
+    nats: 54232,
+    natsMonitor: 58232,
+    temporal: 57243,
+    temporalUi: 58243,
+    bff: 58090,
+    sagaWorker: 58091,
+    relay: 58092,
+    projector: 58093,
+  },
 } as const;
 
 const port = z.coerce.number().int().min(1024).max(65535);
@@ -37,6 +57,10 @@ export function portEnvNames(profile: Profile) {
     temporal: `${prefix}TEMPORAL_PORT`,
     temporalUi: `${prefix}TEMPORAL_UI_PORT`,
     bff: `${prefix}BFF_PORT`,
+    // The workers' health ports (/healthz, /readyz, /metrics); the deployables read the same names.
+    sagaWorker: `${prefix}SAGA_WORKER_HTTP_PORT`,
+    relay: `${prefix}RELAY_HTTP_PORT`,
+    projector: `${prefix}PROJECTOR_HTTP_PORT`,
   } as const;
 }
 
@@ -57,6 +81,9 @@ export function loadStackSettings(profile: Profile, env: NodeJS.ProcessEnv) {
     [names.temporal]: port.default(defaults.temporal),
     [names.temporalUi]: port.default(defaults.temporalUi),
     [names.bff]: port.default(defaults.bff),
+    [names.sagaWorker]: port.default(defaults.sagaWorker),
+    [names.relay]: port.default(defaults.relay),
+    [names.projector]: port.default(defaults.projector),
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -84,6 +111,9 @@ export function loadStackSettings(profile: Profile, env: NodeJS.ProcessEnv) {
       temporal: Number(parsed[names.temporal]),
       temporalUi: Number(parsed[names.temporalUi]),
       bff: Number(parsed[names.bff]),
+      sagaWorker: Number(parsed[names.sagaWorker]),
+      relay: Number(parsed[names.relay]),
+      projector: Number(parsed[names.projector]),
     },
     /** Servers given by env are used as they are: not started, not stopped. */
     external: {

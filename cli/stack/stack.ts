@@ -7,7 +7,8 @@ import { ensureDevSigningKey } from '../dev-auth.ts';
 import { withPipeline } from '../pipeline-access.ts';
 import { measureLag, sloBreaches } from '../../runtime/pipeline-lag.ts';
 import { PROJECTION_NAMES } from '../../services/read-models/projections.ts';
-import { appHealthy, startApp, WORKER_QUEUES } from './app.ts';
+import { APP_MARKER, appHealthy, startApp, WORKER_QUEUES, workerUrl, type AppMode } from './app.ts';
+import { ensureBuild } from '../build-command.ts';
 import { natsHealthy, natsMonitorUrl, natsUrl, startNats } from './nats.ts';
 import { databaseUrl, displayDatabaseUrl, postgresHealthy, startPostgres, stopPostgres } from './postgres.ts';
 import { assertPortFree, StackError, stopPid, tail, waitFor } from './processes.ts';
@@ -113,32 +114,42 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
   return { databaseUrl: dbUrl, natsUrl: nats, temporalAddress: address, temporalNamespace: settings.temporalNamespace };
 }
 
-/** `npm run up`: servers, migrations, then the all-in-one deployables, detached. */
-export async function up(settings: StackSettings, say: Say): Promise<void> {
+/**
+ * `npm run up`: servers, migrations, then the all-in-one deployables, detached — compiled, as
+ * production runs them (dist/ rebuilt when a source changed), or with `mode: 'dev'` through tsx.
+ */
+export async function up(settings: StackSettings, say: Say, mode: AppMode = 'compiled'): Promise<void> {
+  if (mode === 'compiled') await ensureBuild(say);
   const endpoints = await ensureServers(settings, say);
   const record = readRecord(settings.paths.record);
   const bffUrl = `http://127.0.0.1:${settings.ports.bff}`;
-  if (isOurProcess(record.app) && (await appHealthy(bffUrl, endpoints))) {
-    say(`✓ deployables already up (pid ${record.app!.pid})`);
+  const running = isOurProcess(record.app) && record.app!.mode === mode;
+  if (running && (await appHealthy(settings, endpoints))) {
+    say(`✓ deployables already up (pid ${record.app!.pid}, ${mode})`);
   } else {
     if (record.app && isOurProcess(record.app)) await stopPid(record.app.pid);
     await assertPortFree(settings.ports.bff, 'bff', settings.envNames.bff);
+    for (const worker of WORKER_QUEUES) {
+      await assertPortFree(settings.ports[worker.port], worker.key, settings.envNames[worker.port]);
+    }
     const keys = await ensureDevSigningKey(settings.paths.secrets);
-    const pid = startApp(settings, endpoints, keys.jwks);
-    writeRecord(settings.paths.record, { ...record, app: { pid, marker: 'all-in-one.main.ts' } });
+    const pid = startApp(settings, endpoints, keys.jwks, mode);
+    writeRecord(settings.paths.record, { ...record, app: { pid, marker: APP_MARKER, mode } });
     const log = join(settings.paths.logs, 'app.log');
     await waitFor(
       'deployables (bff, saga-worker, relay, projector)',
       async () => {
-        if (!isOurProcess({ pid, marker: 'all-in-one.main.ts' })) {
+        if (!isOurProcess({ pid, marker: APP_MARKER })) {
           throw new StackError(`the deployables process exited; log:\n${tail(log)}`);
         }
-        return appHealthy(bffUrl, endpoints);
+        return appHealthy(settings, endpoints);
       },
       120_000,
       `log:\n${tail(log)}`,
     );
-    say(`✓ deployables started: bff, saga-worker, relay, projector (pid ${pid})`);
+    say(
+      `✓ deployables started: bff, saga-worker, relay, projector (pid ${pid}, ${mode === 'compiled' ? 'compiled, node dist/' : 'dev, tsx'})`,
+    );
   }
   say('');
   say(`  BFF             ${bffUrl}   (try ${bffUrl}/readyz)`);
@@ -193,6 +204,10 @@ export async function status(
   const uiUrl = temporalUiUrl(settings);
   const portOf = (url: string) => Number(new URL(url.includes('://') ? url : `tcp://${url}`).port) || null;
 
+  const app = pidOf('app');
+  const workersReady = await Promise.all(
+    WORKER_QUEUES.map((w) => (app ? httpOk(`${workerUrl(settings, w)}/readyz`) : Promise.resolve(false))),
+  );
   const [pgOk, natsOk, temporalOk, uiOk, bffOk, ...pollers] = await Promise.all([
     dbUrl ? postgresHealthy(dbUrl) : Promise.resolve(false),
     settings.external.natsUrl ? Promise.resolve(false) : natsHealthy(natsMonitorUrl(settings)),
@@ -201,7 +216,6 @@ export async function status(
     pidOf('app') ? httpOk(`${bffUrl}/readyz`) : Promise.resolve(false),
     ...WORKER_QUEUES.map((w) => taskQueuePollers(address, settings.temporalNamespace, w.taskQueue, w.kind)),
   ]);
-  const app = pidOf('app');
   const result: Record<string, ComponentStatus & Record<string, unknown>> = {
     bff: { url: bffUrl, port: settings.ports.bff, pid: app, healthy: bffOk },
     postgres: {
@@ -226,10 +240,10 @@ export async function status(
   };
   WORKER_QUEUES.forEach((worker, i) => {
     result[worker.key] = {
-      url: null,
-      port: null,
+      url: workerUrl(settings, worker),
+      port: settings.ports[worker.port],
       pid: app,
-      healthy: (pollers[i] ?? 0) > 0,
+      healthy: workersReady[i] === true && (pollers[i] ?? 0) > 0,
       taskQueue: worker.taskQueue,
     };
   });

@@ -1,6 +1,6 @@
 // Child processes for tests that exercise entry points and the CLI as a person would run them.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
@@ -10,11 +10,19 @@ export interface Started {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs a TypeScript entry point through tsx, collecting stdout+stderr. */
-export function startEntry(relativePath: string, env: NodeJS.ProcessEnv, args: string[] = []): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, relativePath), ...args], {
+/** Workers' health ports default to fixed numbers; tests start many side by side, so any free port. */
+export const EPHEMERAL_HEALTH_PORTS = { SAGA_WORKER_HTTP_PORT: '0', RELAY_HTTP_PORT: '0', PROJECTOR_HTTP_PORT: '0' };
+
+/**
+ * Runs an entry point, collecting stdout+stderr: a TypeScript one through tsx, a compiled one
+ * (`.js`, e.g. under dist/) with plain node. A relative path is taken from the repository root.
+ */
+export function startEntry(path: string, env: NodeJS.ProcessEnv, args: string[] = []): Started {
+  const entry = isAbsolute(path) ? path : join(repoRoot, path);
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, entry, ...args], {
     cwd: repoRoot,
-    env,
+    env: { ...EPHEMERAL_HEALTH_PORTS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
