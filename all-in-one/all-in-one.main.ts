@@ -1,18 +1,8 @@
 // Entry point of the all-in-one topology: any set of deployables in one process (single VPS).
 // Which ones: the arguments, else DEPLOYABLES (comma-separated), else all of them.
 //   node --import tsx all-in-one/all-in-one.main.ts bff saga-worker
-import { bff } from '../bff/bff.deployable.ts';
-import { projector } from '../projector/projector.deployable.ts';
-import { relay } from '../relay/relay.deployable.ts';
-import { sagaWorker } from '../saga-worker/saga-worker.deployable.ts';
-import { DEPLOYABLE_NAMES, runDeployables, type Deployable, type DeployableName } from '../runtime/deployable.ts';
-
-const registry: Record<DeployableName, Deployable> = {
-  bff,
-  'saga-worker': sagaWorker,
-  relay,
-  projector,
-};
+import { DEPLOYABLE_NAMES, runDeployables, type DeployableName } from '../runtime/deployable.ts';
+import { DEPLOYABLES } from './deployables.ts';
 
 const requested = process.argv.slice(2).length > 0 ? process.argv.slice(2) : (process.env.DEPLOYABLES ?? '').split(',');
 const names = requested.map((name) => name.trim()).filter(Boolean);
@@ -24,6 +14,6 @@ if (unknown.length > 0) {
 const chosen = names.length > 0 ? (names as DeployableName[]) : [...DEPLOYABLE_NAMES];
 
 await runDeployables(
-  chosen.map((name) => registry[name]),
+  chosen.map((name) => DEPLOYABLES[name]),
   process.env,
 );

@@ -11,6 +11,7 @@ import { RESULTS_DIR, runBench } from './run.ts';
 import { ensureDevSigningKey } from '../cli/dev-auth.ts';
 import { natsUrl } from '../cli/stack/nats.ts';
 import { databaseUrl } from '../cli/stack/postgres.ts';
+import { ensureBuild } from '../cli/build-command.ts';
 import { runEntry, say, settingsFor } from '../cli/entry.ts';
 import { StackError } from '../cli/stack/processes.ts';
 import type { StackSettings } from '../cli/stack/settings.ts';
@@ -56,6 +57,7 @@ async function runBenchCommand(args: string[], settings: StackSettings, say: (li
   const mode = values.full ? 'full' : values.tiny ? 'tiny' : 'quick';
   const out = values.out ?? (mode === 'tiny' ? mkdtempSync(join(tmpdir(), 'bench-results-')) : RESULTS_DIR);
   say(`• benchmarks (${mode}) against ${address}; results → ${out}`);
+  await ensureBuild(say); // the bench measures the compiled deployables
   Runtime.install({ logger: new DefaultLogger('WARN') }); // the saga benchmark's worker: warnings and errors only
   await runBench(
     mode,

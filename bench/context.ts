@@ -10,6 +10,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Client, Connection, isGrpcServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { ensureSearchAttributes } from '../cli/stack/temporal.ts';
+import type { DeployableName } from '../runtime/deployable.ts';
 import type { EventsStream } from '../runtime/events-stream.ts';
 import { connectNats, type NatsConnection } from '../runtime/connections.ts';
 import { createDatabasePool, type DatabasePool } from '../services/kernel/database.ts';
@@ -43,6 +44,8 @@ export interface BenchContext {
   /** Prefix of this run's tenant ids (their NATS streams are removed at the end). */
   tenantPrefix: string;
   scratch: string;
+  /** The environment the deployables run with in the sandbox. */
+  env: NodeJS.ProcessEnv;
   /** Starts one deployable as its own process in the bench sandbox (once; later calls return it). */
   deployable(name: DeployableName): Promise<Started>;
   running(): Partial<Record<DeployableName, Started>>;
@@ -51,14 +54,11 @@ export interface BenchContext {
   close(): Promise<void>;
 }
 
-export type DeployableName = 'bff' | 'saga-worker' | 'relay' | 'projector';
 export const BENCH_BFF_PORT = 58190;
-const ENTRIES: Record<DeployableName, string> = {
-  bff: 'bff/bff.main.ts',
-  'saga-worker': 'saga-worker/saga-worker.main.ts',
-  relay: 'relay/relay.main.ts',
-  projector: 'projector/projector.main.ts',
-};
+
+/** A deployable's entry: compiled (what production runs, `npm run build`) or its TypeScript source. */
+export const entryOf = (name: DeployableName, form: 'compiled' | 'tsx') =>
+  form === 'compiled' ? join(repoRoot, 'dist', name, `${name}.main.js`) : join(repoRoot, name, `${name}.main.ts`);
 
 /** gRPC status ALREADY_EXISTS: the bench namespace was registered by an earlier run. */
 const GRPC_ALREADY_EXISTS = 6;
@@ -108,6 +108,8 @@ export async function openBenchContext(
     BFF_PORT: String(BENCH_BFF_PORT),
     FAULT_INJECTION: 'disabled',
     DATABASE_POOL_SIZE: '16',
+    NODE_ENV: 'production',
+    ...EPHEMERAL_HEALTH_PORTS,
   };
   const tenantPrefix = `tb${id}`;
   say(
@@ -127,6 +129,7 @@ export async function openBenchContext(
     client,
     scratch,
     tenantPrefix,
+    env,
     running: () => processes,
     async deployable(name) {
       const existing = processes[name];
@@ -134,9 +137,10 @@ export async function openBenchContext(
       // Logs go to a file, as a container runtime would collect them, not through a pipe to us.
       const log = join(scratch, `${name}.log`);
       const fd = openSync(log, 'a');
-      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, ENTRIES[name])], {
+      // The compiled deployable under plain node, as production runs it.
+      const child = spawn(process.execPath, [entryOf(name, 'compiled')], {
         cwd: repoRoot,
-        env: { ...EPHEMERAL_HEALTH_PORTS, ...env },
+        env,
         stdio: ['ignore', fd, fd],
       });
       closeSync(fd);

@@ -1,8 +1,8 @@
 // 7. Memory: each deployable's RSS idle (started, caught up, settled) and its peak while the bench
-// loads it, against a Node process started the same way doing nothing.
-import { startEntry } from '../test/support/processes.ts';
-import type { BenchContext, DeployableName } from './context.ts';
-import { row, rssMiB, sleep, type Row } from './measure.ts';
+// loads it; the rows compare them with their floors (bench/artifact.bench.ts).
+import type { DeployableName } from '../runtime/deployable.ts';
+import type { BenchContext } from './context.ts';
+import { rssMiB, sleep } from './measure.ts';
 
 export interface MemoryBook {
   idle: Partial<Record<DeployableName, number>>;
@@ -53,34 +53,4 @@ export async function samplePeak<T>(
     sampling = false;
     await sampler;
   }
-}
-
-export async function memoryRows(ctx: BenchContext, book: MemoryBook): Promise<Row[]> {
-  const idle = startEntry('bench/idle.ts', { PATH: process.env.PATH });
-  await sleep(3_000);
-  const bare = rssMiB(idle.child.pid!);
-  idle.child.kill('SIGTERM');
-  await idle.exited;
-  const baseline = { label: 'node --import tsx, idle script', value: bare };
-  const rows: Row[] = [];
-  for (const name of ['bff', 'saga-worker', 'relay', 'projector'] as const) {
-    const idleRss = book.idle[name];
-    const peak = book.peak[name];
-    if (idleRss !== undefined)
-      rows.push(
-        row('memory', `${name} RSS idle`, 'value', 'MiB', { label: `${name} process, idle`, value: idleRss }, baseline),
-      );
-    if (peak !== undefined)
-      rows.push(
-        row(
-          'memory',
-          `${name} RSS under load (peak)`,
-          'value',
-          'MiB',
-          { label: `${name} process, peak under the bench load`, value: peak },
-          baseline,
-        ),
-      );
-  }
-  return rows;
 }

@@ -12,7 +12,8 @@ import { openBenchContext, type BenchContext, type BenchMode, type StackEndpoint
 import { emmettRows } from './emmett.bench.ts';
 import { idempotencyRows } from './idempotency.bench.ts';
 import { waitFor, type Row } from './measure.ts';
-import { memoryRows, newMemoryBook, recordIdle, samplePeak } from './memory.ts';
+import { coldStartRows, imageRows, memoryFloors, memoryRows } from './artifact.bench.ts';
+import { newMemoryBook, recordIdle, samplePeak } from './memory.ts';
 import { freshnessRows, growth, rebuildRows, relayedUpTo, relayRows, type GrowthPoint } from './pipeline.bench.ts';
 import { markdown, syncReadme, writeReport, type BenchReport } from './report.ts';
 import { sagaRows } from './sagas.bench.ts';
@@ -76,7 +77,11 @@ export async function runBench(
     await step('idempotency keys: size and pruning', async () => {
       rows.push(...(await idempotencyRows(ctx)).rows);
     });
-    rows.push(...(await memoryRows(ctx, memory)));
+    await step('the artefact: memory floors, cold start compiled vs tsx, image size', async () => {
+      rows.push(...memoryRows(await memoryFloors(ctx), memory));
+      rows.push(...(await coldStartRows(ctx)));
+      rows.push(...imageRows(ctx));
+    });
   } finally {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);

@@ -2,10 +2,10 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { authEnv, databaseEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
+import { authEnv, databaseEnv, healthEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
-import { natsCheck, postgresCheck } from '../runtime/health.ts';
+import { announcePort, natsCheck, postgresCheck } from '../runtime/health.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { createCounterCommands } from '../services/counter/counter.commands.ts';
 import { createBffApp } from './bff.app.ts';
@@ -25,6 +25,7 @@ export const bffConfig = logEnv
   .extend(natsEnv.shape)
   .extend(temporalEnv.shape)
   .extend(authEnv.shape)
+  .extend(healthEnv.shape)
   .extend(eventsStreamEnv.shape)
   .extend({
     BFF_HOST: z.string().min(1).default('127.0.0.1'),
@@ -73,6 +74,7 @@ export const bff = defineDeployable({
     const server = app.listen(config.BFF_PORT, config.BFF_HOST);
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
+    announcePort(config.HEALTH_PORT_FILE, port);
     logger.info({ url: `http://${config.BFF_HOST}:${port}` }, 'BFF listening');
     return {
       async stop() {

@@ -35,6 +35,7 @@ const SOURCE_DIRS = [
   'projector',
   'all-in-one',
   'cli',
+  'platform',
 ];
 
 const buildInfo = z.object({ sourcesHash: z.string(), builtAt: z.string(), seconds: z.number() });

@@ -11,6 +11,8 @@ import { runFaultCommand } from './fault-command.ts';
 import { runHistoryCommand } from './history-command.ts';
 import { runTests } from './test-run.ts';
 import { build } from './build-command.ts';
+import { runImageCommand } from './image/image-command.ts';
+import { runPlatformCommand } from './platform-command.ts';
 import { runBoundariesCheck, runCodemapCheck } from './gates/check-commands.ts';
 import { runGatesCommand } from './gates/gates-command.ts';
 
@@ -18,6 +20,8 @@ const USAGE = `usage: npm run <command> [-- options]
   up [--dev]         start the local stack (servers + the compiled deployables, built when sources
                      changed) in the background; --dev runs the TypeScript sources through tsx
   build              compile to dist/ and prebuild one workflow bundle per task queue
+  image [--save <file.tar>] [--json]
+                     the app's OCI image, built with podman from the Containerfile (no registry needed)
   down [--test]      stop what \`up\` (or a kept test stack) started
   status [--json] [--test]
                      every component's URL, port, pid and health
@@ -38,6 +42,8 @@ const USAGE = `usage: npm run <command> [-- options]
                      the gates agent/routing.yml routes the change to, with a table of results
   boundaries | codemap
                      the two gates that check the code against agent/codemap.yml
+  platform check | generate
+                     validate the platform model (and that its generated files are current), or regenerate them
   contracts [--check]
                      regenerate contracts/generated (OpenAPI, event JSON Schemas); --check only reports drift`;
 
@@ -95,6 +101,10 @@ async function main(argv: string[]): Promise<number> {
     case 'build':
       await build(say);
       return 0;
+    case 'image':
+      return runImageCommand(rest, say);
+    case 'platform':
+      return runPlatformCommand(rest, say);
     case 'test':
       return runTests(rest, process.env, say);
     case 'gates':

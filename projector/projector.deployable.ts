@@ -5,7 +5,7 @@ import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { z } from 'zod';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 import { ensureEventsStream, ensureProjectionConsumer, eventsStreamEnv } from '../runtime/events-stream.ts';
-import { databaseEnv, httpHost, httpPort, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
+import { databaseEnv, healthEnv, httpHost, httpPort, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
 import { natsCheck, postgresCheck } from '../runtime/health.ts';
@@ -22,6 +22,7 @@ export const projector = defineDeployable({
     .extend(databaseEnv.shape)
     .extend(natsEnv.shape)
     .extend(temporalEnv.shape)
+    .extend(healthEnv.shape)
     .extend(eventsStreamEnv.shape)
     .extend({
       PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(200),
@@ -44,7 +45,7 @@ export const projector = defineDeployable({
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: TASK_QUEUES.projector,
         workflows: true,
-        http: { host: config.PROJECTOR_HTTP_HOST, port: config.PROJECTOR_HTTP_PORT },
+        http: { host: config.PROJECTOR_HTTP_HOST, port: config.PROJECTOR_HTTP_PORT, portFile: config.HEALTH_PORT_FILE },
         checks: { postgres: postgresCheck(pool), nats: natsCheck(nats) },
         activities: {
           ...createProjectorActivities({

@@ -4,7 +4,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { z } from 'zod';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
-import { databaseEnv, httpHost, httpPort, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
+import { databaseEnv, healthEnv, httpHost, httpPort, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
 import { natsCheck, postgresCheck } from '../runtime/health.ts';
@@ -21,6 +21,7 @@ export const relay = defineDeployable({
     .extend(databaseEnv.shape)
     .extend(natsEnv.shape)
     .extend(temporalEnv.shape)
+    .extend(healthEnv.shape)
     .extend(eventsStreamEnv.shape)
     .extend({
       RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
@@ -41,7 +42,7 @@ export const relay = defineDeployable({
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: TASK_QUEUES.relay,
         workflows: true,
-        http: { host: config.RELAY_HTTP_HOST, port: config.RELAY_HTTP_PORT },
+        http: { host: config.RELAY_HTTP_HOST, port: config.RELAY_HTTP_PORT, portFile: config.HEALTH_PORT_FILE },
         checks: { postgres: postgresCheck(pool), nats: natsCheck(nats) },
         activities: createRelayActivities({ pool, stream, publish: jetStreamPublish(jetstream(nats)), listener }),
         closeAfter: async () => {

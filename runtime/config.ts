@@ -49,6 +49,9 @@ export const authEnv = z.object({
   AUTH_AUDIENCE: z.string().min(1).default('durable-backend-bff'),
 });
 
+/** Where a deployable writes the port it bound, for exec probes (runtime/probe.main.ts) when the port is chosen at start. */
+export const healthEnv = z.object({ HEALTH_PORT_FILE: z.string().min(1).optional() });
+
 /** Where a deployable serves HTTP (the BFF's API, a worker's /healthz, /readyz and /metrics). */
 export const httpHost = z.string().min(1).default('127.0.0.1');
 export const httpPort = (defaultPort: number) => z.coerce.number().int().min(0).max(65535).default(defaultPort);

@@ -2,6 +2,7 @@
 // depends on answers; 503 names what fails) and /metrics (Prometheus text). The BFF mounts them on
 // its Koa app (bff/health.routes.ts); a worker serves them on a small HTTP port of its own.
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -52,6 +53,11 @@ export async function readiness(checks: ReadinessChecks): Promise<{ ready: boole
   };
 }
 
+/** Writes the bound port where an exec probe reads it (runtime/probe.main.ts); nothing without a file. */
+export function announcePort(file: string | undefined, port: number): void {
+  if (file) writeFileSync(file, `${port}\n`);
+}
+
 export interface HealthServer {
   port: number;
   close(): Promise<void>;
@@ -64,6 +70,7 @@ export async function startHealthServer(options: {
   checks: ReadinessChecks;
   registry: Registry;
   logger: Logger;
+  portFile?: string;
 }): Promise<HealthServer> {
   const server = createServer((req, res) => {
     const send = (status: number, type: string, body: string) => {
@@ -88,6 +95,7 @@ export async function startHealthServer(options: {
   server.listen(options.port, options.host);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
+  announcePort(options.portFile, port);
   options.logger.info({ host: options.host, port }, 'health endpoints listening (/healthz, /readyz, /metrics)');
   return {
     port,

@@ -16,7 +16,7 @@ export interface WorkerSpec {
   /** Whether this worker runs its task queue's workflows (else activities only). */
   workflows: boolean;
   activities?: WorkerOptions['activities'];
-  http: { host: string; port: number };
+  http: { host: string; port: number; portFile?: string | undefined };
   /** Readiness beyond the worker's own (e.g. the database its activities use). */
   checks?: ReadinessChecks;
   /** Closed after the worker drains (pools, NATS connections the activities use). */

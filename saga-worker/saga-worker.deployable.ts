@@ -6,7 +6,7 @@ import { createMaintenanceActivities } from '../activities/maintenance/maintenan
 import { createSmokeActivities } from '../activities/smoke/smoke.activities.ts';
 import { createOnboardingActivities } from '../activities/tenant-onboarding/onboarding.activities.ts';
 import { TASK_QUEUES } from '../contracts/workflow-names.ts';
-import { databaseEnv, httpHost, httpPort, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
+import { databaseEnv, healthEnv, httpHost, httpPort, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
 import { natsCheck, postgresCheck } from '../runtime/health.ts';
@@ -21,6 +21,7 @@ export const sagaWorker = defineDeployable({
     .extend(databaseEnv.shape)
     .extend(natsEnv.shape)
     .extend(temporalEnv.shape)
+    .extend(healthEnv.shape)
     .extend({
       /** Dev and test only: lets armed faults fire at saga steps (services/tenant/faults.ts). Off unless set to "enabled". */
       FAULT_INJECTION: z.enum(['enabled', 'disabled']).default('disabled'),
@@ -43,7 +44,11 @@ export const sagaWorker = defineDeployable({
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: TASK_QUEUES.sagas,
         workflows: true,
-        http: { host: config.SAGA_WORKER_HTTP_HOST, port: config.SAGA_WORKER_HTTP_PORT },
+        http: {
+          host: config.SAGA_WORKER_HTTP_HOST,
+          port: config.SAGA_WORKER_HTTP_PORT,
+          portFile: config.HEALTH_PORT_FILE,
+        },
         checks: { postgres: postgresCheck(pool), nats: natsCheck(nats) },
         activities: {
           ...createSmokeActivities({ workerName: 'saga-worker' }),

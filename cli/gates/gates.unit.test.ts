@@ -97,14 +97,15 @@ describe('boundaries gate', function () {
 
   it('fails an import cycle between modules', () => {
     const codemap = copy().codemap;
-    codemap.layers = codemap.layers.filter((layer) => !layer.modules.includes('cli')); // leave the layer rule out
+    for (const layer of codemap.layers) layer.modules = layer.modules.filter((m) => m !== 'cli'); // leave the layer rule out
     codemap.modules.runtime!.may_import.push('cli');
     const violations = boundariesWith(
       { 'runtime/probe.ts': "import { say } from '../cli/entry.ts';\nexport const x = say;\n" },
       codemap,
     );
     assert.equal(violations.length, 1);
-    assert.match(violations[0]!.message, /import cycle between modules (cli → runtime → cli|runtime → cli → runtime)/);
+    assert.match(violations[0]!.message, /^import cycle between modules .*runtime → cli/);
+    assert.match(violations[0]!.message, /runtime\/probe\.ts:1/, 'names the import that closes the cycle');
   });
 });
 

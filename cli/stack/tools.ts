@@ -19,7 +19,7 @@ type Say = (line: string) => void;
 
 const venvDir = join(toolsDir, 'venv');
 
-function onPath(binary: string): string | undefined {
+export function onPath(binary: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     const candidate = join(dir, binary);
     if (dir && existsSync(candidate)) return candidate;
@@ -28,7 +28,7 @@ function onPath(binary: string): string | undefined {
 }
 
 let aptUpdated = false;
-function aptInstall(
+export function aptInstall(
   packages: string[],
   say: Say,
   alternative = 'or point DATABASE_URL / NATS_URL at existing servers',

@@ -27,6 +27,8 @@ interface GoTool {
   };
   /** Module paths missing from the checksum database (GONOSUMDB is scoped to exactly these). */
   noSumDb?: string[];
+  /** Linker flags, e.g. the version a binary reports; part of the cached binary's name. */
+  ldflags?: { flags: string; tag: string };
 }
 
 /** Every Go tool the project uses, pinned. Names are the binaries. */
@@ -48,6 +50,12 @@ export const GO_TOOLS = {
     binaries: { sops: 'github.com/getsops/sops/v3/cmd/sops' },
   },
   kwok: { module: 'sigs.k8s.io/kwok', version: 'v0.8.0', binaries: { kwok: 'sigs.k8s.io/kwok/cmd/kwok' } },
+  // CRDs from Go API types (cli/k8s/schemas.ts); its go.mod has no replaces, so `go install` works.
+  'controller-gen': {
+    module: 'sigs.k8s.io/controller-tools',
+    version: 'v0.23.0',
+    binaries: { 'controller-gen': 'sigs.k8s.io/controller-tools/cmd/controller-gen' },
+  },
   'helm-unittest': {
     module: 'github.com/helm-unittest/helm-unittest',
     version: 'v1.1.2',
@@ -65,6 +73,21 @@ export const GO_TOOLS = {
       kubelet: 'k8s.io/kubernetes/cmd/kubelet',
     },
     wrapper: { staging: KUBERNETES.replace(/^v1\./, 'v0.') },
+    // Built from a module, the binaries would report v0.0.0-master, which charts' kubeVersion refuse.
+    ldflags: {
+      tag: 'versioned',
+      flags: [
+        `k8s.io/component-base/version.gitVersion=${KUBERNETES}`,
+        'k8s.io/component-base/version.gitMajor=1',
+        `k8s.io/component-base/version.gitMinor=${KUBERNETES.split('.')[1]}`,
+        'k8s.io/component-base/version.gitTreeState=clean',
+        `k8s.io/client-go/pkg/version.gitVersion=${KUBERNETES}`,
+        'k8s.io/client-go/pkg/version.gitMajor=1',
+        `k8s.io/client-go/pkg/version.gitMinor=${KUBERNETES.split('.')[1]}`,
+      ]
+        .map((flag) => `-X ${flag}`)
+        .join(' '),
+    },
   },
   tctl: {
     module: 'github.com/temporalio/tctl',
@@ -105,7 +128,7 @@ function toolOf(binary: GoBinary): [GoToolName, GoTool] {
 /** Where a pinned binary lives in the cache (whether or not it is built yet). */
 export function goBinaryPath(binary: GoBinary, env: NodeJS.ProcessEnv = process.env): string {
   const [, tool] = toolOf(binary);
-  return join(toolCacheDir(env), 'bin', `${binary}-${tool.version}`);
+  return join(toolCacheDir(env), 'bin', `${binary}-${tool.version}${tool.ldflags ? `-${tool.ldflags.tag}` : ''}`);
 }
 
 function goEnv(cache: string, tool: GoTool): NodeJS.ProcessEnv {
@@ -226,14 +249,15 @@ function build(name: GoToolName, tool: GoTool, say: Say): void {
       .map((p) => `\t_ "${p}"`)
       .join('\n');
     writeFileSync(join(cwd, 'tools.go'), `//go:build tools\n\npackage tools\n\nimport (\n${imports}\n)\n`);
-    run(go, ['mod', 'tidy', '-e'], `go mod tidy for ${name}`, { env, cwd, maxBuffer: 64 << 20 });
+    run(go, ['mod', 'tidy'], `go mod tidy for ${name}`, { env, cwd, maxBuffer: 64 << 20 });
   }
   for (const binary of missing) {
     const pkg = tool.binaries[binary]!;
     const target = goBinaryPath(binary as GoBinary);
     const partial = `${target}.partial-${process.pid}`;
     if (cwd) {
-      run(go, ['build', '-o', partial, pkg], `go build ${pkg}`, { env, cwd, maxBuffer: 64 << 20 });
+      const flags = tool.ldflags ? ['-ldflags', tool.ldflags.flags] : [];
+      run(go, ['build', ...flags, '-o', partial, pkg], `go build ${pkg}`, { env, cwd, maxBuffer: 64 << 20 });
     } else {
       const gobin = join(cache, 'go', `gobin-${process.pid}`);
       run(go, ['install', `${pkg}@${tool.version}`], `go install ${pkg}@${tool.version}`, {
