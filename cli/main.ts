@@ -13,12 +13,16 @@ import { runTests } from './test-run.ts';
 import { build } from './build-command.ts';
 import { runImageCommand } from './image/image-command.ts';
 import { runPlatformCommand } from './platform-command.ts';
+import { runK8sCommand } from './k8s/k8s-command.ts';
+import { GO_TOOLS, ensureGoBinary, type GoBinary } from './tools/go-tools.ts';
 import { runBoundariesCheck, runCodemapCheck } from './gates/check-commands.ts';
 import { runGatesCommand } from './gates/gates-command.ts';
 
 const USAGE = `usage: npm run <command> [-- options]
-  up [--dev]         start the local stack (servers + the compiled deployables, built when sources
-                     changed) in the background; --dev runs the TypeScript sources through tsx
+  up [--dev] [--topology single-vps|kubernetes|split-workers]
+                     start the local stack (servers + the compiled deployables, built when sources
+                     changed) in the background; --dev runs the TypeScript sources through tsx;
+                     --topology: how the deployables share processes (platform/model/topologies)
   build              compile to dist/ and prebuild one workflow bundle per task queue
   image [--save <file.tar>] [--json]
                      the app's OCI image, built with podman from the Containerfile (no registry needed)
@@ -44,6 +48,8 @@ const USAGE = `usage: npm run <command> [-- options]
                      the two gates that check the code against agent/codemap.yml
   platform check | generate
                      validate the platform model (and that its generated files are current), or regenerate them
+  tool <name>        the path of a pinned Go tool (helm, kubectl, tctl, …), built into the machine-wide cache when missing
+  k8s check          the deployment checks: chart, Flux, SOPS, a real API server (README "Deployment")
   contracts [--check]
                      regenerate contracts/generated (OpenAPI, event JSON Schemas); --check only reports drift`;
 
@@ -55,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
         loadStackSettings('dev', process.env),
         (line) => process.stdout.write(`${line}\n`),
         rest.includes('--dev') ? 'dev' : 'compiled',
+        optionValue(rest, '--topology'),
       );
       return 0;
     case 'down':
@@ -105,6 +112,18 @@ async function main(argv: string[]): Promise<number> {
       return runImageCommand(rest, say);
     case 'platform':
       return runPlatformCommand(rest, say);
+    case 'k8s':
+      return runK8sCommand(rest, say);
+    case 'tool': {
+      const known = Object.values(GO_TOOLS).flatMap((t) => Object.keys(t.binaries));
+      const [name] = rest;
+      if (!name || !known.includes(name)) {
+        say(`usage: npm run --silent tool -- <${known.join('|')}>`);
+        return name ? 64 : 0;
+      }
+      process.stdout.write(`${ensureGoBinary(name as GoBinary, say)}\n`);
+      return 0;
+    }
     case 'test':
       return runTests(rest, process.env, say);
     case 'gates':
@@ -117,6 +136,14 @@ async function main(argv: string[]): Promise<number> {
       say(USAGE);
       return command === undefined || command === 'help' ? 0 : 64;
   }
+}
+
+/** The value after `--name` (or in `--name=value`), if given. */
+function optionValue(args: string[], name: string): string | undefined {
+  const inline = args.find((a) => a.startsWith(`${name}=`));
+  if (inline) return inline.slice(name.length + 1);
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
 }
 
 interface LagView {

@@ -195,6 +195,10 @@ describe('local stack: npm run up / status / down', function () {
     runDocExample('docs/reset-runbook.md', 'runbook-example');
   });
 
+  it("the runbook's tctl walkthrough works as written: tctl 1.18 resets from the start and to an event id of a run", () => {
+    runDocExample('docs/reset-runbook.md', 'runbook-tctl-example');
+  });
+
   it('the relay and projection workflows run with readable activity names; a platform admin can start a rebuild over HTTP', async () => {
     const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
     try {
@@ -369,6 +373,35 @@ describe('local stack: npm run up / status / down', function () {
     }
     const status = statusJson();
     for (const key of ['bff', 'postgres', 'nats', 'temporal']) assert.equal(status[key]?.pid, firstStatus[key]?.pid);
+  });
+
+  it('`up -- --topology kubernetes` runs each deployable in its own process; `up` goes back to one', () => {
+    const split = cli(['up', '--topology', 'kubernetes']);
+    assert.equal(split.code, 0, split.all);
+    for (const name of ['bff', 'saga-worker', 'relay', 'projector'])
+      assert.match(split.stdout, new RegExp(`✓ ${name}: ${name} \\(pid`));
+    const separate = statusJson();
+    const pids = ['bff', 'sagaWorker', 'relayWorker', 'projectorWorker'].map((key) => separate[key]?.pid);
+    assert.equal(new Set(pids).size, 4, `four processes: ${pids.join(', ')}`);
+    assert.ok(
+      Object.values(separate).every((c) => c.healthy),
+      JSON.stringify(separate),
+    );
+    const unknown = cli(['up', '--topology', 'mainframe']);
+    assert.equal(unknown.code, 1);
+    assert.match(
+      unknown.stderr,
+      /no topology mainframe in the platform model; choose kubernetes, single-vps, split-workers/,
+    );
+
+    const one = cli(['up']);
+    assert.equal(one.code, 0, one.all);
+    const together = statusJson();
+    const pid = together.bff?.pid;
+    assert.ok(pid, JSON.stringify(together));
+    for (const key of ['sagaWorker', 'relayWorker', 'projectorWorker']) assert.equal(together[key]?.pid, pid);
+    for (const old of pids)
+      assert.equal(alive(old ?? null), false, `process ${old} of the kubernetes topology stopped`);
   });
 
   it('a taken port fails `up` with its owner and the variable to set', () => {

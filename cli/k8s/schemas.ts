@@ -11,7 +11,15 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { run, StackError } from '../stack/processes.ts';
 import { onPath } from '../stack/tools.ts';
-import { ensureGoTools, GO_TOOLS, goBinaryPath, toolCacheDir, wrapperReplaces } from '../tools/go-tools.ts';
+import {
+  ensureGoTools,
+  GO_TOOLS,
+  goBin,
+  goBinaryPath,
+  goEnv,
+  toolCacheDir,
+  wrapperReplaces,
+} from '../tools/go-tools.ts';
 
 type Say = (line: string) => void;
 
@@ -268,7 +276,7 @@ const CrdSchema = z.object({
  */
 function generateCrds(set: CrdSet, name: string, dir: string, controllerGen: string): void {
   const env = goEnv();
-  const go = goCommand();
+  const go = goBin();
   const replaces: string[] = [];
   const packages: string[] = [];
   for (const m of set.modules) {
@@ -309,27 +317,6 @@ function goPackages(dir: string, importPath: string): string[] {
     .filter((e) => e.isDirectory() && e.name !== 'testdata' && !e.name.startsWith('.') && !e.name.startsWith('_'))
     .flatMap((e) => goPackages(join(dir, e.name), `${importPath}/${e.name}`));
   return own ? [importPath, ...nested] : nested;
-}
-
-// The same Go environment and binary lookup as cli/tools/go-tools.ts (not exported there), so the
-// modules and the build cache are shared with the pinned tools.
-function goEnv(): NodeJS.ProcessEnv {
-  const cache = toolCacheDir();
-  return {
-    ...process.env,
-    GOTOOLCHAIN: 'local',
-    GOPATH: join(cache, 'go'),
-    GOMODCACHE: join(cache, 'go', 'pkg', 'mod'),
-    GOCACHE: join(cache, 'go', 'build-cache'),
-    GOFLAGS: '-buildvcs=false -trimpath',
-    CGO_ENABLED: '0',
-  };
-}
-
-function goCommand(): string {
-  const found = onPath('go') ?? [process.env.GO, '/usr/local/go/bin/go'].find((c) => c && existsSync(c));
-  if (!found) throw new StackError('Go 1.26+ is needed to generate CRDs (go not found on PATH)');
-  return found;
 }
 
 type Schema = Record<string, unknown>;

@@ -1,15 +1,24 @@
-// The deployables of the all-in-one topology as one detached process.
+// The deployables as detached processes, shaped by a topology of the platform model: single-vps
+// (one all-in-one process, the default), kubernetes (one process per deployable), split-workers.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnDetached } from './processes.ts';
+import { z } from 'zod';
+import { spawnDetached, StackError } from './processes.ts';
 import { repoRoot, type ServerEndpoints, type StackSettings } from './settings.ts';
 import { httpOk, taskQueuePollers } from './temporal.ts';
 import { TASK_QUEUES } from '../../contracts/workflow-names.ts';
 
 /** The workers `up` waits for: the task queue each polls and its health port in the settings. */
 export const WORKER_QUEUES = [
-  { key: 'sagaWorker', taskQueue: TASK_QUEUES.sagas, kind: 'workflow', port: 'sagaWorker' },
-  { key: 'relayWorker', taskQueue: TASK_QUEUES.relay, kind: 'workflow', port: 'relay' },
-  { key: 'projectorWorker', taskQueue: TASK_QUEUES.projector, kind: 'workflow', port: 'projector' },
+  { key: 'sagaWorker', deployable: 'saga-worker', taskQueue: TASK_QUEUES.sagas, kind: 'workflow', port: 'sagaWorker' },
+  { key: 'relayWorker', deployable: 'relay', taskQueue: TASK_QUEUES.relay, kind: 'workflow', port: 'relay' },
+  {
+    key: 'projectorWorker',
+    deployable: 'projector',
+    taskQueue: TASK_QUEUES.projector,
+    kind: 'workflow',
+    port: 'projector',
+  },
 ] as const;
 
 /** A worker's health endpoints (its /readyz is ready when it polls and reaches its servers). */
@@ -19,19 +28,50 @@ export const workerUrl = (settings: StackSettings, worker: (typeof WORKER_QUEUES
 /** How `up` runs the deployables: compiled, as production does, or the TypeScript sources through tsx. */
 export type AppMode = 'compiled' | 'dev';
 
-/** What identifies the app process in /proc/<pid>/cmdline, in both modes. */
+/** What identifies an app process in /proc/<pid>/cmdline, in both modes. */
 export const APP_MARKER = 'all-in-one.main.';
 
-export function startApp(settings: StackSettings, endpoints: ServerEndpoints, jwksFile: string, mode: AppMode): number {
+const localStack = z.object({
+  defaultTopology: z.string(),
+  config: z.record(z.string(), z.string()),
+  topologies: z.record(z.string(), z.array(z.object({ name: z.string(), deployables: z.array(z.string()) }))),
+});
+
+/** The local stack as the platform model declares it (platform/generated/local-stack.json). */
+export function localStackModel() {
+  const file = join(repoRoot, 'platform', 'generated', 'local-stack.json');
+  return localStack.parse(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+/** The processes of a topology of the platform model; a readable error for an unknown one. */
+export function topologyProcesses(name: string): { name: string; deployables: string[] }[] {
+  const { topologies } = localStackModel();
+  const processes = topologies[name];
+  if (!processes) {
+    throw new StackError(`no topology ${name} in the platform model; choose ${Object.keys(topologies).join(', ')}`);
+  }
+  return processes;
+}
+
+/** Starts one process of a topology: the given deployables in one all-in-one process, detached. */
+export function startApp(
+  settings: StackSettings,
+  endpoints: ServerEndpoints,
+  jwksFile: string,
+  mode: AppMode,
+  process: { name: string; deployables: string[] },
+): number {
   const entry =
     mode === 'compiled'
       ? [join(repoRoot, 'dist', 'all-in-one', 'all-in-one.main.js')]
       : ['--import', 'tsx', join(repoRoot, 'all-in-one', 'all-in-one.main.ts')];
-  return spawnDetached(process.execPath, entry, {
+  return spawnDetached(globalThis.process.execPath, entry, {
     cwd: repoRoot,
-    logFile: join(settings.paths.logs, 'app.log'),
+    logFile: join(settings.paths.logs, `${process.name}.log`),
     env: {
-      ...process.env,
+      ...globalThis.process.env,
+      // The local environment of the platform model (FAULT_INJECTION enabled: the local stack is for development).
+      ...localStackModel().config,
       NODE_ENV: mode === 'compiled' ? 'production' : 'development',
       DATABASE_URL: endpoints.databaseUrl,
       NATS_URL: endpoints.natsUrl,
@@ -42,9 +82,8 @@ export function startApp(settings: StackSettings, endpoints: ServerEndpoints, jw
       SAGA_WORKER_HTTP_PORT: String(settings.ports.sagaWorker),
       RELAY_HTTP_PORT: String(settings.ports.relay),
       PROJECTOR_HTTP_PORT: String(settings.ports.projector),
-      DEPLOYABLES: 'bff,saga-worker,relay,projector',
+      DEPLOYABLES: process.deployables.join(','),
       AUTH_JWKS_FILE: jwksFile,
-      FAULT_INJECTION: 'enabled', // the local stack is for development: armed faults may fire
     },
   });
 }

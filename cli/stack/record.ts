@@ -8,7 +8,11 @@ const stackRecord = z.object({
   postgres: startedProcess.optional(),
   nats: startedProcess.optional(),
   temporal: startedProcess.optional(),
-  app: startedProcess.extend({ mode: z.enum(['compiled', 'dev']).default('dev') }).optional(),
+  /** The deployables' processes by the name their topology gives them (single-vps: one, `app`). */
+  apps: z
+    .record(z.string(), startedProcess.extend({ mode: z.enum(['compiled', 'dev']), deployables: z.array(z.string()) }))
+    .optional(),
+  topology: z.string().optional(),
 });
 
 export type StackRecord = z.infer<typeof stackRecord>;
@@ -16,7 +20,15 @@ export type RecordedComponent = keyof StackRecord;
 
 export function readRecord(file: string): StackRecord {
   if (!existsSync(file)) return {};
-  const parsed = stackRecord.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  // Written before topologies: one all-in-one process under `app`.
+  if (raw.app && !raw.apps) {
+    raw.apps = {
+      app: { mode: 'dev', deployables: ['bff', 'saga-worker', 'relay', 'projector'], ...(raw.app as object) },
+    };
+    raw.topology = 'single-vps';
+  }
+  const parsed = stackRecord.safeParse(raw);
   return parsed.success ? parsed.data : {};
 }
 

@@ -7,7 +7,16 @@ import { ensureDevSigningKey } from '../dev-auth.ts';
 import { withPipeline } from '../pipeline-access.ts';
 import { measureLag, sloBreaches } from '../../runtime/pipeline-lag.ts';
 import { PROJECTION_NAMES } from '../../services/read-models/projections.ts';
-import { APP_MARKER, appHealthy, startApp, WORKER_QUEUES, workerUrl, type AppMode } from './app.ts';
+import {
+  APP_MARKER,
+  appHealthy,
+  localStackModel,
+  startApp,
+  topologyProcesses,
+  WORKER_QUEUES,
+  workerUrl,
+  type AppMode,
+} from './app.ts';
 import { ensureBuild } from '../build-command.ts';
 import { natsHealthy, natsMonitorUrl, natsUrl, startNats } from './nats.ts';
 import { databaseUrl, displayDatabaseUrl, postgresHealthy, startPostgres, stopPostgres } from './postgres.ts';
@@ -115,41 +124,60 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
 }
 
 /**
- * `npm run up`: servers, migrations, then the all-in-one deployables, detached — compiled, as
- * production runs them (dist/ rebuilt when a source changed), or with `mode: 'dev'` through tsx.
+ * `npm run up`: servers, migrations, then the deployables, detached, in the processes of a topology
+ * of the platform model — compiled, as production runs them (dist/ rebuilt when a source changed),
+ * or with `mode: 'dev'` through tsx.
  */
-export async function up(settings: StackSettings, say: Say, mode: AppMode = 'compiled'): Promise<void> {
+export async function up(
+  settings: StackSettings,
+  say: Say,
+  mode: AppMode = 'compiled',
+  topology = localStackModel().defaultTopology,
+): Promise<void> {
+  const processes = topologyProcesses(topology);
   if (mode === 'compiled') await ensureBuild(say);
   const endpoints = await ensureServers(settings, say);
   const record = readRecord(settings.paths.record);
   const bffUrl = `http://127.0.0.1:${settings.ports.bff}`;
-  const running = isOurProcess(record.app) && record.app!.mode === mode;
-  if (running && (await appHealthy(settings, endpoints))) {
-    say(`✓ deployables already up (pid ${record.app!.pid}, ${mode})`);
+  const recorded = Object.entries(record.apps ?? {});
+  const sameShape =
+    record.topology === topology &&
+    recorded.length === processes.length &&
+    recorded.every(([, app]) => isOurProcess(app) && app.mode === mode);
+  const label = `topology ${topology}, ${mode === 'compiled' ? 'compiled, node dist/' : 'dev, tsx'}`;
+  if (sameShape && (await appHealthy(settings, endpoints))) {
+    say(`✓ deployables already up (${label}; pids ${recorded.map(([, a]) => a.pid).join(', ')})`);
   } else {
-    if (record.app && isOurProcess(record.app)) await stopPid(record.app.pid);
+    for (const [, app] of recorded) if (isOurProcess(app)) await stopPid(app.pid);
     await assertPortFree(settings.ports.bff, 'bff', settings.envNames.bff);
     for (const worker of WORKER_QUEUES) {
       await assertPortFree(settings.ports[worker.port], worker.key, settings.envNames[worker.port]);
     }
     const keys = await ensureDevSigningKey(settings.paths.secrets);
-    const pid = startApp(settings, endpoints, keys.jwks, mode);
-    writeRecord(settings.paths.record, { ...record, app: { pid, marker: APP_MARKER, mode } });
-    const log = join(settings.paths.logs, 'app.log');
+    const apps: NonNullable<StackRecord['apps']> = {};
+    for (const process of processes) {
+      const pid = startApp(settings, endpoints, keys.jwks, mode, process);
+      apps[process.name] = { pid, marker: APP_MARKER, mode, deployables: process.deployables };
+    }
+    writeRecord(settings.paths.record, { ...record, apps, topology });
+    const logs = processes.map((p) => join(settings.paths.logs, `${p.name}.log`));
     await waitFor(
-      'deployables (bff, saga-worker, relay, projector)',
+      `deployables (${processes.map((p) => `${p.name}: ${p.deployables.join('+')}`).join(', ')})`,
       async () => {
-        if (!isOurProcess({ pid, marker: APP_MARKER })) {
-          throw new StackError(`the deployables process exited; log:\n${tail(log)}`);
+        for (const [name, app] of Object.entries(apps)) {
+          if (!isOurProcess(app)) {
+            throw new StackError(`process ${name} exited; log:\n${tail(join(settings.paths.logs, `${name}.log`))}`);
+          }
         }
         return appHealthy(settings, endpoints);
       },
       120_000,
-      `log:\n${tail(log)}`,
+      `logs:\n${logs.map((log) => tail(log)).join('\n')}`,
     );
-    say(
-      `✓ deployables started: bff, saga-worker, relay, projector (pid ${pid}, ${mode === 'compiled' ? 'compiled, node dist/' : 'dev, tsx'})`,
-    );
+    for (const process of processes) {
+      say(`✓ ${process.name}: ${process.deployables.join(', ')} (pid ${apps[process.name]!.pid})`);
+    }
+    say(`✓ deployables started (${label})`);
   }
   say('');
   say(`  BFF             ${bffUrl}   (try ${bffUrl}/readyz)`);
@@ -164,7 +192,17 @@ export async function up(settings: StackSettings, say: Say, mode: AppMode = 'com
 export async function down(settings: StackSettings, say: Say, bin?: { postgres?: string }): Promise<void> {
   const record = readRecord(settings.paths.record);
   let stopped = 0;
-  for (const name of ['app', 'temporal', 'nats'] as const) {
+  for (const [name, app] of Object.entries(record.apps ?? {})) {
+    if (isOurProcess(app)) {
+      await stopPid(app.pid);
+      say(`✓ ${name} (${app.deployables.join(', ')}) stopped (pid ${app.pid})`);
+      stopped++;
+    }
+  }
+  delete record.apps;
+  delete record.topology;
+  writeRecord(settings.paths.record, record);
+  for (const name of ['temporal', 'nats'] as const) {
     const entry = record[name];
     if (entry && isOurProcess(entry)) {
       await stopPid(entry.pid);
@@ -196,7 +234,12 @@ export async function status(
   settings: StackSettings,
 ): Promise<Record<string, ComponentStatus & Record<string, unknown>>> {
   const record = readRecord(settings.paths.record);
-  const pidOf = (name: keyof StackRecord) => (isOurProcess(record[name]) ? record[name]!.pid : null);
+  const pidOf = (name: 'postgres' | 'nats' | 'temporal') => (isOurProcess(record[name]) ? record[name]!.pid : null);
+  /** The pid of the live process that runs a deployable, in whatever topology `up` used. */
+  const pidRunning = (deployable: string) => {
+    const app = Object.values(record.apps ?? {}).find((a) => a.deployables.includes(deployable) && isOurProcess(a));
+    return app?.pid ?? null;
+  };
   const dbUrl = settings.external.databaseUrl ?? (pidOf('postgres') ? databaseUrl(settings) : null);
   const nats = settings.external.natsUrl ?? natsUrl(settings);
   const address = temporalAddress(settings);
@@ -204,20 +247,21 @@ export async function status(
   const uiUrl = temporalUiUrl(settings);
   const portOf = (url: string) => Number(new URL(url.includes('://') ? url : `tcp://${url}`).port) || null;
 
-  const app = pidOf('app');
   const workersReady = await Promise.all(
-    WORKER_QUEUES.map((w) => (app ? httpOk(`${workerUrl(settings, w)}/readyz`) : Promise.resolve(false))),
+    WORKER_QUEUES.map((w) =>
+      pidRunning(w.deployable) ? httpOk(`${workerUrl(settings, w)}/readyz`) : Promise.resolve(false),
+    ),
   );
   const [pgOk, natsOk, temporalOk, uiOk, bffOk, ...pollers] = await Promise.all([
     dbUrl ? postgresHealthy(dbUrl) : Promise.resolve(false),
     settings.external.natsUrl ? Promise.resolve(false) : natsHealthy(natsMonitorUrl(settings)),
     temporalHealthy(address),
     settings.external.temporalAddress ? Promise.resolve(false) : httpOk(uiUrl),
-    pidOf('app') ? httpOk(`${bffUrl}/readyz`) : Promise.resolve(false),
+    pidRunning('bff') ? httpOk(`${bffUrl}/readyz`) : Promise.resolve(false),
     ...WORKER_QUEUES.map((w) => taskQueuePollers(address, settings.temporalNamespace, w.taskQueue, w.kind)),
   ]);
   const result: Record<string, ComponentStatus & Record<string, unknown>> = {
-    bff: { url: bffUrl, port: settings.ports.bff, pid: app, healthy: bffOk },
+    bff: { url: bffUrl, port: settings.ports.bff, pid: pidRunning('bff'), healthy: bffOk },
     postgres: {
       url: dbUrl ? displayDatabaseUrl(dbUrl) : `postgres://app@127.0.0.1:${settings.ports.postgres}/app`,
       port: dbUrl ? portOf(dbUrl) : settings.ports.postgres,
@@ -242,7 +286,7 @@ export async function status(
     result[worker.key] = {
       url: workerUrl(settings, worker),
       port: settings.ports[worker.port],
-      pid: app,
+      pid: pidRunning(worker.deployable),
       healthy: workersReady[i] === true && (pollers[i] ?? 0) > 0,
       taskQueue: worker.taskQueue,
     };

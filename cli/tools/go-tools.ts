@@ -5,7 +5,7 @@
 // (see docs/tools.md).
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { run, StackError } from '../stack/processes.ts';
 
 type Say = (line: string) => void;
@@ -131,7 +131,8 @@ export function goBinaryPath(binary: GoBinary, env: NodeJS.ProcessEnv = process.
   return join(toolCacheDir(env), 'bin', `${binary}-${tool.version}${tool.ldflags ? `-${tool.ldflags.tag}` : ''}`);
 }
 
-function goEnv(cache: string, tool: GoTool): NodeJS.ProcessEnv {
+/** The Go environment of every build here: the machine-wide module and build caches, no toolchain download. */
+export function goEnv(cache = toolCacheDir(), tool?: Pick<GoTool, 'noSumDb'>): NodeJS.ProcessEnv {
   return {
     ...process.env,
     GOTOOLCHAIN: 'local',
@@ -140,7 +141,7 @@ function goEnv(cache: string, tool: GoTool): NodeJS.ProcessEnv {
     GOCACHE: join(cache, 'go', 'build-cache'),
     GOFLAGS: '-buildvcs=false -trimpath',
     CGO_ENABLED: '0',
-    ...(tool.noSumDb ? { GONOSUMDB: tool.noSumDb.join(',') } : {}),
+    ...(tool?.noSumDb ? { GONOSUMDB: tool.noSumDb.join(',') } : {}),
   };
 }
 
@@ -169,6 +170,7 @@ export function wrapperReplaces(goMod: string, staging?: string): string[] {
 
 function withLock<T>(dir: string, body: () => T): T {
   const lock = `${dir}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
   const deadline = Date.now() + 30 * 60_000;
   for (;;) {
     try {
@@ -206,7 +208,8 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-function goBin(): string {
+/** The `go` command: on PATH, $GO, or where Debian and the official tarball put it. */
+export function goBin(): string {
   const candidates = [process.env.GO, '/usr/local/go/bin/go', '/usr/lib/go/bin/go'].filter(Boolean) as string[];
   for (const dir of (process.env.PATH ?? '').split(':')) if (dir) candidates.unshift(join(dir, 'go'));
   const found = candidates.find((c) => existsSync(c));
