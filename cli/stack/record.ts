@@ -24,7 +24,7 @@ export function readRecord(file: string): StackRecord {
   // Written before topologies: one all-in-one process under `app`.
   if (raw.app && !raw.apps) {
     raw.apps = {
-      app: { mode: 'dev', deployables: ['bff', 'saga-worker', 'relay', 'projector'], ...(raw.app as object) },
+      app: { mode: 'dev', deployables: ['bff', 'saga-worker', 'relay', 'projector'], ...raw.app },
     };
     raw.topology = 'single-vps';
   }
