@@ -14,7 +14,8 @@ import { build } from './build-command.ts';
 import { runImageCommand } from './image/image-command.ts';
 import { runPlatformCommand } from './platform-command.ts';
 import { runK8sCommand } from './k8s/k8s-command.ts';
-import { GO_TOOLS, ensureGoBinary, type GoBinary } from './tools/go-tools.ts';
+import { GO_TOOLS, ensureGoBinary, ensureGoTools, type GoBinary } from './tools/go-tools.ts';
+import { ensureOfflineSchemas } from './k8s/schemas.ts';
 import { runBoundariesCheck, runCodemapCheck } from './gates/check-commands.ts';
 import { runGatesCommand } from './gates/gates-command.ts';
 
@@ -48,6 +49,7 @@ const USAGE = `usage: npm run <command> [-- options]
                      the two gates that check the code against agent/codemap.yml
   platform check | generate
                      validate the platform model (and that its generated files are current), or regenerate them
+  tools              build every pinned Go tool and the offline Kubernetes/CRD schemas into the machine-wide cache
   tool <name>        the path of a pinned Go tool (helm, kubectl, tctl, …), built into the machine-wide cache when missing
   k8s check          the deployment checks: chart, Flux, SOPS, a real API server (README "Deployment")
   contracts [--check]
@@ -114,6 +116,14 @@ async function main(argv: string[]): Promise<number> {
       return runPlatformCommand(rest, say);
     case 'k8s':
       return runK8sCommand(rest, say);
+    case 'tools': {
+      // Every pinned Go tool and the offline schemas, built into the machine-wide cache (npm test
+      // starts this in the background so the deployment tier finds them ready).
+      ensureGoTools([], say);
+      ensureOfflineSchemas(say);
+      say('✓ every pinned tool and schema is in the cache');
+      return 0;
+    }
     case 'tool': {
       const known = Object.values(GO_TOOLS).flatMap((t) => Object.keys(t.binaries));
       const [name] = rest;

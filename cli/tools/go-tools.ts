@@ -95,19 +95,6 @@ export const GO_TOOLS = {
     binaries: { tctl: 'github.com/temporalio/tctl/cmd/tctl' },
     wrapper: {},
   },
-  openfga: {
-    module: 'github.com/openfga/openfga',
-    version: 'v1.22.1',
-    binaries: { openfga: 'github.com/openfga/openfga/cmd/openfga' },
-  },
-  jaeger: {
-    module: 'github.com/jaegertracing/jaeger',
-    version: 'v1.76.0',
-    binaries: { jaeger: 'github.com/jaegertracing/jaeger/cmd/jaeger' },
-    wrapper: {},
-    // Absent from sum.golang.org (its lookup answers 404); the module proxy still serves it.
-    noSumDb: ['github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/zipkin'],
-  },
 } satisfies Record<string, GoTool>;
 
 export type GoToolName = keyof typeof GO_TOOLS;
