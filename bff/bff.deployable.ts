@@ -1,5 +1,6 @@
 // Composition root of the BFF: config → connections → Koa app → listening server.
 import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { authEnv, databaseEnv, healthEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
@@ -19,6 +20,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { measureLag } from '../runtime/pipeline-lag.ts';
 import { eventsStreamEnv } from '../runtime/events-stream.ts';
 import { PROJECTION_NAMES } from '../services/read-models/projections.ts';
+
+/** How long a stopping BFF lets requests in flight finish (its pods' grace period is above it). */
+const DRAIN_MS = 15_000;
 
 export const bffConfig = logEnv
   .extend(databaseEnv.shape)
@@ -72,14 +76,29 @@ export const bff = defineDeployable({
       },
     });
     const server = app.listen(config.BFF_PORT, config.BFF_HOST);
+    // Keep idle connections longer than clients and proxies do (Node closes them after 5 s, a common
+    // client keeps its own for 4 s): whoever closes an idle connection must be the side that would
+    // otherwise send the next request on it, or that request meets a closed socket ("other side closed").
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    // While draining, every response closes its connection, so keep-alive clients reconnect elsewhere.
+    let draining = false;
+    server.on('request', (_request, response: ServerResponse) => {
+      if (draining) response.shouldKeepAlive = false;
+    });
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
     announcePort(config.HEALTH_PORT_FILE, port);
     logger.info({ url: `http://${config.BFF_HOST}:${port}` }, 'BFF listening');
     return {
       async stop() {
+        draining = true;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        // Requests in flight finish; a connection still busy after the drain time is cut.
+        const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+        await closed;
+        clearTimeout(cut);
         await temporal.connection.close();
         await nats.drain();
         await pool.end();

@@ -271,7 +271,7 @@ async function stopProcesses(processes: readonly RecordedProcess[]): Promise<voi
 }
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined once the process is gone. */
-function startTimeOf(pid: number): string | undefined {
+export function startTimeOf(pid: number): string | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -283,7 +283,8 @@ function startTimeOf(pid: number): string | undefined {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
 }
 
-function isOurs(p: RecordedProcess): boolean {
+/** Whether the recorded process still runs as started (not a later process reusing its pid). */
+export function isOurs(p: RecordedProcess): boolean {
   return isAlive(p.pid) && startTimeOf(p.pid) === p.startTime;
 }
 
@@ -404,7 +405,12 @@ function runKubectl(binary: string, dir: string, kubeconfig: string, args: strin
  * Polls `probe` until it holds; fails at once when `process` exits, or at the deadline, with the tail
  * of its log. A probe that throws is a real failure (it only returns false for "not yet").
  */
-async function waitUntil(p: RecordedProcess, logs: string, what: string, probe: () => Promise<boolean>): Promise<void> {
+export async function waitUntil(
+  p: RecordedProcess,
+  logs: string,
+  what: string,
+  probe: () => Promise<boolean>,
+): Promise<void> {
   const log = join(logs, `${p.name}.log`);
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
@@ -458,7 +464,7 @@ function acceptsConnections(port: number): Promise<boolean> {
 }
 
 /** Ports the kernel hands out on 127.0.0.1, held together so they differ, then released for the servers. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers: Server[] = [];
   try {
     for (let i = 0; i < count; i++) {
