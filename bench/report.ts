@@ -41,7 +41,7 @@ export function markdown(report: BenchReport): string {
     '| --- | --- | --- | --- | --- |',
     ...report.rows.map(
       (r) =>
-        `| **${r.group}**: ${r.name} | ${cell(r.project, r)} | ${cell(r.baseline, r)} | ${r.ratio.toFixed(2)}× ${r.compare === 'throughput' ? 'throughput' : r.compare === 'p50' ? 'p50 latency' : 'RSS'} | ${r.note ?? ''} |`,
+        `| **${r.group}**: ${r.name} | ${cell(r.project, r)} | ${cell(r.baseline, r)} | ${r.ratio.toFixed(2)}× ${r.compare === 'throughput' ? 'throughput' : r.compare === 'p50' ? 'p50 latency' : r.unit} | ${r.note ?? ''} |`,
     ),
   ];
   if (report.growth.length > 0) {

@@ -1,7 +1,7 @@
 // Composition root of the BFF: config → connections → Koa app → listening server.
 import { once } from 'node:events';
-import type { ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo, ListenOptions } from 'node:net';
 import { z } from 'zod';
 import { authEnv, databaseEnv, healthEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
@@ -34,6 +34,11 @@ export const bffConfig = logEnv
   .extend({
     BFF_HOST: z.string().min(1).default('127.0.0.1'),
     BFF_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /**
+     * Let a second BFF bind the same port (SO_REUSEPORT, Node 22.12+ on Linux): on a shared host
+     * network the new pod of a rolling update listens beside the old one, which then drains.
+     */
+    BFF_REUSE_PORT: z.enum(['true', 'false']).default('false'),
   })
   .refine((c) => Boolean(c.AUTH_JWKS_URL) !== Boolean(c.AUTH_JWKS_FILE), {
     message: 'set exactly one of AUTH_JWKS_URL (production) or AUTH_JWKS_FILE (local dev)',
@@ -75,7 +80,12 @@ export const bff = defineDeployable({
         },
       },
     });
-    const server = app.listen(config.BFF_PORT, config.BFF_HOST);
+    const server = createServer(app.callback());
+    server.listen({
+      port: config.BFF_PORT,
+      host: config.BFF_HOST,
+      reusePort: config.BFF_REUSE_PORT === 'true',
+    } as ListenOptions);
     // Keep idle connections longer than clients and proxies do (Node closes them after 5 s, a common
     // client keeps its own for 4 s): whoever closes an idle connection must be the side that would
     // otherwise send the next request on it, or that request meets a closed socket ("other side closed").

@@ -48,6 +48,8 @@ export const chartValuesSchema = z
       .strict(),
     /** Pods on the node's network (a single-node cluster reaching servers on loopback). */
     hostNetwork: z.boolean(),
+    /** Files mounted read-only at /etc/app in every pod (e.g. a JWKS for local development). */
+    files: z.record(z.string().regex(/^[\w.-]+$/), z.string()),
     /** Plain config (a ConfigMap every pod reads): never secrets. */
     config: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string()),
     /** Secret config: environment variables taken from existing Secrets. */
@@ -125,6 +127,7 @@ export function chartDefaults(model: PlatformModel): ChartValues {
     image: { repository: 'localhost/durable-workflow-backend', tag: 'latest', pullPolicy: 'IfNotPresent' },
     hostNetwork: false,
     config: { NODE_ENV: 'production', BFF_HOST: '0.0.0.0', ...hostsOf(workers) },
+    files: {},
     secretEnv: {},
     bff: {
       ...processValues(bff, bff.spec.replicas.min),
@@ -178,16 +181,27 @@ export function environmentValues(model: PlatformModel, environment: Doc<'Enviro
   const sizes = spec.sizes ?? {};
   const workers = model.deployables.filter((d) => d.spec.taskQueues.length > 0);
   const temporalAddress = spec.config.TEMPORAL_ADDRESS;
+  // On a shared host network the BFF keeps the port its config names; workers take any free one and
+  // are probed inside the container (runtime/probe.main.ts), so replicas can share the node.
+  const { BFF_PORT, ...config } = spec.config;
+  const shared = () => (spec.hostNetwork ? { probes: { type: 'exec' as const } } : {});
   return {
     image: { repository: spec.image.repository, tag: spec.image.tag },
-    config: spec.config,
+    ...(spec.hostNetwork ? { hostNetwork: true } : {}),
+    config,
     secretEnv: spec.secrets,
-    bff: { replicas: spec.replicas.bff ?? 1, ...(sizes.bff ? { resources: sizes.bff } : {}) },
+    bff: {
+      replicas: spec.replicas.bff ?? 1,
+      ...(BFF_PORT ? { port: Number(BFF_PORT) } : {}),
+      ...shared(),
+      ...(sizes.bff ? { resources: sizes.bff } : {}),
+    },
     workers: Object.fromEntries(
       workers.map((d) => [
         d.metadata.name,
         {
           replicas: spec.replicas[d.metadata.name] ?? 1,
+          ...(spec.hostNetwork ? { port: 0, ...shared() } : {}),
           ...(sizes[d.metadata.name] ? { resources: sizes[d.metadata.name] } : {}),
         },
       ]),

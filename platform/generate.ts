@@ -31,10 +31,14 @@ export function renderPlatform(model: PlatformModel): Map<string, string> {
   );
 
   for (const environment of model.environments) {
-    if (environment.spec.topology !== 'kubernetes' || environment.metadata.name === 'local') continue;
+    if (environment.spec.topology !== 'kubernetes') continue;
+    // Flux deploys the environments whose servers it can reach; one on the local stack's servers is
+    // installed by `npm run k8s -- up` with Helm.
+    const local = Object.values(environment.spec.resources).some((r) => r.source === 'local-stack');
+    const name = environment.metadata.name;
     files.set(
-      `flux/apps/${environment.metadata.name}/values.yaml`,
-      HEADER(`Environment ${environment.metadata.name}`) + stringify(environmentValues(model, environment)),
+      local ? `platform/generated/values-${name}.yaml` : `flux/apps/${name}/values.yaml`,
+      HEADER(`Environment ${name}`) + stringify(environmentValues(model, environment)),
     );
   }
 

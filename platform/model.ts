@@ -113,6 +113,11 @@ export const environmentSpec = z
     image: z.object({ repository: z.string().min(1), tag: z.string().min(1) }).strict(),
     /** Replicas per process of the topology. */
     replicas: z.record(dnsName, z.number().int().min(0)),
+    /**
+     * Pods on their node's network (a one-node cluster reaching servers on loopback): workers bind any
+     * free port and are probed inside the container, so replicas can share the node.
+     */
+    hostNetwork: z.boolean().default(false),
     /** Resource sizes per deployable, overriding the Deployable's. */
     sizes: z.record(dnsName, resourceSizes).optional(),
     /** Where each Resource comes from. */

@@ -250,6 +250,23 @@ export async function startControlPlane(options: {
 }
 
 /** Stops the processes recorded in `<dir>/control-plane.json` (only those still running as started), then forgets them. */
+/** The control plane running from `dir`, for another process (`npm run k8s -- status`); undefined when none runs. */
+export function attachControlPlane(dir: string, say: Say): ControlPlane | undefined {
+  const state = readState(resolve(dir));
+  if (!state || !state.processes.every(isOurs)) return undefined;
+  const kubeconfig = join(resolve(dir), 'kubeconfig');
+  const kubectl = ensureGoBinary('kubectl', say);
+  return {
+    dir: resolve(dir),
+    kubeconfig,
+    server: state.server,
+    nodes: [],
+    processes: state.processes,
+    kubectl: (args, input) => runKubectl(kubectl, resolve(dir), kubeconfig, args, input),
+    stop: () => stopControlPlane(dir),
+  };
+}
+
 export async function stopControlPlane(dir: string): Promise<void> {
   const state = readState(resolve(dir));
   if (!state) return;

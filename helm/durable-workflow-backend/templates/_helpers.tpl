@@ -99,7 +99,7 @@ spec:
       labels:
         {{- include "dwb.selectorLabels" . | nindent 8 }}
       annotations:
-        checksum/config: {{ include (print $root.Template.BasePath "/configmap.yaml") $root | sha256sum }}
+        checksum/config: {{ print (include (print $root.Template.BasePath "/configmap.yaml") $root) (include (print $root.Template.BasePath "/files.yaml") $root) | sha256sum }}
     spec:
       serviceAccountName: {{ include "dwb.fullname" $root }}
       automountServiceAccountToken: false
@@ -138,9 +138,19 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- if $root.Values.files }}
+            - name: files
+              mountPath: /etc/app
+              readOnly: true
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir: {}
+        {{- if $root.Values.files }}
+        - name: files
+          configMap:
+            name: {{ include "dwb.fullname" $root }}-files
+        {{- end }}
 {{- end -}}
 
 {{/* A PodDisruptionBudget for one process. */}}
