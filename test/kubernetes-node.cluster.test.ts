@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { after, before, describe, it } from 'mocha';
+import { after, afterEach, before, describe, it } from 'mocha';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { ensurePodman, type Podman } from '../cli/image/image-command.ts';
@@ -176,6 +176,16 @@ describe('the chart on a real Kubernetes node', function () {
     jsm = await jetstreamManager(nats);
     cluster = await startLocalCluster(join(scratch, 'k8s'), say);
   });
+  afterEach(function () {
+    if (this.currentTest?.state !== 'failed' || !cluster) return;
+    // What an operator would look at first, so a failure in CI explains itself.
+    for (const args of [
+      ['get', 'deployments,replicasets,pods', '-o', 'wide'],
+      ['get', 'events', '--sort-by=.lastTimestamp'],
+    ]) {
+      process.stderr.write(`\n--- kubectl ${args.join(' ')} ---\n${kubectl(args)}\n`);
+    }
+  });
   after(async () => {
     await cluster?.node.stop();
     await cluster?.control.stop();
@@ -316,16 +326,17 @@ describe('the chart on a real Kubernetes node', function () {
     );
     podman.run(['build', '--pull=never', '-t', broken, context], 'podman build (broken migration)');
     importImages(cluster.node, [saveImage(podman, broken, join(scratch, 'images'))]);
-    const pods = appPods(cluster.control).map((p) => p.name);
+    const images = () =>
+      kubectl(['get', 'deployments', '-o', 'jsonpath={.items[*].spec.template.spec.containers[0].image}']);
+    const running = images();
 
     const upgraded = install([`image.tag=${broken.split(':')[1]}`], '120s');
     assert.equal(upgraded.ok, false, upgraded.output);
     assert.match(upgraded.output, /pre-upgrade hooks failed|job .*failed|BackoffLimitExceeded/i);
-    assert.deepEqual(
-      appPods(cluster.control).map((p) => p.name),
-      pods,
-      'the running pods were not replaced',
-    );
+    assert.equal(images(), running, 'every Deployment still runs the previous image');
+    assert.doesNotMatch(running, /broken-migration/);
+    const jobEvents = kubectl(['get', 'events', '--field-selector', 'involvedObject.kind=Job', '-o', 'json']);
+    assert.match(jobEvents, /BackoffLimitExceeded/, 'the migration job failed');
     assert.equal((await fetch(`${bff}/readyz`)).status, 200);
     const write = await call(bff, 'POST', `/v1/tenants/${tenant.id}/counters/after-failed-upgrade/increment`, {
       token: tenant.owner,

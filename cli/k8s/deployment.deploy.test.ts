@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { repoRoot } from '../stack/settings.ts';
+import { LOCAL_CLUSTER_VALUES } from './cluster.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import {
   applyCrds,
@@ -77,6 +78,9 @@ describe('deployment: the chart and the Flux overlays, offline', function () {
       const result = validateManifests(say, renderChart(say, [envValues(env)]));
       assert.ok(result.ok, `${env}:\n${result.output}`);
     }
+    const localCluster = renderChart(say, [LOCAL_CLUSTER_VALUES]);
+    const local = validateManifests(say, localCluster);
+    assert.ok(local.ok, `local-cluster:\n${local.output}`);
     const everything = validateManifests(say, renderChart(say, [envValues('staging')], EVERYTHING));
     assert.ok(everything.ok, everything.output);
     assert.match(everything.output, /Invalid: 0, Errors: 0, Skipped: 0/);

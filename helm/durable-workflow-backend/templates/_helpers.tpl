@@ -70,6 +70,7 @@ startupProbe:
     port: http
   {{- end }}
   periodSeconds: 2
+  timeoutSeconds: 5
   failureThreshold: 60
 {{- end -}}
 
@@ -124,7 +125,9 @@ spec:
             - name: HEALTH_PORT_FILE
               value: /tmp/health-port
             {{- with include "dwb.secretEnv" $root | trim }}{{ . | nindent 12 }}{{ end }}
-          {{- if gt (int $process.port) 0 }}
+          {{- /* On the host network a declared port becomes a host port: the scheduler would refuse to
+                 start a new pod beside the old one (SO_REUSEPORT lets them share it; probes are exec). */}}
+          {{- if and (gt (int $process.port) 0) (not $root.Values.hostNetwork) }}
           ports:
             - name: http
               containerPort: {{ $process.port }}
