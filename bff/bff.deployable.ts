@@ -80,7 +80,10 @@ export const bff = defineDeployable({
         },
       },
     });
-    const server = createServer(app.callback());
+    const handle = app.callback();
+    const server = createServer((request, response) => {
+      void handle(request, response); // Koa answers every error itself (bff/request.middleware.ts)
+    });
     server.listen({
       port: config.BFF_PORT,
       host: config.BFF_HOST,
