@@ -38,17 +38,36 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
       JSON.parse(readFileSync(settings.jwksFile, 'utf8')) as Parameters<typeof createLocalJWKSet>[0],
     );
   else throw new Error('auth needs a JWKS URL or file');
+  // A verified token is remembered until it expires (at most VERIFIED_CACHE_MS), so a client that
+  // sends the same token on every request pays one signature check, not one per request. Bounded:
+  // the oldest entry goes first. A key removed from the JWKS still admits tokens verified before,
+  // until their cache entry ends.
+  const verified = new Map<string, { principal: Principal; until: number }>();
   return async (token) => {
+    const now = Date.now();
+    const hit = verified.get(token);
+    if (hit && hit.until > now) return hit.principal;
+    if (hit) verified.delete(token);
     const { payload } = await jwtVerify(token, keys, { issuer: settings.issuer, audience: settings.audience });
     const parsed = claims.safeParse(payload);
     if (!parsed.success) throw new HttpProblem('UNAUTHENTICATED', 'token lacks a valid sub, tenant or roles claim');
-    return {
+    const principal: Principal = {
       userId: parsed.data.sub,
       roles: parsed.data.roles,
       ...(parsed.data.tenant ? { tenantId: parsed.data.tenant } : {}),
     };
+    const until = Math.min(now + VERIFIED_CACHE_MS, payload.exp ? payload.exp * 1000 : now);
+    if (until > now) {
+      if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+      verified.set(token, { principal, until });
+    }
+    return principal;
   };
 }
+
+/** How long, at most, and how many verified tokens are remembered. */
+const VERIFIED_CACHE_MS = 5 * 60_000;
+const VERIFIED_CACHE_SIZE = 10_000;
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 

@@ -19,7 +19,8 @@ import { registerPipelineMetrics } from './pipeline-metrics.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { measureLag } from '../runtime/pipeline-lag.ts';
 import { eventsStreamEnv } from '../runtime/events-stream.ts';
-import { PROJECTION_NAMES } from '../services/read-models/projections.ts';
+import { PROJECTION_APPLIED_CHANNEL, PROJECTION_NAMES } from '../services/read-models/projections.ts';
+import { createPgListener } from '../runtime/pg-listener.ts';
 
 /** How long a stopping BFF lets requests in flight finish (its pods' grace period is above it). */
 const DRAIN_MS = 15_000;
@@ -53,6 +54,7 @@ export const bff = defineDeployable({
     const nats = await connectNats(config.NATS_URL, 'bff');
     const temporal = await connectTemporalClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
     const metrics = createHttpMetrics();
+    const projectionApplied = createPgListener(config.DATABASE_URL, PROJECTION_APPLIED_CHANNEL, logger);
     const jsm = await jetstreamManager(nats);
     const stream = { name: config.EVENTS_STREAM, subjectPrefix: config.EVENTS_SUBJECT_PREFIX };
     registerPipelineMetrics(metrics.registry, () => measureLag(pool, jsm, stream, PROJECTION_NAMES));
@@ -61,7 +63,7 @@ export const bff = defineDeployable({
       metrics,
       api: {
         handlers: {
-          ...counterHandlers({ pool, counters: createCounterCommands({ pool }) }),
+          ...counterHandlers({ pool, counters: createCounterCommands({ pool }), projectionApplied }),
           ...adminHandlers({ temporal: temporal.client }),
           ...tenantHandlers({ pool, temporal: temporal.client }),
         },
@@ -113,6 +115,7 @@ export const bff = defineDeployable({
         await closed;
         clearTimeout(cut);
         await temporal.connection.close();
+        await projectionApplied.close();
         await nats.drain();
         await pool.end();
       },

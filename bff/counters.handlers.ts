@@ -6,6 +6,7 @@ import { readCounterSummary } from '../services/read-models/counters.read-model.
 import type { CounterCommands } from '../services/counter/counter.commands.ts';
 import type { CounterCommand } from '../services/counter/counter.domain.ts';
 import type { DatabasePool } from '../services/kernel/database.ts';
+import type { PgListener } from '../runtime/pg-listener.ts';
 import type { RouteHandler, RouteInput } from './api.router.ts';
 
 type CounterPath = z.infer<typeof counterPath>;
@@ -18,6 +19,8 @@ export const MIN_VERSION_WAIT_MS = 2_000;
 export function counterHandlers(deps: {
   pool: DatabasePool;
   counters: CounterCommands;
+  /** Wakes `minVersion` reads when a projection batch commits (runtime/pg-listener.ts). */
+  projectionApplied: Pick<PgListener, 'generation' | 'waitForChange'>;
   minVersionWaitMs?: number;
 }): Record<string, RouteHandler> {
   const change =
@@ -39,9 +42,12 @@ export function counterHandlers(deps: {
       const path = input.params as CounterPath;
       const { minVersion } = input.query as ReadQuery;
       const deadline = Date.now() + (deps.minVersionWaitMs ?? MIN_VERSION_WAIT_MS);
+      // Read, and while the version is not there yet, sleep until the projection commits a batch.
+      let since = deps.projectionApplied.generation;
       let view = await readCounterSummary(deps.pool, path);
       while (minVersion !== undefined && view.version < minVersion && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
+        await deps.projectionApplied.waitForChange(since, deadline - Date.now());
+        since = deps.projectionApplied.generation;
         view = await readCounterSummary(deps.pool, path);
       }
       const headers =

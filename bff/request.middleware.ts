@@ -7,18 +7,19 @@ import { asHttpProblem, HttpProblem, toProblem } from './problem.ts';
 
 export interface BffState {
   requestId: string;
-  logger: Logger;
 }
 
 const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** Every response carries X-Request-Id and every log line of the request the same id. */
+/**
+ * Every response carries X-Request-Id, and every log line of the request the same id; one access
+ * line per request (no per-request child logger: the id is a field of the lines themselves).
+ */
 export function requestMiddleware(logger: Logger, metrics: HttpMetrics): Middleware<BffState> {
   return async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
     const requestId = CLIENT_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
-    ctx.state.logger = logger.child({ requestId });
     ctx.set('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
     try {
@@ -29,7 +30,7 @@ export function requestMiddleware(logger: Logger, metrics: HttpMetrics): Middlew
     } catch (error) {
       let known = asHttpProblem(error);
       if (!known) {
-        ctx.state.logger.error({ err: error }, 'unhandled error');
+        logger.error({ requestId, err: error }, 'unhandled error');
         known = new HttpProblem(
           'INTERNAL',
           'the server failed to handle this request; quote the requestId when reporting it',
@@ -42,8 +43,8 @@ export function requestMiddleware(logger: Logger, metrics: HttpMetrics): Middlew
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       metrics.observe(ctx.method, route, ctx.status, seconds);
-      ctx.state.logger.info(
-        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) },
+      logger.info(
+        { requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) },
         'request',
       );
     }

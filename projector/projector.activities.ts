@@ -10,7 +10,11 @@ import type { DatabasePool } from '../services/kernel/database.ts';
 import { outboxEvent } from '../services/kernel/outbox.ts';
 import { inTransaction } from '../services/kernel/transaction.ts';
 import { consumerName, type EventsStream } from '../runtime/events-stream.ts';
-import { loadProjectionCheckpoint, type ApplyEvent } from '../services/read-models/projections.ts';
+import {
+  loadProjectionCheckpoint,
+  PROJECTION_APPLIED_CHANNEL,
+  type ApplyEvent,
+} from '../services/read-models/projections.ts';
 
 /** Attempts at applying one event before it is parked, and the pause between them. */
 export const MAX_ATTEMPTS = 3;
@@ -72,6 +76,8 @@ export function createProjectorActivities(deps: {
             }
           }
           const last = batch[batch.length - 1]!;
+          // Delivered at commit: readers waiting for a version (GET …?minVersion) look again.
+          await tx.query(sql.unsafe`select pg_notify(${PROJECTION_APPLIED_CHANNEL}, ${input.projection})`);
           await tx.query(sql.unsafe`
             insert into projection_checkpoints (projection, stream_sequence) values (${input.projection}, ${last.seq})
             on conflict (projection) do update set stream_sequence = excluded.stream_sequence, updated_at = now()

@@ -14,7 +14,7 @@ import {
   type OutboxEvent,
 } from '../services/kernel/outbox.ts';
 import { RELAY_READER, subjectOf, type EventsStream } from '../runtime/events-stream.ts';
-import type { OutboxListener } from './outbox-listener.ts';
+import type { PgListener } from '../runtime/pg-listener.ts';
 
 /** Publishes one event and resolves with the broker's ack. Swappable so tests can make it fail. */
 export type Publish = (subject: string, event: OutboxEvent) => Promise<PubAck>;
@@ -33,18 +33,21 @@ export function createRelayActivities(deps: {
   pool: DatabasePool;
   stream: EventsStream;
   publish: Publish;
-  listener: OutboxListener;
+  listener: PgListener;
 }) {
   return {
     async relayBatch(input: { batchSize: number; idleWaitMs: number }): Promise<RelayBatchResult> {
       const checkpoint = await loadCheckpoint(deps.pool, RELAY_READER);
+      // Taken before each read: a commit that lands between the read and the wait still wakes it.
+      let since = deps.listener.generation;
       let events = await readOutboxBatch(deps.pool, checkpoint, input.batchSize);
       const idleUntil = Date.now() + input.idleWaitMs;
       while (events.length === 0 && Date.now() < idleUntil) {
         heartbeat({ idle: true });
         // Woken by a commit, or after a bounded second: the new events may sit behind an older
         // open transaction, which the next round (or its own commit's notification) lets through.
-        await deps.listener.waitForEvents(Math.min(1_000, idleUntil - Date.now()));
+        await deps.listener.waitForChange(since, Math.min(1_000, idleUntil - Date.now()));
+        since = deps.listener.generation;
         events = await readOutboxBatch(deps.pool, checkpoint, input.batchSize);
       }
       if (events.length === 0) return { published: 0, duplicates: 0, checkpoint };

@@ -8,11 +8,11 @@ import { databaseEnv, healthEnv, httpHost, httpPort, logEnv, natsEnv, temporalEn
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
 import { natsCheck, postgresCheck } from '../runtime/health.ts';
+import { createPgListener } from '../runtime/pg-listener.ts';
 import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { ensureEventsStream, eventsStreamEnv } from '../runtime/events-stream.ts';
 import { outboxRelay } from '../workflows/outbox-relay/outbox-relay.workflow.ts';
-import { createOutboxListener } from './outbox-listener.ts';
 import { createRelayActivities, jetStreamPublish } from './relay.activities.ts';
 
 export const relay = defineDeployable({
@@ -35,7 +35,7 @@ export const relay = defineDeployable({
     const pool = await createDatabasePool(config.DATABASE_URL, { maximumPoolSize: config.DATABASE_POOL_SIZE });
     const nats = await connectNats(config.NATS_URL, 'relay');
     await ensureEventsStream(await jetstreamManager(nats), stream);
-    const listener = createOutboxListener(config.DATABASE_URL, context.logger);
+    const listener = createPgListener(config.DATABASE_URL, 'event_outbox', context.logger);
     const worker = await startWorker(
       {
         address: config.TEMPORAL_ADDRESS,

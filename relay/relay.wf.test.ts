@@ -15,7 +15,7 @@ import { storedMessageIds, until } from '../test/support/pipeline.ts';
 import { startTestWorker, type RunningTestWorker } from '../test/support/temporal-worker.ts';
 import { outboxRelay, relayProgressQuery } from '../workflows/outbox-relay/outbox-relay.workflow.ts';
 import { ensureEventsStream } from '../runtime/events-stream.ts';
-import { createOutboxListener } from './outbox-listener.ts';
+import { createPgListener } from '../runtime/pg-listener.ts';
 import { createRelayActivities, jetStreamPublish, type Publish } from './relay.activities.ts';
 import { pino } from 'pino';
 
@@ -44,7 +44,7 @@ describe('relay workflow with a failing publisher', function () {
       if (failing && call++ % 2 === 1) throw new Error('injected publish failure');
       return real(subject, event);
     };
-    const listener = createOutboxListener(db.url, pino({ level: 'silent' }));
+    const listener = createPgListener(db.url, 'event_outbox', pino({ level: 'silent' }));
     worker = await startTestWorker(createRelayActivities({ pool, stream, publish: flaky, listener }), 'relay');
   });
   after(async () => {

@@ -39,6 +39,9 @@ export const PROJECTIONS: Record<string, ApplyEvent> = Object.fromEntries(
 
 export const PROJECTION_NAMES = Object.keys(PROJECTION_DEFINITIONS);
 
+/** The Postgres channel a projection NOTIFYs on when a batch commits (its payload: the projection's name). */
+export const PROJECTION_APPLIED_CHANNEL = 'projection_applied';
+
 const checkpointRow = z.object({ sequence: z.coerce.number() });
 
 /** The last JetStream stream sequence a projection committed (0 before its first batch). */

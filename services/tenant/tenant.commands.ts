@@ -294,7 +294,9 @@ export function createTenantService(deps: { pool: DatabasePool }) {
     sendWelcome: (tenantId: string, metadata: EventMetadata) =>
       change(tenantId, metadata, async (tx) => {
         const sent = await tx.maybeOne(sql.unsafe`
-          select 1 from event_outbox where aggregate_type = 'tenant' and aggregate_id = ${tenantId} and event_type = 'TenantWelcomeSent'`);
+          select 1 from event_outbox
+          where tenant_id = ${tenantId} and aggregate_type = ${TENANT_AGGREGATE} and aggregate_id = ${tenantId}
+            and event_type = 'TenantWelcomeSent'`);
         return sent ? null : { eventType: 'TenantWelcomeSent', payload: {} };
       }),
   };
