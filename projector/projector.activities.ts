@@ -1,15 +1,23 @@
-// The projector's batch activity: fetch from the projection's durable JetStream consumer, apply
-// the batch in one Postgres transaction together with its checkpoint, ack after commit. An event
-// whose apply fails is retried in place (a savepoint per attempt); after MAX_ATTEMPTS it is parked
-// in projection_dead_letters and the projection goes on (docs/architecture.md, "Event pipeline"). Retrying in place
-// rather than by nak keeps the stream order: a nak'd message would come back after later ones.
-import { heartbeat } from '@temporalio/activity';
-import type { Consumer, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { sql, type CommonQueryMethods } from 'slonik';
+// The projector's activity: a loop per projection that consumes the events stream continuously
+// (an ordered JetStream consumer starting after the projection's checkpoint) and applies what has
+// arrived, up to a batch, in one Postgres transaction together with its checkpoint, for as long as
+// its workflow lets it (a minute by default), heartbeating. The checkpoint committed with the read
+// models is the acknowledgement: a loop that dies mid-batch leaves nothing behind, and the next one
+// starts its consumer after the checkpoint, so no broker-side ack state can disagree with the read
+// models (docs/architecture.md, "Event pipeline"). Each loop takes the projection's lease first
+// (services/kernel/lease.ts); a loop whose lease was taken cannot commit another batch.
+//
+// An event whose apply fails is retried in place (a savepoint per attempt); after MAX_ATTEMPTS it
+// is parked in projection_dead_letters and the projection goes on. Retrying in place keeps the
+// stream order.
+import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import type { DatabasePool } from '../services/kernel/database.ts';
+import { holdLease, leaseHolder, takeLease } from '../services/kernel/lease.ts';
 import { outboxEvent } from '../services/kernel/outbox.ts';
 import { inTransaction } from '../services/kernel/transaction.ts';
-import { consumerName, type EventsStream } from '../runtime/events-stream.ts';
+import { isNotFound, type EventsStream } from '../runtime/events-stream.ts';
 import {
   loadProjectionCheckpoint,
   PROJECTION_APPLIED_CHANNEL,
@@ -27,6 +35,19 @@ export interface ProjectBatchResult {
   lastSequence: number | null;
 }
 
+export interface ProjectLoopResult extends ProjectBatchResult {
+  batches: number;
+}
+
+export interface ProjectLoopInput {
+  projection: string;
+  batchSize: number;
+  /** How long the loop runs before it returns to its workflow (which records progress and starts the next). */
+  loopMs: number;
+  /** Stop after this many batches (tests, and the one-batch `projectBatch` of older histories). */
+  maxBatches?: number;
+}
+
 export function createProjectorActivities(deps: {
   pool: DatabasePool;
   js: JetStreamClient;
@@ -34,46 +55,36 @@ export function createProjectorActivities(deps: {
   projections: Record<string, ApplyEvent>;
   onParked?: (projection: string) => void;
 }) {
-  return {
-    async projectBatch(input: {
-      projection: string;
-      batchSize: number;
-      maxWaitMs: number;
-    }): Promise<ProjectBatchResult> {
-      const apply = deps.projections[input.projection];
-      if (!apply) throw new Error(`unknown projection ${input.projection}`);
-      const consumer = await deps.js.consumers.get(deps.stream.name, consumerName(input.projection));
-      const batch = await fetchAvailable(consumer, input.batchSize, input.maxWaitMs);
-      const result: ProjectBatchResult = { applied: 0, unchanged: 0, parked: 0, lastSequence: null };
-      if (batch.length === 0) return result;
-      heartbeat({ fetched: batch.length });
-
-      try {
+  const projectLoop = async (input: ProjectLoopInput): Promise<ProjectLoopResult> => {
+    const apply = deps.projections[input.projection];
+    if (!apply) throw new Error(`unknown projection ${input.projection}`);
+    const info = activityInfo();
+    const lease = await takeLease(
+      deps.pool,
+      `projection/${input.projection}`,
+      leaseHolder(`${info.workflowExecution?.runId ?? info.activityId}#${info.attempt}`),
+    );
+    const totals: ProjectLoopResult = { applied: 0, unchanged: 0, parked: 0, lastSequence: null, batches: 0 };
+    const consumer = await deps.js.consumers.get(deps.stream.name, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: (await loadProjectionCheckpoint(deps.pool, input.projection)) + 1,
+    });
+    const arrivals = buffer(await consumer.consume({ max_messages: input.batchSize }), input.batchSize * 2);
+    const stopAt = Date.now() + input.loopMs;
+    const signal = cancellationSignal();
+    try {
+      while (!signal.aborted && Date.now() < stopAt && totals.batches < (input.maxBatches ?? Infinity)) {
+        const batch = await arrivals.take(input.batchSize, Math.min(1_000, Math.max(0, stopAt - Date.now())));
+        if (batch.length === 0) {
+          heartbeat(totals);
+          continue;
+        }
         await inTransaction(deps.pool, async (tx) => {
-          await tx.query(sql.unsafe`select pg_advisory_xact_lock(hashtext(${`projection:${input.projection}`}))`);
+          await holdLease(tx, lease);
           const checkpoint = await loadProjectionCheckpoint(tx, input.projection);
           for (const message of batch) {
-            if (message.seq <= checkpoint) continue; // committed before and its ack was lost: only ack again
-            let failure: unknown;
-            for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-              try {
-                const event = outboxEvent.parse(message.json());
-                const outcome = await tx.transaction((savepoint) => apply(savepoint, event));
-                if (outcome === 'applied') result.applied++;
-                else result.unchanged++;
-                failure = undefined;
-                break;
-              } catch (error) {
-                failure = error;
-                if (attempt < MAX_ATTEMPTS)
-                  await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
-              }
-            }
-            if (failure !== undefined) {
-              await park(tx, input.projection, message, failure);
-              result.parked++;
-              deps.onParked?.(input.projection);
-            }
+            if (message.seq <= checkpoint) continue; // applied by an earlier loop: never twice
+            await applyOne(tx, input.projection, apply, message, totals, deps.onParked);
           }
           const last = batch[batch.length - 1]!;
           // Delivered at commit: readers waiting for a version (GET …?minVersion) look again.
@@ -83,31 +94,118 @@ export function createProjectorActivities(deps: {
             on conflict (projection) do update set stream_sequence = excluded.stream_sequence, updated_at = now()
             where projection_checkpoints.stream_sequence < excluded.stream_sequence`);
         });
-      } catch (error) {
-        // Nothing was committed: hand the whole batch back, in order, for the activity's retry.
-        for (const message of batch) message.nak();
-        throw error;
+        totals.lastSequence = batch[batch.length - 1]!.seq;
+        totals.batches++;
+        heartbeat(totals);
       }
-      await Promise.all(batch.map((message) => message.ackAck()));
-      result.lastSequence = batch[batch.length - 1]!.seq;
-      return result;
+    } finally {
+      await arrivals.close();
+    }
+    return totals;
+  };
+
+  return {
+    projectLoop,
+    /** The one-batch activity of histories recorded before the loop (`patched('pipeline-loop')`). */
+    async projectBatch(input: {
+      projection: string;
+      batchSize: number;
+      maxWaitMs: number;
+    }): Promise<ProjectBatchResult> {
+      const { applied, unchanged, parked, lastSequence } = await projectLoop({
+        projection: input.projection,
+        batchSize: input.batchSize,
+        loopMs: input.maxWaitMs,
+        maxBatches: 1,
+      });
+      return { applied, unchanged, parked, lastSequence };
     },
   };
 }
-/**
- * Waits (up to maxWaitMs) for the first message, then takes what is already pending, up to the
- * batch size, without waiting for a full batch: a fetch of N waits until N arrive or it expires,
- * which would hold a lone event back for the whole expiry.
- */
-async function fetchAvailable(consumer: Consumer, batchSize: number, maxWaitMs: number): Promise<JsMsg[]> {
-  const first = await consumer.next({ expires: maxWaitMs });
-  if (!first) return [];
-  const batch = [first];
-  const pending = Math.min(batchSize - 1, (await consumer.info()).num_pending);
-  if (pending > 0) {
-    for await (const message of await consumer.fetch({ max_messages: pending, expires: 2_000 })) batch.push(message);
+
+/** Applies one message in a savepoint, retrying in place, and parks it after MAX_ATTEMPTS. */
+async function applyOne(
+  tx: DatabaseTransactionConnection,
+  projection: string,
+  apply: ApplyEvent,
+  message: JsMsg,
+  totals: ProjectBatchResult,
+  onParked?: (projection: string) => void,
+): Promise<void> {
+  let failure: unknown;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    try {
+      const event = outboxEvent.parse(message.json());
+      const outcome = await tx.transaction((savepoint) => apply(savepoint, event));
+      if (outcome === 'applied') totals.applied++;
+      else totals.unchanged++;
+      return;
+    } catch (error) {
+      failure = error;
+      if (attempt < MAX_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
+    }
   }
-  return batch;
+  await park(tx, projection, message, failure);
+  totals.parked++;
+  onParked?.(projection);
+}
+
+/**
+ * Messages of a running consume(), pumped into a bounded queue: `take` returns what has arrived, up
+ * to a batch, waiting only for the first (a consumer never waits for a full batch, which would hold
+ * a lone event back). The pump stops pulling while the queue is full.
+ */
+function buffer(messages: AsyncIterable<JsMsg> & { close(): Promise<void | Error> }, capacity: number) {
+  const queue: JsMsg[] = [];
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  let space: (() => void) | undefined;
+  const pump = (async () => {
+    try {
+      for await (const message of messages) {
+        queue.push(message);
+        wake?.();
+        while (queue.length >= capacity) await new Promise<void>((resolve) => (space = resolve));
+      }
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+    }
+    failure ??= new Error('the JetStream consumer stopped');
+    wake?.();
+  })();
+  return {
+    async take(max: number, waitMs: number): Promise<JsMsg[]> {
+      if (queue.length === 0 && failure === undefined) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, waitMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+      if (queue.length === 0 && failure !== undefined) throw failure;
+      const batch = queue.splice(0, max);
+      space?.();
+      space = undefined;
+      return batch;
+    },
+    async close(): Promise<void> {
+      await messages.close();
+      space?.();
+      await pump;
+    },
+  };
+}
+
+/** Removes the durable consumers that projections used before they consumed from their checkpoint. */
+export async function removeLegacyConsumers(jsm: JetStreamManager, stream: EventsStream, projections: string[]) {
+  for (const projection of projections) {
+    await jsm.consumers.delete(stream.name, `projection-${projection}`).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
+  }
 }
 
 async function park(tx: CommonQueryMethods, projection: string, message: JsMsg, error: unknown): Promise<void> {

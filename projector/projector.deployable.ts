@@ -1,10 +1,10 @@
-// Composition root of the projector: a durable JetStream consumer per projection feeding read
-// models in Postgres, as a Temporal worker on `projector` running one workflow per projection.
+// Composition root of the projector: an ordered JetStream consumer per projection, started after the
+// projection's checkpoint, feeding read models in Postgres, as a Temporal worker on `projector` running one workflow per projection.
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { z } from 'zod';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
-import { ensureEventsStream, ensureProjectionConsumer, eventsStreamEnv } from '../runtime/events-stream.ts';
+import { ensureEventsStream, eventsStreamEnv } from '../runtime/events-stream.ts';
 import { databaseEnv, healthEnv, httpHost, httpPort, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
@@ -13,7 +13,7 @@ import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { PROJECTION_DEFINITIONS, PROJECTIONS } from '../services/read-models/projections.ts';
 import { projection } from '../workflows/projections/projection.workflow.ts';
-import { createProjectorActivities } from './projector.activities.ts';
+import { createProjectorActivities, removeLegacyConsumers } from './projector.activities.ts';
 import { createRebuildActivities } from './rebuild.activities.ts';
 
 export const projector = defineDeployable({
@@ -26,8 +26,10 @@ export const projector = defineDeployable({
     .extend(eventsStreamEnv.shape)
     .extend({
       PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(200),
-      /** Batches per workflow run before continue-as-new; applies when a projection workflow is first started. */
-      PROJECTOR_BATCHES_PER_RUN: z.coerce.number().int().min(1).max(1_000).default(500),
+      /** How long one loop activity applies before it reports to the workflow (seconds, fractions allowed). */
+      PROJECTOR_LOOP_SECONDS: z.coerce.number().min(0.1).max(600).default(60),
+      /** Loops per workflow run before continue-as-new; applies when a projection workflow is first started. */
+      PROJECTOR_LOOPS_PER_RUN: z.coerce.number().int().min(1).max(1_000).default(500),
       PROJECTOR_HTTP_HOST: httpHost,
       PROJECTOR_HTTP_PORT: httpPort(3003),
     }),
@@ -37,8 +39,7 @@ export const projector = defineDeployable({
     const nats = await connectNats(config.NATS_URL, 'projector');
     const jsm = await jetstreamManager(nats);
     await ensureEventsStream(jsm, stream);
-    for (const name of Object.keys(PROJECTIONS))
-      await ensureProjectionConsumer(jsm, stream, name, config.PROJECTOR_BATCH_SIZE);
+    await removeLegacyConsumers(jsm, stream, Object.keys(PROJECTIONS));
     const worker = await startWorker(
       {
         address: config.TEMPORAL_ADDRESS,
@@ -74,7 +75,8 @@ export const projector = defineDeployable({
             {
               projection: name,
               batchSize: config.PROJECTOR_BATCH_SIZE,
-              batchesPerRun: config.PROJECTOR_BATCHES_PER_RUN,
+              loopMs: config.PROJECTOR_LOOP_SECONDS * 1_000,
+              loopsPerRun: config.PROJECTOR_LOOPS_PER_RUN,
             },
           ],
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

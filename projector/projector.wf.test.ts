@@ -12,7 +12,7 @@ import { testStack } from '../test/support/env.ts';
 import { until } from '../test/support/pipeline.ts';
 import { startTestWorker, type RunningTestWorker } from '../test/support/temporal-worker.ts';
 import { projection, projectionProgressQuery } from '../workflows/projections/projection.workflow.ts';
-import { ensureEventsStream, ensureProjectionConsumer, subjectOf } from '../runtime/events-stream.ts';
+import { ensureEventsStream, subjectOf } from '../runtime/events-stream.ts';
 import { listDeadLetters, redriveDeadLetters } from '../services/read-models/dead-letters.ts';
 import { createProjectorActivities, MAX_ATTEMPTS } from './projector.activities.ts';
 import type { ApplyEvent } from '../services/read-models/projections.ts';
@@ -59,7 +59,6 @@ describe('projection workflow with poison events', function () {
     nats = await connectNats(testStack().NATS_URL, 'projector-test');
     jsm = await jetstreamManager(nats);
     await ensureEventsStream(jsm, stream);
-    await ensureProjectionConsumer(jsm, stream, 'counters', 50);
     worker = await startTestWorker(
       createProjectorActivities({ pool, js: jetstream(nats), stream, projections }),
       'projector',
@@ -87,7 +86,7 @@ describe('projection workflow with poison events', function () {
     const handle = await worker.client.workflow.start(projection, {
       taskQueue: worker.taskQueue,
       workflowId: `projection-test/${randomUUID()}`,
-      args: [{ projection: 'counters', batchSize: 50 }],
+      args: [{ projection: 'counters', batchSize: 50, loopMs: 1_000 }],
     });
     await until(
       'both bad events parked and c1 projected',
@@ -109,7 +108,8 @@ describe('projection workflow with poison events', function () {
     );
     assert.match(parked[0]!.error, /simulated projection bug/);
     assert.match(parked[1]!.error, /expected number/);
-    assert.equal((await handle.query(projectionProgressQuery)).parked, 2);
+    // The loop reports its totals to the workflow when it returns (after loopMs).
+    await until('the loop reported', async () => (await handle.query(projectionProgressQuery)).parked === 2, 30_000);
 
     bugInC2 = false;
     const redriven = await redriveDeadLetters(pool, projections, 'all');

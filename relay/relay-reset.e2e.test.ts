@@ -23,7 +23,11 @@ describe('temporal workflow reset of the outbox relay (LastContinuedAsNew)', fun
   before(async () => {
     db = await createMigratedDatabase(testStack().DATABASE_URL, 'relay_reset');
     pool = await createDatabasePool(db.url, { maximumPoolSize: 8 });
-    pipeline = await createPipeline(db.url, { RELAY_BATCH_SIZE: '50', RELAY_BATCHES_PER_RUN: '4' });
+    pipeline = await createPipeline(db.url, {
+      RELAY_BATCH_SIZE: '50',
+      RELAY_LOOPS_PER_RUN: '4',
+      RELAY_LOOP_SECONDS: '1',
+    });
     await pipeline.start();
   });
   after(async () => {

@@ -25,8 +25,10 @@ export const relay = defineDeployable({
     .extend(eventsStreamEnv.shape)
     .extend({
       RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
-      /** Batches per workflow run before continue-as-new; applies when the relay workflow is first started. */
-      RELAY_BATCHES_PER_RUN: z.coerce.number().int().min(1).max(1_000).default(500),
+      /** How long one loop activity publishes before it reports to the workflow (seconds, fractions allowed). */
+      RELAY_LOOP_SECONDS: z.coerce.number().min(0.1).max(600).default(60),
+      /** Loops per workflow run before continue-as-new; applies when the relay workflow is first started. */
+      RELAY_LOOPS_PER_RUN: z.coerce.number().int().min(1).max(1_000).default(500),
       RELAY_HTTP_HOST: httpHost,
       RELAY_HTTP_PORT: httpPort(3002),
     }),
@@ -34,7 +36,8 @@ export const relay = defineDeployable({
     const stream = { name: config.EVENTS_STREAM, subjectPrefix: config.EVENTS_SUBJECT_PREFIX };
     const pool = await createDatabasePool(config.DATABASE_URL, { maximumPoolSize: config.DATABASE_POOL_SIZE });
     const nats = await connectNats(config.NATS_URL, 'relay');
-    await ensureEventsStream(await jetstreamManager(nats), stream);
+    const jsm = await jetstreamManager(nats);
+    await ensureEventsStream(jsm, stream);
     const listener = createPgListener(config.DATABASE_URL, 'event_outbox', context.logger);
     const worker = await startWorker(
       {
@@ -44,7 +47,7 @@ export const relay = defineDeployable({
         workflows: true,
         http: { host: config.RELAY_HTTP_HOST, port: config.RELAY_HTTP_PORT, portFile: config.HEALTH_PORT_FILE },
         checks: { postgres: postgresCheck(pool), nats: natsCheck(nats) },
-        activities: createRelayActivities({ pool, stream, publish: jetStreamPublish(jetstream(nats)), listener }),
+        activities: createRelayActivities({ pool, jsm, stream, publish: jetStreamPublish(jetstream(nats)), listener }),
         closeAfter: async () => {
           await listener.close();
           await nats.drain();
@@ -58,7 +61,13 @@ export const relay = defineDeployable({
       await temporal.client.workflow.start(outboxRelay, {
         workflowId: WORKFLOW_IDS.relay,
         taskQueue: TASK_QUEUES.relay,
-        args: [{ batchSize: config.RELAY_BATCH_SIZE, batchesPerRun: config.RELAY_BATCHES_PER_RUN }],
+        args: [
+          {
+            batchSize: config.RELAY_BATCH_SIZE,
+            loopMs: config.RELAY_LOOP_SECONDS * 1_000,
+            loopsPerRun: config.RELAY_LOOPS_PER_RUN,
+          },
+        ],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       });
     } finally {

@@ -1,9 +1,8 @@
-// The JetStream stream every event is published to, and its durable consumers: the relay publishes
-// into it, the projector consumes it, the BFF and the CLI measure lag on it (docs/architecture.md,
-// "Event pipeline"). Created or updated idempotently by whichever deployable starts first.
+// The JetStream stream every event is published to: the relay publishes into it, the projector
+// consumes it (an ordered consumer per projection, from its checkpoint), the BFF and the CLI
+// measure lag on it (docs/architecture.md, "Event pipeline"). Created or updated idempotently by
+// whichever deployable starts first.
 import {
-  AckPolicy,
-  DeliverPolicy,
   DiscardPolicy,
   JetStreamApiCodes,
   JetStreamApiError,
@@ -51,11 +50,6 @@ export function subjectOf(
 /** The relay's checkpoint row in `outbox_checkpoints`: how far the outbox has been published. */
 export const RELAY_READER = 'relay';
 
-/** The durable JetStream consumer of a projection. */
-export function consumerName(projection: string): string {
-  return `projection-${projection}`;
-}
-
 /** Whether a JetStream API call failed because the stream (or consumer) does not exist. */
 export function isNotFound(error: unknown): boolean {
   return (
@@ -82,32 +76,4 @@ export async function ensureEventsStream(jsm: JetStreamManager, stream: EventsSt
     return;
   }
   await jsm.streams.update(stream.name, config);
-}
-
-/** A projection's durable pull consumer: explicit acks, at most one batch outstanding. */
-export async function ensureProjectionConsumer(
-  jsm: JetStreamManager,
-  stream: EventsStream,
-  projection: string,
-  batchSize: number,
-): Promise<void> {
-  const config = {
-    durable_name: consumerName(projection),
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    filter_subject: `${stream.subjectPrefix}.>`,
-    ack_wait: 30_000_000_000, // 30 s in ns; the projector acks right after its commit
-    max_ack_pending: batchSize,
-  };
-  try {
-    await jsm.consumers.info(stream.name, config.durable_name);
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-    await jsm.consumers.add(stream.name, config);
-    return;
-  }
-  await jsm.consumers.update(stream.name, config.durable_name, {
-    ack_wait: config.ack_wait,
-    max_ack_pending: batchSize,
-  });
 }

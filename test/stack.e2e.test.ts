@@ -211,8 +211,8 @@ describe('local stack: npm run up / status / down', function () {
         }
         return [...names];
       };
-      assert.deepEqual(await activityNames('outbox-relay'), ['relayBatch']);
-      assert.deepEqual(await activityNames('projection/counters'), ['projectBatch']);
+      assert.deepEqual(await activityNames('outbox-relay'), ['relayLoop']);
+      assert.deepEqual(await activityNames('projection/counters'), ['projectLoop']);
 
       const admin = cli(['token', '--user', 'ops', '--roles', 'platform-admin']).stdout.trim();
       const started = await fetch(`http://127.0.0.1:${ports.bff}/v1/admin/projections/counters/rebuild`, {

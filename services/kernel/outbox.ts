@@ -102,12 +102,32 @@ export async function loadCheckpoint(db: CommonQueryMethods, reader: string): Pr
   return row ?? OUTBOX_START;
 }
 
-/** Moves a reader's checkpoint forward to `to`; never backwards (a late, retried call is a no-op). */
-export async function advanceCheckpoint(db: CommonQueryMethods, reader: string, to: OutboxCheckpoint): Promise<void> {
+/**
+ * Moves a reader's checkpoint forward to `to`; never backwards (a late, retried call is a no-op).
+ * A reader that publishes (the relay) also records the stream sequence of the event at `to`.
+ */
+export async function advanceCheckpoint(
+  db: CommonQueryMethods,
+  reader: string,
+  to: OutboxCheckpoint,
+  streamSequence: number | null = null,
+): Promise<void> {
   await db.query(sql.unsafe`
-    insert into outbox_checkpoints (reader, tx_id, position) values (${reader}, ${to.txId}::xid8, ${to.position}::bigint)
-    on conflict (reader) do update set tx_id = excluded.tx_id, position = excluded.position, updated_at = now()
+    insert into outbox_checkpoints (reader, tx_id, position, stream_sequence)
+    values (${reader}, ${to.txId}::xid8, ${to.position}::bigint, ${streamSequence})
+    on conflict (reader) do update
+      set tx_id = excluded.tx_id, position = excluded.position, stream_sequence = excluded.stream_sequence,
+          updated_at = now()
     where (outbox_checkpoints.tx_id, outbox_checkpoints.position) < (excluded.tx_id, excluded.position)`);
+}
+
+const sequenceRow = z.object({ sequence: z.coerce.number().nullable() });
+
+/** The stream sequence a publishing reader recorded with its checkpoint (null: none recorded yet). */
+export async function loadStreamSequence(db: CommonQueryMethods, reader: string): Promise<number | null> {
+  const row = await db.maybeOne(sql.type(sequenceRow)`
+    select stream_sequence as sequence from outbox_checkpoints where reader = ${reader}`);
+  return row?.sequence ?? null;
 }
 
 const lagRow = z.object({ events: z.coerce.number().int(), seconds: z.coerce.number() });

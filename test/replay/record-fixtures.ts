@@ -179,16 +179,18 @@ describe('record replay fixtures', function () {
     await record(worker.client, 'completed', prune.workflowId);
   });
 
-  describe('relay, projections and rebuild (continue-as-new every 3 batches)', () => {
+  describe('relay, projections and rebuild (continue-as-new every 3 loops)', () => {
     let pipeline: Pipeline;
     let client: Client;
     let connection: Connection;
     before(async () => {
       pipeline = await createPipeline(db.url, {
         RELAY_BATCH_SIZE: '20',
-        RELAY_BATCHES_PER_RUN: '3',
+        RELAY_LOOPS_PER_RUN: '3',
+        RELAY_LOOP_SECONDS: '0.5',
         PROJECTOR_BATCH_SIZE: '20',
-        PROJECTOR_BATCHES_PER_RUN: '3',
+        PROJECTOR_LOOPS_PER_RUN: '3',
+        PROJECTOR_LOOP_SECONDS: '0.5',
       });
       connection = await Connection.connect({ address: testStack().TEMPORAL_ADDRESS });
       client = new Client({ connection });

@@ -23,7 +23,7 @@ export interface Pipeline {
   process(): Started | undefined;
 }
 
-/** `settings` adds deployable config, e.g. `RELAY_BATCHES_PER_RUN` for a quick continue-as-new. */
+/** `settings` adds deployable config, e.g. `RELAY_LOOPS_PER_RUN` for a quick continue-as-new. */
 export async function createPipeline(databaseUrl: string, settings: NodeJS.ProcessEnv = {}): Promise<Pipeline> {
   const suffix = randomUUID().slice(0, 8);
   const stream = `EVENTS_T${suffix}`;

@@ -1,26 +1,41 @@
 // The outbox relay as a long-running workflow (one instance, id `outbox-relay`, task queue
-// `outbox-relay`): its retries, checkpoint progress and resets are visible like any saga's.
-import { continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+// `outbox-relay`): its retries, checkpoint progress and resets are visible like any saga's. Each
+// activity is a loop that publishes for `loopMs` (relay/relay.activities.ts); the workflow records
+// its totals and starts the next, and continues as new after `loopsPerRun` loops.
+import { continueAsNew, defineQuery, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { RelayActivities, RelayBatchResult } from '../../relay/relay.activities.ts';
 
 export interface RelayProgress {
   published: number;
   duplicates: number;
+  /** Batches published over the relay's life (each loop publishes many). */
   batches: number;
   checkpoint: RelayBatchResult['checkpoint'] | null;
 }
 
 export interface RelayInput {
   batchSize?: number;
-  idleWaitMs?: number;
-  /** Batches per run before continue-as-new (each batch adds ~6 history events). */
-  batchesPerRun?: number;
+  /** How long each loop activity runs before it reports back. */
+  loopMs?: number;
+  /** Loops per run before continue-as-new (each adds ~6 history events). */
+  loopsPerRun?: number;
   /** Carried across continue-as-new so the totals cover the relay's whole life. */
   progress?: RelayProgress;
+  /** @deprecated the input of runs started before the loop; read only to carry them over. */
+  idleWaitMs?: number;
+  /** @deprecated see `idleWaitMs`. */
+  batchesPerRun?: number;
 }
 
 export const relayProgressQuery = defineQuery<RelayProgress>('relayProgress');
 
+const { relayLoop } = proxyActivities<RelayActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '15 seconds' },
+});
+
+// Histories recorded before the loop scheduled one `relayBatch` per batch, with these options.
 const { relayBatch } = proxyActivities<RelayActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '20 seconds',
@@ -29,16 +44,18 @@ const { relayBatch } = proxyActivities<RelayActivities>({
 
 export async function outboxRelay(input: RelayInput = {}): Promise<never> {
   const batchSize = input.batchSize ?? 500;
-  const idleWaitMs = input.idleWaitMs ?? 10_000;
-  const batchesPerRun = input.batchesPerRun ?? 500;
+  const loopMs = input.loopMs ?? 60_000;
+  const loopsPerRun = input.loopsPerRun ?? input.batchesPerRun ?? 500;
   const progress: RelayProgress = input.progress ?? { published: 0, duplicates: 0, batches: 0, checkpoint: null };
   setHandler(relayProgressQuery, () => progress);
-  for (let batch = 0; batch < batchesPerRun && !workflowInfo().continueAsNewSuggested; batch++) {
-    const result = await relayBatch({ batchSize, idleWaitMs });
+  for (let loop = 0; loop < loopsPerRun && !workflowInfo().continueAsNewSuggested; loop++) {
+    const result = patched('pipeline-loop')
+      ? await relayLoop({ batchSize, loopMs })
+      : { ...(await relayBatch({ batchSize, idleWaitMs: input.idleWaitMs ?? 10_000 })), batches: 1 };
     progress.published += result.published;
     progress.duplicates += result.duplicates;
-    progress.batches += 1;
+    progress.batches += result.batches;
     progress.checkpoint = result.checkpoint;
   }
-  return continueAsNew<typeof outboxRelay>({ batchSize, idleWaitMs, batchesPerRun, progress });
+  return continueAsNew<typeof outboxRelay>({ batchSize, loopMs, loopsPerRun, progress });
 }

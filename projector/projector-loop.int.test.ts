@@ -1,0 +1,131 @@
+// The projection loop against real Postgres and NATS, run as an activity outside Temporal: it
+// consumes continuously from after its checkpoint, commits each batch with the checkpoint, and
+// stops — applying nothing more — once a newer loop has taken its lease.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { after, afterEach, before, beforeEach, describe, it } from 'mocha';
+import { connectNats, type NatsConnection } from '../runtime/connections.ts';
+import { ensureEventsStream, subjectOf } from '../runtime/events-stream.ts';
+import { createDatabasePool, type DatabasePool } from '../services/kernel/database.ts';
+import { LeaseLostError, takeLease } from '../services/kernel/lease.ts';
+import type { OutboxEvent } from '../services/kernel/outbox.ts';
+import { applyCounterEvent, readCounterSummary } from '../services/read-models/counters.read-model.ts';
+import { loadProjectionCheckpoint } from '../services/read-models/projections.ts';
+import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
+import { testStack } from '../test/support/env.ts';
+import { until } from '../test/support/pipeline.ts';
+import {
+  createProjectorActivities,
+  type ProjectLoopInput,
+  type ProjectLoopResult,
+  type ProjectorActivities,
+} from './projector.activities.ts';
+
+/** The loop's expected failures are asserted; the activity environment need not print them. */
+const quiet = new DefaultLogger('ERROR');
+
+describe('projection loop (continuous consumer, lease)', function () {
+  this.timeout(60_000);
+  let db: FreshDatabase;
+  let pool: DatabasePool;
+  let nats: NatsConnection;
+  let jsm: JetStreamManager;
+  let stream: { name: string; subjectPrefix: string };
+  let version = 0;
+  let applied = 0;
+
+  /** Publishes the next increments of counter `c` (value = version). */
+  const publish = async (n: number) => {
+    const js = jetstream(nats);
+    for (let i = 0; i < n; i++) {
+      version++;
+      const event: OutboxEvent = {
+        position: String(version),
+        txId: String(1000 + version),
+        eventId: randomUUID(),
+        tenantId: 'loop',
+        aggregateType: 'counter',
+        aggregateId: 'c',
+        aggregateVersion: version,
+        eventType: 'CounterIncremented',
+        schemaVersion: 1,
+        payload: { by: 1, value: version, version },
+        metadata: {},
+        occurredAt: Date.now(),
+      };
+      await js.publish(subjectOf(stream, event), JSON.stringify(event), { msgID: event.eventId });
+    }
+  };
+  const run = (input: Omit<ProjectLoopInput, 'projection'>) =>
+    new MockActivityEnvironment(undefined, { logger: quiet }).run<
+      [ProjectLoopInput],
+      ProjectLoopResult,
+      ProjectorActivities['projectLoop']
+    >(
+      createProjectorActivities({
+        pool,
+        js: jetstream(nats),
+        stream,
+        projections: {
+          counters: async (tx, event) => {
+            applied++;
+            return applyCounterEvent(tx, event);
+          },
+        },
+      }).projectLoop,
+      { projection: 'counters', ...input },
+    );
+  const value = async () => (await readCounterSummary(pool, { tenantId: 'loop', counterId: 'c' })).value;
+
+  before(async () => {
+    nats = await connectNats(testStack().NATS_URL, 'projector-loop-test');
+    jsm = await jetstreamManager(nats);
+  });
+  beforeEach(async () => {
+    db = await createMigratedDatabase(testStack().DATABASE_URL, 'projector_loop');
+    pool = await createDatabasePool(db.url, { maximumPoolSize: 6 });
+    stream = { name: `PLOOP_${randomUUID().slice(0, 8)}`, subjectPrefix: `pl${randomUUID().slice(0, 8)}` };
+    await ensureEventsStream(jsm, stream);
+    version = 0;
+    applied = 0;
+  });
+  afterEach(async () => {
+    await jsm.streams.delete(stream.name).catch(() => undefined);
+    await pool.end();
+    await db.drop();
+  });
+  after(async () => {
+    await nats?.drain();
+  });
+
+  it('applies what arrives while it runs, in batches, and the next loop starts after the checkpoint', async () => {
+    await publish(7);
+    const first = run({ batchSize: 3, loopMs: 3_000 });
+    await until('the backlog applied', async () => (await loadProjectionCheckpoint(pool, 'counters')) === 7, 10_000);
+    await publish(2); // arrives while the loop runs
+    const totals = await first;
+    assert.equal(totals.applied, 9);
+    assert.ok(totals.batches >= 4, `7 events in batches of 3, then 2 more: ${totals.batches} batches`);
+    assert.equal(await value(), 9);
+
+    await publish(1);
+    const second = await run({ batchSize: 3, loopMs: 10_000, maxBatches: 1 });
+    assert.deepEqual([second.applied, second.lastSequence], [1, 10]);
+    assert.equal(applied, 10, 'no event applied twice');
+  });
+
+  it('a loop whose lease was taken stops before its next batch and applies nothing more', async () => {
+    await publish(3);
+    const older = run({ batchSize: 10, loopMs: 20_000 });
+    older.catch(() => undefined); // asserted below
+    await until('the older loop applied', async () => (await loadProjectionCheckpoint(pool, 'counters')) === 3, 10_000);
+    await takeLease(pool, 'projection/counters', 'a newer loop');
+    await publish(2);
+    await assert.rejects(older, LeaseLostError);
+    assert.equal(await value(), 3, 'nothing applied after the takeover');
+    assert.equal(await loadProjectionCheckpoint(pool, 'counters'), 3);
+  });
+});
