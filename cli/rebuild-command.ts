@@ -73,7 +73,11 @@ export async function runRebuildCommand(
       else say(line);
     }
     const final = await result;
-    if (tty) process.stderr.write('\n');
+    // The last line always shows where it ended, also for a rebuild quicker than the first poll.
+    const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+    const last = `${'done'.padEnd(9)} ${formatProgress(final.replayed, final.replayed, final.replayed / seconds, tty)}`;
+    if (tty) process.stderr.write(`\r${last}\n`);
+    else say(last);
     say(
       `✓ ${projection} rebuilt: ${final.replayed} events replayed in ${((Date.now() - started) / 1000).toFixed(1)} s, swapped in`,
     );

@@ -12,8 +12,13 @@ import { ensureEventsStream, subjectOf } from '../runtime/events-stream.ts';
 import { createDatabasePool, type DatabasePool } from '../services/kernel/database.ts';
 import { LeaseLostError, takeLease } from '../services/kernel/lease.ts';
 import type { OutboxEvent } from '../services/kernel/outbox.ts';
-import { applyCounterEvent, readCounterSummary } from '../services/read-models/counters.read-model.ts';
-import { loadProjectionCheckpoint } from '../services/read-models/projections.ts';
+import {
+  applyCounterRows,
+  counterRow,
+  readCounterSummary,
+  type CounterRow,
+} from '../services/read-models/counters.read-model.ts';
+import { loadProjectionCheckpoint, type Projection } from '../services/read-models/projections.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
 import { testStack } from '../test/support/env.ts';
 import { until } from '../test/support/pipeline.ts';
@@ -70,10 +75,13 @@ describe('projection loop (continuous consumer, lease)', function () {
         js: jetstream(nats),
         stream,
         projections: {
-          counters: async (tx, event) => {
-            applied++;
-            return applyCounterEvent(tx, event);
-          },
+          counters: {
+            rowOf: counterRow,
+            apply: async (tx, rows: CounterRow[]) => {
+              applied += rows.length;
+              return applyCounterRows(tx, rows);
+            },
+          } satisfies Projection<CounterRow>,
         },
       }).projectLoop,
       { projection: 'counters', ...input },

@@ -7,9 +7,11 @@
 // models (docs/architecture.md, "Event pipeline"). Each loop takes the projection's lease first
 // (services/kernel/lease.ts); a loop whose lease was taken cannot commit another batch.
 //
-// An event whose apply fails is retried in place (a savepoint per attempt); after MAX_ATTEMPTS it
-// is parked in projection_dead_letters and the projection goes on. Retrying in place keeps the
-// stream order.
+// A batch is applied set-based (one statement per projection, services/read-models/): each event
+// is checked against its contract in TypeScript first, and one that breaks it is parked in
+// projection_dead_letters at once. If the batch statement itself fails, that batch falls back to
+// one event at a time, each retried in place (a savepoint per attempt) and parked after
+// MAX_ATTEMPTS; the projection goes on. Retrying in place keeps the stream order.
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
@@ -21,7 +23,7 @@ import { isNotFound, type EventsStream } from '../runtime/events-stream.ts';
 import {
   loadProjectionCheckpoint,
   PROJECTION_APPLIED_CHANNEL,
-  type ApplyEvent,
+  type Projection,
 } from '../services/read-models/projections.ts';
 
 /** Attempts at applying one event before it is parked, and the pause between them. */
@@ -52,12 +54,12 @@ export function createProjectorActivities(deps: {
   pool: DatabasePool;
   js: JetStreamClient;
   stream: EventsStream;
-  projections: Record<string, ApplyEvent>;
+  projections: Record<string, Projection<unknown>>;
   onParked?: (projection: string) => void;
 }) {
   const projectLoop = async (input: ProjectLoopInput): Promise<ProjectLoopResult> => {
-    const apply = deps.projections[input.projection];
-    if (!apply) throw new Error(`unknown projection ${input.projection}`);
+    const projection = deps.projections[input.projection];
+    if (!projection) throw new Error(`unknown projection ${input.projection}`);
     const info = activityInfo();
     const lease = await takeLease(
       deps.pool,
@@ -82,10 +84,22 @@ export function createProjectorActivities(deps: {
         await inTransaction(deps.pool, async (tx) => {
           await holdLease(tx, lease);
           const checkpoint = await loadProjectionCheckpoint(tx, input.projection);
+          const checked: { message: JsMsg; row: unknown }[] = [];
           for (const message of batch) {
             if (message.seq <= checkpoint) continue; // applied by an earlier loop: never twice
-            await applyOne(tx, input.projection, apply, message, totals, deps.onParked);
+            let row: unknown;
+            try {
+              row = projection.rowOf(outboxEvent.parse(message.json()));
+            } catch (error) {
+              await park(tx, input.projection, message, error, 1); // a contract breach does not heal by retrying
+              totals.parked++;
+              deps.onParked?.(input.projection);
+              continue;
+            }
+            if (row === null) totals.unchanged++;
+            else checked.push({ message, row });
           }
+          await applyChecked(tx, input.projection, projection, checked, totals, deps.onParked);
           const last = batch[batch.length - 1]!;
           // Delivered at commit: readers waiting for a version (GET …?minVersion) look again.
           await tx.query(sql.unsafe`select pg_notify(${PROJECTION_APPLIED_CHANNEL}, ${input.projection})`);
@@ -123,31 +137,48 @@ export function createProjectorActivities(deps: {
   };
 }
 
-/** Applies one message in a savepoint, retrying in place, and parks it after MAX_ATTEMPTS. */
-async function applyOne(
+/** Applies the checked events of a batch in one statement, or one by one (retried, then parked) if it fails. */
+async function applyChecked(
   tx: DatabaseTransactionConnection,
-  projection: string,
-  apply: ApplyEvent,
-  message: JsMsg,
+  name: string,
+  projection: Projection<unknown>,
+  checked: { message: JsMsg; row: unknown }[],
   totals: ProjectBatchResult,
   onParked?: (projection: string) => void,
 ): Promise<void> {
-  let failure: unknown;
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    try {
-      const event = outboxEvent.parse(message.json());
-      const outcome = await tx.transaction((savepoint) => apply(savepoint, event));
-      if (outcome === 'applied') totals.applied++;
-      else totals.unchanged++;
-      return;
-    } catch (error) {
-      failure = error;
-      if (attempt < MAX_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
-    }
+  if (checked.length === 0) return;
+  try {
+    const applied = await tx.transaction((savepoint) =>
+      projection.apply(
+        savepoint,
+        checked.map((c) => c.row),
+      ),
+    );
+    totals.applied += applied;
+    totals.unchanged += checked.length - applied;
+    return;
+  } catch {
+    // Some event of the batch makes the statement fail: find it, one event per savepoint.
   }
-  await park(tx, projection, message, failure);
-  totals.parked++;
-  onParked?.(projection);
+  for (const { message, row } of checked) {
+    let failure: unknown;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      try {
+        const applied = await tx.transaction((savepoint) => projection.apply(savepoint, [row]));
+        if (applied > 0) totals.applied++;
+        else totals.unchanged++;
+        failure = undefined;
+        break;
+      } catch (error) {
+        failure = error;
+        if (attempt < MAX_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
+      }
+    }
+    if (failure === undefined) continue;
+    await park(tx, name, message, failure, MAX_ATTEMPTS);
+    totals.parked++;
+    onParked?.(name);
+  }
 }
 
 /**
@@ -208,8 +239,13 @@ export async function removeLegacyConsumers(jsm: JetStreamManager, stream: Event
   }
 }
 
-async function park(tx: CommonQueryMethods, projection: string, message: JsMsg, error: unknown): Promise<void> {
-  const attempts = MAX_ATTEMPTS;
+async function park(
+  tx: CommonQueryMethods,
+  projection: string,
+  message: JsMsg,
+  error: unknown,
+  attempts: number,
+): Promise<void> {
   let event: unknown;
   try {
     event = message.json();

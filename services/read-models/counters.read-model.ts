@@ -1,12 +1,13 @@
 // The `counters` projection: counter summary per tenant/counter, and activity totals per tenant.
-// Both tables move together, guarded by the counter's version: an event at or below the version a
-// summary row already reflects changes nothing (exactly-once effect under redelivery and replay).
+// A batch is applied in one statement for both tables, guarded by each counter's version: an event
+// at or below the version a summary row already reflects changes nothing, and an event that arrives
+// twice in one batch counts once (exactly-once effect under redelivery, replay and duplicates).
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import type { CounterView } from '../../contracts/counter.contracts.ts';
 import { counterEvents, COUNTER_AGGREGATE, type CounterEventType } from '../../contracts/counter.events.ts';
 import type { OutboxEvent } from '../kernel/outbox.ts';
-import type { ApplyOutcome } from './projections.ts';
+import type { Projection } from './projections.ts';
 
 /** Table names, so a rebuild can fill fresh copies with the same code. */
 export interface CounterTables {
@@ -22,13 +23,19 @@ const COLUMN_BY_TYPE: Record<CounterEventType, 'increments' | 'decrements' | 're
   CounterReset: 'resets',
 };
 
-/** Applies one event; throws on an event that breaks its contract (a poison event). */
-export async function applyCounterEvent(
-  db: CommonQueryMethods,
-  event: OutboxEvent,
-  tables: CounterTables = LIVE_COUNTER_TABLES,
-): Promise<ApplyOutcome> {
-  if (event.aggregateType !== COUNTER_AGGREGATE) return 'ignored';
+/** What one counter event contributes to the batch statement. */
+export type CounterRow = {
+  tenant_id: string;
+  counter_id: string;
+  value: number;
+  version: number;
+  kind: (typeof COLUMN_BY_TYPE)[CounterEventType];
+  at: string;
+};
+
+/** Checks a counter event against its contract (throws for a poison event); null for other aggregates. */
+export function counterRow(event: OutboxEvent): CounterRow | null {
+  if (event.aggregateType !== COUNTER_AGGREGATE) return null;
   const type = event.eventType as CounterEventType;
   const contract = counterEvents[type];
   if (!contract) throw new Error(`unknown counter event type ${event.eventType}`);
@@ -43,28 +50,74 @@ export async function applyCounterEvent(
       `${event.eventType} payload version ${payload.version} differs from aggregate version ${event.aggregateVersion}`,
     );
   }
-  const occurredAt = new Date(event.occurredAt).toISOString();
+  return {
+    tenant_id: event.tenantId,
+    counter_id: event.aggregateId,
+    value: payload.value,
+    version: payload.version,
+    kind: COLUMN_BY_TYPE[type],
+    at: new Date(event.occurredAt).toISOString(),
+  };
+}
+
+const appliedRow = z.object({ applied: z.coerce.number() });
+
+/**
+ * Applies checked rows in one statement: the rows newer than their counter's summary (each version
+ * once) move the summary to the newest and add to the tenant's totals. Returns how many applied.
+ */
+export async function applyCounterRows(
+  db: CommonQueryMethods,
+  rows: CounterRow[],
+  tables: CounterTables = LIVE_COUNTER_TABLES,
+): Promise<number> {
+  if (rows.length === 0) return 0;
   const summary = sql.identifier([tables.summary]);
-  const written = await db.maybeOne(sql.unsafe`
-    insert into ${summary} (tenant_id, counter_id, value, version, updated_at)
-    values (${event.tenantId}, ${event.aggregateId}, ${payload.value}, ${payload.version}, ${occurredAt}::timestamptz)
-    on conflict (tenant_id, counter_id) do update
-      set value = excluded.value, version = excluded.version, updated_at = excluded.updated_at
-      where ${summary}.version < excluded.version
-    returning (xmax = 0) as created`);
-  if (!written) return 'unchanged';
-  const column = sql.identifier([COLUMN_BY_TYPE[type]]);
   const activity = sql.identifier([tables.activity]);
-  const newCounter = (written as { created: boolean }).created ? 1 : 0;
-  await db.query(sql.unsafe`
-    insert into ${activity} (tenant_id, counters, ${column}, events, last_event_at)
-    values (${event.tenantId}, ${newCounter}, 1, 1, ${occurredAt}::timestamptz)
-    on conflict (tenant_id) do update
-      set counters = ${activity}.counters + ${newCounter},
-          ${column} = ${activity}.${column} + 1,
-          events = ${activity}.events + 1,
-          last_event_at = greatest(${activity}.last_event_at, excluded.last_event_at)`);
-  return 'applied';
+  return db.oneFirst(sql.type(appliedRow)`
+    with batch as (
+      select * from jsonb_to_recordset(${sql.jsonb(rows)})
+        as b(tenant_id text, counter_id text, value bigint, version bigint, kind text, at timestamptz)
+    ), fresh as (
+      select distinct on (b.tenant_id, b.counter_id, b.version) b.*
+      from batch b left join ${summary} s on s.tenant_id = b.tenant_id and s.counter_id = b.counter_id
+      where s.version is null or b.version > s.version
+      order by b.tenant_id, b.counter_id, b.version
+    ), latest as (
+      select distinct on (tenant_id, counter_id) * from fresh order by tenant_id, counter_id, version desc
+    ), written as (
+      insert into ${summary} (tenant_id, counter_id, value, version, updated_at)
+      select tenant_id, counter_id, value, version, at from latest
+      on conflict (tenant_id, counter_id) do update
+        set value = excluded.value, version = excluded.version, updated_at = excluded.updated_at
+        where ${summary}.version < excluded.version
+      returning tenant_id, (xmax = 0) as created
+    ), totals as (
+      select tenant_id, count(*) as events, max(at) as last_at,
+             count(*) filter (where kind = 'increments') as increments,
+             count(*) filter (where kind = 'decrements') as decrements,
+             count(*) filter (where kind = 'resets') as resets
+      from fresh group by tenant_id
+    ), created as (
+      select tenant_id, count(*) filter (where created) as counters from written group by tenant_id
+    ), counted as (
+      insert into ${activity} (tenant_id, counters, increments, decrements, resets, events, last_event_at)
+      select t.tenant_id, coalesce(c.counters, 0), t.increments, t.decrements, t.resets, t.events, t.last_at
+      from totals t left join created c using (tenant_id)
+      on conflict (tenant_id) do update
+        set counters = ${activity}.counters + excluded.counters,
+            increments = ${activity}.increments + excluded.increments,
+            decrements = ${activity}.decrements + excluded.decrements,
+            resets = ${activity}.resets + excluded.resets,
+            events = ${activity}.events + excluded.events,
+            last_event_at = greatest(${activity}.last_event_at, excluded.last_event_at)
+    )
+    select count(*) as applied from fresh`);
+}
+
+/** The counters projection over `tables` (the live ones, or a rebuild's fresh copies). */
+export function counterProjection(tables: CounterTables = LIVE_COUNTER_TABLES): Projection<CounterRow> {
+  return { rowOf: counterRow, apply: (db, rows) => applyCounterRows(db, rows, tables) };
 }
 
 const summaryRow = z.object({ value: z.coerce.number().int(), version: z.coerce.number().int() });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { DatabasePool } from '../kernel/database.ts';
 import { outboxEvent } from '../kernel/outbox.ts';
 import { inTransaction } from '../kernel/transaction.ts';
-import type { ApplyEvent } from './projections.ts';
+import type { Projection } from './projections.ts';
 
 export const deadLetter = z.object({
   id: z.coerce.number(),
@@ -25,7 +25,7 @@ export async function listDeadLetters(db: CommonQueryMethods, projection?: strin
            parked_at as "parkedAt"
     from projection_dead_letters
     ${projection ? sql.fragment`where projection = ${projection}` : sql.fragment``}
-    order by id`);
+    order by projection, stream_sequence, id`);
 }
 
 export async function countDeadLetters(db: CommonQueryMethods): Promise<Record<string, number>> {
@@ -40,34 +40,36 @@ export interface RedriveResult {
   error?: string;
 }
 
-/** Applies each parked event again (in order); removes those that now apply. */
+/** Applies each parked event again (in stream order per projection); removes those that now apply. */
 export async function redriveDeadLetters(
   pool: DatabasePool,
-  projections: Record<string, ApplyEvent>,
+  projections: Record<string, Projection<unknown>>,
   ids: number[] | 'all',
 ): Promise<RedriveResult[]> {
   const rows = await pool.any(sql.type(z.object({ id: z.coerce.number(), projection: z.string(), event: z.unknown() }))`
     select id, projection, event from projection_dead_letters
     ${ids === 'all' ? sql.fragment`` : sql.fragment`where id = any(${sql.array(ids, 'int8')})`}
-    order by id`);
+    order by projection, stream_sequence, id`);
   const results: RedriveResult[] = [];
   for (const row of rows) {
-    const apply = projections[row.projection];
+    const projection = projections[row.projection];
     const parsed = outboxEvent.safeParse(row.event);
-    if (!apply || !parsed.success) {
+    if (!projection || !parsed.success) {
       results.push({
         id: row.id,
         outcome: 'failed',
-        error: apply ? `not an outbox event: ${parsed.error?.message}` : `unknown projection ${row.projection}`,
+        error: projection ? `not an outbox event: ${parsed.error?.message}` : `unknown projection ${row.projection}`,
       });
       continue;
     }
     const result = await inTransaction(pool, async (tx): Promise<RedriveResult> => {
       try {
         // The savepoint undoes a failed apply; the dead letter then stays where it is.
-        const outcome = await tx.transaction((savepoint) => apply(savepoint, parsed.data));
+        const checked = projection.rowOf(parsed.data);
+        const applied =
+          checked === null ? 0 : await tx.transaction((savepoint) => projection.apply(savepoint, [checked]));
         await tx.query(sql.unsafe`delete from projection_dead_letters where id = ${row.id}`);
-        return { id: row.id, outcome: outcome === 'applied' ? 'applied' : 'unchanged' };
+        return { id: row.id, outcome: applied > 0 ? 'applied' : 'unchanged' };
       } catch (error) {
         return { id: row.id, outcome: 'failed', error: error instanceof Error ? error.message : String(error) };
       }

@@ -4,37 +4,41 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import type { OutboxEvent } from '../kernel/outbox.ts';
-import { applyCounterEvent } from './counters.read-model.ts';
-import { applyTenantEvent } from './tenants.read-model.ts';
+import { counterProjection } from './counters.read-model.ts';
+import { tenantProjection } from './tenants.read-model.ts';
 
-/** What applying one event did: changed rows, found them already at or past it, or did not concern it. */
-export type ApplyOutcome = 'applied' | 'unchanged' | 'ignored';
-
-/** Applies one event to a projection's tables; throws on an event that breaks its contract (a poison event). */
-export type ApplyEvent = (db: CommonQueryMethods, event: OutboxEvent) => Promise<ApplyOutcome>;
+/**
+ * A projection applies batches set-based: `rowOf` checks each event in TypeScript first (throws for
+ * a poison event, null for an event it does not concern), then `apply` writes the checked rows of a
+ * batch with one statement and returns how many changed the read model.
+ */
+export interface Projection<Row> {
+  rowOf(event: OutboxEvent): Row | null;
+  apply(db: CommonQueryMethods, rows: Row[]): Promise<number>;
+}
 
 export interface ProjectionDefinition {
   /** The live read-model tables this projection writes. */
   tables: string[];
-  /** Applies one event into the tables named with `suffix` appended ('' = the live ones). */
-  applyInto(suffix: string): ApplyEvent;
+  /** The projection writing into the tables named with `suffix` appended ('' = the live ones). */
+  into(suffix: string): Projection<unknown>;
 }
 
 export const PROJECTION_DEFINITIONS: Record<string, ProjectionDefinition> = {
   counters: {
     tables: ['rm_counter_summary', 'rm_tenant_activity'],
-    applyInto: (suffix) => (db, event) =>
-      applyCounterEvent(db, event, { summary: `rm_counter_summary${suffix}`, activity: `rm_tenant_activity${suffix}` }),
+    into: (suffix) =>
+      counterProjection({ summary: `rm_counter_summary${suffix}`, activity: `rm_tenant_activity${suffix}` }),
   },
   tenants: {
     tables: ['rm_tenants'],
-    applyInto: (suffix) => (db, event) => applyTenantEvent(db, event, `rm_tenants${suffix}`),
+    into: (suffix) => tenantProjection(`rm_tenants${suffix}`),
   },
 };
 
-/** The live appliers the projector workflows use. */
-export const PROJECTIONS: Record<string, ApplyEvent> = Object.fromEntries(
-  Object.entries(PROJECTION_DEFINITIONS).map(([name, definition]) => [name, definition.applyInto('')]),
+/** The live projections the projector workflows apply. */
+export const PROJECTIONS: Record<string, Projection<unknown>> = Object.fromEntries(
+  Object.entries(PROJECTION_DEFINITIONS).map(([name, definition]) => [name, definition.into('')]),
 );
 
 export const PROJECTION_NAMES = Object.keys(PROJECTION_DEFINITIONS);

@@ -1,43 +1,94 @@
 // The `tenants` projection: one row per tenant with its status, plan and member count, guarded by
-// the tenant's aggregate version like every read model here.
+// the tenant's aggregate version like every read model here. A batch is applied in one statement.
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { TENANT_AGGREGATE, tenantView } from '../../contracts/tenant.contracts.ts';
 import type { OutboxEvent } from '../kernel/outbox.ts';
-import type { ApplyOutcome } from './projections.ts';
+import type { Projection } from './projections.ts';
 
 const reserved = z.object({ slug: z.string(), name: z.string(), plan: z.string() });
 const transitioned = z.object({ to: z.string() });
 
-/** Applies one tenant event into `table`; events of other aggregates are ignored. */
-export async function applyTenantEvent(
+/** What one tenant event contributes: identity (reservation), a status, a member delta, or only its version. */
+export type TenantRow = {
+  tenant_id: string;
+  version: number;
+  at: string;
+  slug: string | null;
+  name: string | null;
+  plan: string | null;
+  status: string | null;
+  members: number;
+};
+
+/** Checks a tenant event (throws for a poison event); null for other aggregates. */
+export function tenantRow(event: OutboxEvent): TenantRow | null {
+  if (event.aggregateType !== TENANT_AGGREGATE) return null;
+  const row: TenantRow = {
+    tenant_id: event.tenantId,
+    version: event.aggregateVersion,
+    at: new Date(event.occurredAt).toISOString(),
+    slug: null,
+    name: null,
+    plan: null,
+    status: null,
+    members: 0,
+  };
+  if (event.eventType === 'TenantReserved') return { ...row, ...reserved.parse(event.payload) };
+  if (event.eventType === 'TenantMemberAdded') return { ...row, members: 1 };
+  if (event.eventType === 'TenantMemberRemoved') return { ...row, members: -1 };
+  if ('to' in event.payload) return { ...row, status: transitioned.parse(event.payload).to };
+  return row; // resources, quotas, welcome: only the version moves
+}
+
+const appliedRow = z.object({ applied: z.coerce.number() });
+
+/**
+ * Applies checked rows into `table` in one statement: per tenant, the rows newer than its read-model
+ * row (each version once) — a reservation creates it; the newest status wins, member deltas add up,
+ * the version moves to the newest. Rows of a tenant that was never reserved change nothing.
+ */
+export async function applyTenantRows(
   db: CommonQueryMethods,
-  event: OutboxEvent,
+  rows: TenantRow[],
   table = 'rm_tenants',
-): Promise<ApplyOutcome> {
-  if (event.aggregateType !== TENANT_AGGREGATE) return 'ignored';
+): Promise<number> {
+  if (rows.length === 0) return 0;
   const rm = sql.identifier([table]);
-  const at = new Date(event.occurredAt).toISOString();
-  if (event.eventType === 'TenantReserved') {
-    const p = reserved.parse(event.payload);
-    const inserted = await db.query(sql.unsafe`
+  return db.oneFirst(sql.type(appliedRow)`
+    with batch as (
+      select * from jsonb_to_recordset(${sql.jsonb(rows)}) as b(
+        tenant_id text, version bigint, at timestamptz, slug text, name text, plan text, status text, members integer)
+    ), fresh as (
+      select distinct on (b.tenant_id, b.version) b.*
+      from batch b left join ${rm} r on r.tenant_id = b.tenant_id
+      where b.version > coalesce(r.version, 0)
+      order by b.tenant_id, b.version
+    ), changes as (
+      select tenant_id, count(*) as events, max(version) as version,
+             (array_agg(at order by version desc))[1] as at,
+             max(slug) as slug, max(name) as name, max(plan) as plan,
+             (array_agg(status order by version desc) filter (where status is not null))[1] as status,
+             sum(members) as members
+      from fresh group by tenant_id
+    ), written as (
       insert into ${rm} (tenant_id, slug, name, plan, status, members, version, updated_at)
-      values (${event.tenantId}, ${p.slug}, ${p.name}, ${p.plan}, 'provisioning', 0, ${event.aggregateVersion}, ${at}::timestamptz)
-      on conflict (tenant_id) do nothing`);
-    return inserted.rowCount === 0 ? 'unchanged' : 'applied';
-  }
-  const change =
-    event.eventType === 'TenantMemberAdded'
-      ? sql.fragment`members = members + 1`
-      : event.eventType === 'TenantMemberRemoved'
-        ? sql.fragment`members = members - 1`
-        : 'to' in event.payload
-          ? sql.fragment`status = ${transitioned.parse(event.payload).to}`
-          : sql.fragment`status = status`; // resources, quotas, welcome: only the version moves
-  const updated = await db.query(sql.unsafe`
-    update ${rm} set ${change}, version = ${event.aggregateVersion}, updated_at = ${at}::timestamptz
-    where tenant_id = ${event.tenantId} and version < ${event.aggregateVersion}`);
-  return updated.rowCount === 0 ? 'unchanged' : 'applied';
+      select c.tenant_id, coalesce(r.slug, c.slug), coalesce(r.name, c.name), coalesce(r.plan, c.plan),
+             coalesce(c.status, r.status, 'provisioning'), coalesce(r.members, 0) + c.members, c.version, c.at
+      from changes c left join ${rm} r on r.tenant_id = c.tenant_id
+      where r.tenant_id is not null or c.slug is not null
+      on conflict (tenant_id) do update
+        set status = excluded.status, members = excluded.members, version = excluded.version,
+            updated_at = excluded.updated_at
+        where ${rm}.version < excluded.version
+      returning tenant_id
+    )
+    select coalesce(sum(c.events), 0) as applied from changes c join written w on w.tenant_id = c.tenant_id`);
+}
+
+/** The tenants projection into `table` (the live one, or a rebuild's fresh copy). */
+export function tenantProjection(table = 'rm_tenants'): Projection<TenantRow> {
+  return { rowOf: tenantRow, apply: (db, rows) => applyTenantRows(db, rows, table) };
 }
 
 /** The tenant as the read model has it, in the shape the API answers with (contracts/tenant.contracts.ts). */
