@@ -2,7 +2,7 @@
 // Its own entry (tools/bootstrap.mjs runs it), so the CLI does not depend on the bench.
 // `--tiny` runs each benchmark once at a tiny size (what `npm test` does) and writes its results to
 // --out (default: a temporary folder) instead of bench/results/.
-import { mkdtempSync, realpathSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, realpathSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -56,6 +56,11 @@ async function runBenchCommand(args: string[], settings: StackSettings, say: (li
     throw new StackError(`Temporal is not answering on ${address}: run \`npm run up\` first`);
   const mode = values.full ? 'full' : values.tiny ? 'tiny' : 'quick';
   const out = values.out ?? (mode === 'tiny' ? mkdtempSync(join(tmpdir(), 'bench-results-')) : RESULTS_DIR);
+  const unwritable = checkOutDir(out);
+  if (unwritable) {
+    say(`✗ --out ${out}: ${unwritable} (checked before running anything)\n${USAGE}`);
+    return 64;
+  }
   say(`• benchmarks (${mode}) against ${address}; results → ${out}`);
   await ensureBuild(say); // the bench measures the compiled deployables
   Runtime.install({ logger: new DefaultLogger('WARN') }); // the saga benchmark's worker: warnings and errors only
@@ -72,6 +77,22 @@ async function runBenchCommand(args: string[], settings: StackSettings, say: (li
     say,
   );
   return 0;
+}
+
+/** Why the results could not be written to `dir`, or undefined when they can. */
+function checkOutDir(dir: string): string | undefined {
+  try {
+    if (!statSync(dir).isDirectory()) return 'not a directory';
+    accessSync(dir, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT'
+      ? 'no such directory (create it first)'
+      : code === 'EACCES'
+        ? 'not writable'
+        : String(error);
+  }
 }
 
 const args = process.argv.slice(2);

@@ -20,6 +20,9 @@ import { sleep, waitFor } from './measure.ts';
 
 export type BenchMode = 'tiny' | 'quick' | 'full';
 
+/** Each measured side runs this many times and reports the median (tiny mode proves it works, once). */
+export const runsOf = (mode: BenchMode) => (mode === 'tiny' ? 1 : 3);
+
 export interface StackEndpoints {
   /** Any database URL on the stack's Postgres server (the bench creates its own database there). */
   serverUrl: string;

@@ -1,5 +1,5 @@
 // Measurement helpers shared by the benchmarks: closed-loop load, percentiles, RSS.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Measure {
   /** What was measured, in a few words. */
@@ -14,6 +14,11 @@ export interface Measure {
   value?: number;
   count?: number;
   errors?: number;
+  /** How many runs this is the median of, and the lowest and highest value of the compared number. */
+  runs?: number;
+  spread?: [number, number];
+  /** CPU milliseconds per operation: the load generator (this process and its children) and the servers. */
+  cpu?: { client: number; server: number };
 }
 
 export interface Row {
@@ -42,6 +47,65 @@ export function row(
   if (a === undefined || b === undefined || b === 0)
     throw new Error(`${group}/${name}: no ${compare} to compare (${a} vs ${b})`);
   return { group, name, compare, unit, project, baseline, ratio: a / b, ...(note ? { note } : {}) };
+}
+
+/** Runs `measure` `runs` times; the run with the median `by` stands for all, with the spread of `by`. */
+export async function medianOf(
+  runs: number,
+  by: 'throughput' | 'p50' | 'p99' | 'value',
+  measure: () => Promise<Measure>,
+): Promise<Measure> {
+  const results: Measure[] = [];
+  for (let i = 0; i < runs; i++) results.push(await measure());
+  const key = (m: Measure) => m[by] ?? Number.NaN;
+  results.sort((a, b) => key(a) - key(b));
+  return { ...results[Math.floor(results.length / 2)]!, runs, spread: [key(results[0]!), key(results.at(-1)!)] };
+}
+
+const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
+
+/** user + system CPU ticks of a process (and, with `children`, of its waited-for children). */
+function cpuTicks(pid: number | 'self', children = false): number {
+  try {
+    // The fields after the command name (which may contain spaces or parentheses): utime is the 12th of them.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
+    return utime! + stime! + (children ? cutime! + cstime! : 0);
+  } catch {
+    return 0; // the process ended: its time is no longer measurable
+  }
+}
+
+/** Every Postgres server process on this machine (the bench's cluster is the only busy one). */
+export function postgresPids(): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/**
+ * Measures `work` and adds the CPU it cost per operation: the load generator (this process and the
+ * children it waited for, e.g. pgbench) and the servers (`serverPids()`, e.g. Postgres and the BFF) —
+ * on a machine where they share the cores, throughput alone hides who spent them.
+ */
+export async function withCpu(serverPids: () => number[], work: () => Promise<Measure>): Promise<Measure> {
+  // Listed at each reading, with waited-for children: a backend that starts during the work counts
+  // from zero, and one that exits moves its time into the postmaster's children time.
+  const server = () => serverPids().reduce((sum, pid) => sum + cpuTicks(pid, true), 0);
+  const [client0, server0] = [cpuTicks('self', true), server()];
+  const measure = await work();
+  const ops = measure.count ?? 0;
+  if (ops === 0) return measure;
+  const perOp = (ticks: number) => ((ticks / CLOCK_TICKS_PER_S) * 1000) / ops;
+  return { ...measure, cpu: { client: perOp(cpuTicks('self', true) - client0), server: perOp(server() - server0) } };
 }
 
 export function percentile(sorted: number[], p: number): number {

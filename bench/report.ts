@@ -21,13 +21,17 @@ const fmt = (value: number | undefined, digits = 0) =>
 function cell(measure: Measure, row: Row): string {
   if (row.compare === 'value') return `${fmt(measure.value, 0)} ${row.unit}`;
   const parts: string[] = [];
+  const spread = measure.spread
+    ? ` (${measure.runs} runs: ${fmt(measure.spread[0], row.compare === 'p50' ? 1 : 0)}–${fmt(measure.spread[1], row.compare === 'p50' ? 1 : 0)})`
+    : '';
   if (measure.throughput !== undefined)
     parts.push(
       `${fmt(measure.throughput, measure.throughput < 100 ? 1 : 0)} ${row.compare === 'throughput' ? row.unit : '/s'}`,
     );
   if (measure.p50 !== undefined)
     parts.push(`p50 ${fmt(measure.p50, 1)} · p95 ${fmt(measure.p95, 1)} · p99 ${fmt(measure.p99, 1)} ms`);
-  return `${measure.label}: ${parts.join(', ')}`;
+  if (measure.cpu) parts.push(`CPU ${fmt(measure.cpu.client, 2)} client + ${fmt(measure.cpu.server, 2)} server ms/op`);
+  return `${measure.label}: ${parts.join(', ')}${spread}`;
 }
 
 export function markdown(report: BenchReport): string {

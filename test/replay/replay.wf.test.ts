@@ -65,7 +65,7 @@ describe('workflow replay: every committed history replays against the current c
     }
   });
 
-  it('the ensure-provisioned patch: v1 histories (before it) and v2 histories (with its marker) both replay', () => {
+  it('the onboarding patches: v1 (before both), v2 (ensure-provisioned) and v3 (attributes on status change) all replay', () => {
     const patchesIn = (fixture: Fixture) =>
       (fixture.history.events ?? []).flatMap((event) =>
         Object.values(event.markerRecordedEventAttributes?.details ?? {}).flatMap((details) =>
@@ -86,6 +86,21 @@ describe('workflow replay: every committed history replays against the current c
     for (const f of happy('v2'))
       assert.deepEqual(patchesIn(f), ['ensure-provisioned-before-pivot'], `${f.file} ran the patched code`);
     for (const f of [...happy('v1'), ...happy('v2')]) assert.equal(results.get(f.file)?.error, undefined);
+
+    // v3: search attributes upserted when the saga's status changes, not at every step.
+    const upserts = (fixture: Fixture) =>
+      (fixture.history.events ?? []).filter((event) => event.upsertWorkflowSearchAttributesEventAttributes).length;
+    assert.ok(happy('v3').length >= 2, 'happy-path fixtures of v3');
+    for (const f of happy('v3')) {
+      assert.deepEqual(
+        patchesIn(f),
+        ['saga-attributes-on-status-change', 'ensure-provisioned-before-pivot'],
+        `${f.file} ran both patches`,
+      );
+      const before = happy('v2').find((v2) => v2.scenario === f.scenario)!;
+      assert.ok(upserts(f) < upserts(before), `${f.file}: ${upserts(f)} upserts, v2 had ${upserts(before)}`);
+      assert.equal(results.get(f.file)?.error, undefined);
+    }
   });
 
   it('fails on a changed workflow: a reordered onboarding step is a determinism error', async () => {

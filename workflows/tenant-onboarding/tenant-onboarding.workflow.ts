@@ -106,10 +106,15 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
     approvedBy = by;
   });
   const visible = input.searchAttributes ?? true;
+  // v3: search attributes are upserted when the saga's status changes (SagaStep = the step it changed
+  // at, e.g. the one that failed), not at every step; the live step is in the query and the details.
+  const onStatusChange = patched('saga-attributes-on-status-change');
+  let upserted: SagaStatus | undefined;
   const report = (sagaStatus: SagaStatus, step: string | null) => {
     status.sagaStatus = sagaStatus;
     status.currentStep = step;
-    if (visible) {
+    if (visible && (!onStatusChange || sagaStatus !== upserted)) {
+      upserted = sagaStatus;
       upsertSearchAttributes([
         { key: SAGA_STATUS, value: sagaStatus },
         { key: SAGA_STEP, value: step ?? sagaStatus },
