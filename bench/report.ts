@@ -21,8 +21,9 @@ const fmt = (value: number | undefined, digits = 0) =>
 function cell(measure: Measure, row: Row): string {
   if (row.compare === 'value') return `${fmt(measure.value, 0)} ${row.unit}`;
   const parts: string[] = [];
+  const digits = (v: number) => (row.compare === 'p50' || v < 100 ? 1 : 0);
   const spread = measure.spread
-    ? ` (${measure.runs} runs: ${fmt(measure.spread[0], row.compare === 'p50' ? 1 : 0)}–${fmt(measure.spread[1], row.compare === 'p50' ? 1 : 0)})`
+    ? ` (${measure.runs} runs: ${fmt(measure.spread[0], digits(measure.spread[0]))}–${fmt(measure.spread[1], digits(measure.spread[1]))})`
     : '';
   if (measure.throughput !== undefined)
     parts.push(

@@ -8,12 +8,12 @@ import { after, before, describe, it } from 'mocha';
 import { COUNTER_AGGREGATE, counterEvents } from '../../contracts/counter.events.ts';
 import { runCommand } from '../kernel/command.ts';
 import { createDatabasePool, type DatabasePool } from '../kernel/database.ts';
-import { appendEvents, OUTBOX_START, readOutboxBatch } from '../kernel/outbox.ts';
+import { OUTBOX_START, readOutboxBatch } from '../kernel/outbox.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../../test/support/database.ts';
 import { testStack } from '../../test/support/env.ts';
 import { createCounterCommands } from './counter.commands.ts';
 import { decide, evolve } from './counter.domain.ts';
-import { loadCounter, saveCounter } from './counter.store.ts';
+import { counterWrite, loadCounterForWrite } from './counter.store.ts';
 
 describe('per-aggregate order on the outbox reader (invariant I3)', function () {
   this.timeout(30_000);
@@ -48,26 +48,28 @@ describe('per-aggregate order on the outbox reader (invariant I3)', function () 
         scope: { tenantId: key.tenantId, operation: 'counter.increment', key: randomUUID() },
         request: { counterId: key.counterId, command: increment },
       },
-      async execute(tx) {
+      async execute(tx, commit) {
         claimed();
         await gate;
-        const state = await loadCounter(tx, key);
+        const state = await loadCounterForWrite(tx, key);
         const event = decide(state, increment);
         const next = evolve(state, event);
-        await saveCounter(tx, key, state.version, next);
-        await appendEvents(tx, [
-          {
-            tenantId: key.tenantId,
-            aggregateType: COUNTER_AGGREGATE,
-            aggregateId: key.counterId,
-            aggregateVersion: next.version,
-            eventType: event.type,
-            schemaVersion: counterEvents[event.type].schemaVersion,
-            payload: event.payload,
-            metadata: {},
-          },
-        ]);
-        return next.version;
+        return commit({
+          cas: counterWrite(key, state.version, next),
+          events: [
+            {
+              tenantId: key.tenantId,
+              aggregateType: COUNTER_AGGREGATE,
+              aggregateId: key.counterId,
+              aggregateVersion: next.version,
+              eventType: event.type,
+              schemaVersion: counterEvents[event.type].schemaVersion,
+              payload: event.payload,
+              metadata: {},
+            },
+          ],
+          respond: () => next.version,
+        });
       },
     });
     await hasClaimed;

@@ -4,15 +4,9 @@ import type { CounterChangeResponse } from '../../contracts/counter.contracts.ts
 import { runCommand, type CommandResult } from '../kernel/command.ts';
 import type { DatabasePool } from '../kernel/database.ts';
 import { versionConflict } from '../kernel/errors.ts';
-import { appendEvents, type EventMetadata } from '../kernel/outbox.ts';
+import type { EventMetadata } from '../kernel/outbox.ts';
 import { decide, evolve, type CounterCommand } from './counter.domain.ts';
-import {
-  assertCounterQuota,
-  assertTenantAcceptsWrites,
-  loadCounter,
-  saveCounter,
-  type CounterKey,
-} from './counter.store.ts';
+import { assertCounterQuota, counterWrite, loadCounterForWrite, type CounterKey } from './counter.store.ts';
 
 export interface CounterCommandInput extends CounterKey {
   command: CounterCommand;
@@ -38,38 +32,39 @@ export function createCounterCommands(deps: { pool: DatabasePool }) {
               },
             }
           : {}),
-        async execute(tx) {
-          await assertTenantAcceptsWrites(tx, input.tenantId);
-          const state = await loadCounter(tx, input);
+        async execute(tx, commit) {
+          const state = await loadCounterForWrite(tx, input);
           if (state.version === 0) await assertCounterQuota(tx, input.tenantId);
           if (input.expectedVersion !== undefined && input.expectedVersion !== state.version) {
             throw versionConflict(input.expectedVersion, state.version);
           }
           const event = decide(state, input.command);
           const next = evolve(state, event);
-          await saveCounter(tx, input, state.version, next);
-          const [eventId] = await appendEvents(tx, [
-            {
-              tenantId: input.tenantId,
-              aggregateType: COUNTER_AGGREGATE,
-              aggregateId: input.counterId,
-              aggregateVersion: next.version,
-              eventType: event.type,
-              schemaVersion: counterEvents[event.type].schemaVersion,
-              payload: event.payload,
-              metadata: {
-                ...input.metadata,
-                ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+          return commit({
+            cas: counterWrite(input, state.version, next),
+            events: [
+              {
+                tenantId: input.tenantId,
+                aggregateType: COUNTER_AGGREGATE,
+                aggregateId: input.counterId,
+                aggregateVersion: next.version,
+                eventType: event.type,
+                schemaVersion: counterEvents[event.type].schemaVersion,
+                payload: event.payload,
+                metadata: {
+                  ...input.metadata,
+                  ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+                },
               },
-            },
-          ]);
-          return {
-            tenantId: input.tenantId,
-            counterId: input.counterId,
-            value: next.value,
-            version: next.version,
-            eventId: eventId!,
-          };
+            ],
+            respond: ([eventId]) => ({
+              tenantId: input.tenantId,
+              counterId: input.counterId,
+              value: next.value,
+              version: next.version,
+              eventId: eventId!,
+            }),
+          });
         },
       });
     },

@@ -1,7 +1,7 @@
 // SQL for the `counters` table (see migrations/0003-counters.sql).
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { compareAndSet } from '../kernel/cas.ts';
+import type { CasWrite } from '../kernel/cas.ts';
 import { DomainError } from '../kernel/errors.ts';
 import { NEW_COUNTER, type CounterState } from './counter.domain.ts';
 
@@ -10,39 +10,38 @@ export interface CounterKey {
   counterId: string;
 }
 
-const counterRow = z.object({ value: z.coerce.number().int(), version: z.coerce.number().int() });
+const counterRow = z.object({
+  value: z.coerce.number().int().nullable(),
+  version: z.coerce.number().int().nullable(),
+  closed: z.boolean(),
+});
 
-export async function loadCounter(db: CommonQueryMethods, key: CounterKey): Promise<CounterState> {
-  const row = await db.maybeOne(sql.type(counterRow)`
-    select value, version from counters where tenant_id = ${key.tenantId} and counter_id = ${key.counterId}`);
-  return row ?? NEW_COUNTER;
+/**
+ * The counter's state for a write, in one round trip with the one read the counter service makes of
+ * tenant state: writes stop while a tenant is offboarded (the offboarding saga's first step,
+ * workflows/tenant-onboarding/tenant-offboarding.workflow.ts). Tenants that never went through
+ * onboarding have no row and accept writes.
+ */
+export async function loadCounterForWrite(db: CommonQueryMethods, key: CounterKey): Promise<CounterState> {
+  const row = await db.one(sql.type(counterRow)`
+    select c.value, c.version,
+           exists (select 1 from tenants t
+                   where t.tenant_id = ${key.tenantId} and t.status in ('offboarding', 'archived')) as closed
+    from (select) one
+    left join counters c on c.tenant_id = ${key.tenantId} and c.counter_id = ${key.counterId}`);
+  if (row.closed)
+    throw new DomainError('FORBIDDEN', `tenant ${key.tenantId} is offboarded; its counters no longer accept writes`);
+  return row.value === null || row.version === null ? NEW_COUNTER : { value: row.value, version: row.version };
 }
 
-/** CAS write of the new state; throws VERSION_CONFLICT when the row moved past `expectedVersion`. */
-export async function saveCounter(
-  db: CommonQueryMethods,
-  key: CounterKey,
-  expectedVersion: number,
-  state: CounterState,
-): Promise<void> {
-  await compareAndSet(db, {
+/** The CAS write of the new state (services/kernel/cas.ts): VERSION_CONFLICT if the row moved past `expectedVersion`. */
+export function counterWrite(key: CounterKey, expectedVersion: number, state: CounterState): CasWrite {
+  return {
     table: 'counters',
     key: { tenant_id: key.tenantId, counter_id: key.counterId },
     expectedVersion,
     values: { value: state.value, updated_at: sql.fragment`now()` },
-  });
-}
-
-/**
- * Writes stop while a tenant is offboarded (the offboarding saga's first step, workflows/tenant-onboarding/tenant-offboarding.workflow.ts). The one read the
- * counter service makes of tenant state; tenants that never went through onboarding have no row.
- */
-export async function assertTenantAcceptsWrites(db: CommonQueryMethods, tenantId: string): Promise<void> {
-  const closed = await db.maybeOne(
-    sql.unsafe`select status from tenants where tenant_id = ${tenantId} and status in ('offboarding', 'archived')`,
-  );
-  if (closed)
-    throw new DomainError('FORBIDDEN', `tenant ${tenantId} is offboarded; its counters no longer accept writes`);
+  };
 }
 
 const quotaRow = z.object({ maxCounters: z.coerce.number(), used: z.coerce.number() });

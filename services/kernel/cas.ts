@@ -1,8 +1,8 @@
 // Compare-and-set on an aggregate row's `version` (docs/architecture.md, "CAS"). Version 0 means "no row yet":
-// the first write inserts version 1; every later write is UPDATE … WHERE version = expected.
-import { sql, type CommonQueryMethods, type ValueExpression } from 'slonik';
+// the first write inserts version 1; every later write is UPDATE … WHERE version = expected. The
+// command kernel runs the write in one statement with the command's events (services/kernel/command.ts).
+import { sql, type CommonQueryMethods, type FragmentSqlToken, type ValueExpression } from 'slonik';
 import { z } from 'zod';
-import { versionConflict } from './errors.ts';
 
 export interface CasWrite {
   table: string;
@@ -15,36 +15,42 @@ export interface CasWrite {
 
 const versionRow = z.object({ version: z.coerce.number().int() });
 
-/** Writes the row at version expected + 1, or throws VERSION_CONFLICT carrying the current version. */
-export async function compareAndSet(db: CommonQueryMethods, write: CasWrite): Promise<number> {
+const keyMatch = (write: CasWrite) =>
+  sql.join(
+    Object.keys(write.key).map((column) => sql.fragment`${sql.identifier([column])} = ${write.key[column]!}`),
+    sql.fragment` and `,
+  );
+
+/** The version the row has now (0: no row), for the conflict a failed write reports. */
+export async function currentVersion(db: CommonQueryMethods, write: CasWrite): Promise<number> {
+  const current = await db.maybeOne(
+    sql.type(versionRow)`select version from ${sql.identifier([write.table])} where ${keyMatch(write)}`,
+  );
+  return current?.version ?? 0;
+}
+
+/** The write as one statement `returning version`; it returns no row when the version moved. */
+export function casStatement(write: CasWrite): FragmentSqlToken {
   const table = sql.identifier([write.table]);
   const keyColumns = Object.keys(write.key);
   const valueColumns = Object.keys(write.values);
-  const where = sql.join(
-    keyColumns.map((column) => sql.fragment`${sql.identifier([column])} = ${write.key[column]!}`),
-    sql.fragment` and `,
-  );
   const next = write.expectedVersion + 1;
-  const written =
-    write.expectedVersion === 0
-      ? await db.maybeOne(sql.type(versionRow)`
+  return write.expectedVersion === 0
+    ? sql.fragment`
           insert into ${table} (${sql.join(
             [...keyColumns, ...valueColumns, 'version'].map((c) => sql.identifier([c])),
             sql.fragment`, `,
           )})
           values (${sql.join([...keyColumns.map((c) => write.key[c]!), ...valueColumns.map((c) => write.values[c]!), next], sql.fragment`, `)})
           on conflict do nothing
-          returning version`)
-      : await db.maybeOne(sql.type(versionRow)`
+          returning version`
+    : sql.fragment`
           update ${table}
           set ${sql.join(
             valueColumns.map((c) => sql.fragment`${sql.identifier([c])} = ${write.values[c]!}`),
             sql.fragment`, `,
           )},
               version = ${next}
-          where ${where} and version = ${write.expectedVersion}
-          returning version`);
-  if (written) return written.version;
-  const current = await db.maybeOne(sql.type(versionRow)`select version from ${table} where ${where}`);
-  throw versionConflict(write.expectedVersion, current?.version ?? 0);
+          where ${keyMatch(write)} and version = ${write.expectedVersion}
+          returning version`;
 }

@@ -37,25 +37,39 @@ function canonicalJson(value: unknown): string {
 
 const storedKey = z.object({ requestHash: z.string(), response: z.unknown() });
 
+const claimedRow = z.object({ claimed: z.coerce.number(), lifted: z.string() });
+
 /**
  * Claims `scope` for this transaction, or returns the stored response of the request that already
  * used it. A concurrent duplicate blocks on the key's primary key until the first commits (then it
  * replays) or rolls back (then it claims); after IN_FLIGHT_WAIT it gets IDEMPOTENCY_IN_FLIGHT.
+ * With `lockFirst`, the same statement first takes that transaction-scoped advisory lock (the
+ * command kernel's aggregate lock, which must precede the first write), without a time limit.
  */
 export async function claimIdempotencyKey(
   tx: CommonQueryMethods,
   scope: IdempotencyScope,
   hash: string,
+  lockFirst?: string,
 ): Promise<IdempotencyClaim> {
-  await tx.query(sql.unsafe`select set_config('lock_timeout', ${IN_FLIGHT_WAIT}, true)`);
-  let claimed: unknown;
+  let claimed: number;
   try {
-    claimed = await tx.maybeOne(sql.unsafe`
-      insert into idempotency_keys (tenant_id, operation, key, request_hash, expires_at)
-      values (${scope.tenantId}, ${scope.operation}, ${scope.key}, ${hash},
-              now() + make_interval(hours => ${IDEMPOTENCY_TTL_HOURS}))
-      on conflict do nothing
-      returning 1`);
+    // One round trip, in this order: the lock, the IN_FLIGHT_WAIT limit, the claim, the limit lifted
+    // (after the aggregate has consumed every row of the insert).
+    ({ claimed } = await tx.one(sql.type(claimedRow)`
+      with locked as (
+        select ${lockFirst === undefined ? sql.fragment`1` : sql.fragment`pg_advisory_xact_lock(hashtextextended(${lockFirst}, 0))`}
+      ), limited as (
+        select set_config('lock_timeout', ${IN_FLIGHT_WAIT}, true) from locked
+      ), claim as (
+        insert into idempotency_keys (tenant_id, operation, key, request_hash, expires_at)
+        select ${scope.tenantId}, ${scope.operation}, ${scope.key}, ${hash},
+               now() + make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})
+        from limited
+        on conflict do nothing
+        returning 1
+      )
+      select count(*) as claimed, set_config('lock_timeout', '0', true) as lifted from claim`));
   } catch (error) {
     if (postgresErrorCode(error) === '55P03') {
       throw new DomainError(
@@ -65,8 +79,7 @@ export async function claimIdempotencyKey(
     }
     throw error;
   }
-  await tx.query(sql.unsafe`select set_config('lock_timeout', '0', true)`);
-  if (claimed) return { kind: 'claimed' };
+  if (claimed > 0) return { kind: 'claimed' };
 
   const existing = await tx.one(sql.type(storedKey)`
     select request_hash as "requestHash", response

@@ -1,7 +1,7 @@
 // The unified outbox (docs/architecture.md, "Invariants"): the writer every service uses inside its command transaction,
 // and the gap-free reader the relay and the rebuild use.
 import { randomUUID } from 'node:crypto';
-import { sql, type CommonQueryMethods } from 'slonik';
+import { sql, type CommonQueryMethods, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
 
 export interface EventMetadata {
@@ -27,18 +27,28 @@ export interface NewEvent {
 
 /** Appends events in the caller's transaction (invariant I1) and returns their ids in order. */
 export async function appendEvents(tx: CommonQueryMethods, events: readonly NewEvent[]): Promise<string[]> {
-  const ids: string[] = [];
-  for (const event of events) {
-    const eventId = randomUUID();
-    await tx.query(sql.unsafe`
-      insert into event_outbox
-        (event_id, tenant_id, aggregate_type, aggregate_id, aggregate_version, event_type, schema_version, payload, metadata)
-      values
-        (${eventId}, ${event.tenantId}, ${event.aggregateType}, ${event.aggregateId}, ${event.aggregateVersion},
-         ${event.eventType}, ${event.schemaVersion}, ${sql.jsonb(event.payload as never)}, ${sql.jsonb(event.metadata as never)})`);
-    ids.push(eventId);
-  }
+  const ids = events.map(() => randomUUID());
+  if (events.length > 0) await tx.query(sql.unsafe`${insertEvents(events, ids)}`);
   return ids;
+}
+
+/**
+ * The INSERT of `events` (with their `ids`) into the outbox, in order, as one statement; with `gate`
+ * (the name of a CTE) each row is inserted only if the gate returned a row — so a command's CAS
+ * write, its events and its stored response can be one statement (services/kernel/command.ts).
+ */
+export function insertEvents(events: readonly NewEvent[], ids: readonly string[], gate?: string): FragmentSqlToken {
+  const from = gate ? sql.fragment`from ${sql.identifier([gate])}` : sql.fragment``;
+  const rows = events.map(
+    (event, i) => sql.fragment`
+      select ${ids[i]!}::uuid, ${event.tenantId}::text, ${event.aggregateType}::text, ${event.aggregateId}::text,
+             ${event.aggregateVersion}::bigint, ${event.eventType}::text, ${event.schemaVersion}::integer,
+             ${sql.jsonb(event.payload as never)}, ${sql.jsonb(event.metadata as never)} ${from}`,
+  );
+  return sql.fragment`
+    insert into event_outbox
+      (event_id, tenant_id, aggregate_type, aggregate_id, aggregate_version, event_type, schema_version, payload, metadata)
+    ${sql.join(rows, sql.fragment` union all `)}`;
 }
 
 /** A reader's position: the last (tx_id, position) it consumed. Both are 64-bit, kept as decimal strings. */

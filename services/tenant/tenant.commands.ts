@@ -4,11 +4,10 @@
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection, type ValueExpression } from 'slonik';
 import { z } from 'zod';
 import { plan, TENANT_AGGREGATE, TENANT_STATUSES } from '../../contracts/tenant.contracts.ts';
-import { compareAndSet } from '../kernel/cas.ts';
 import { runCommand } from '../kernel/command.ts';
 import type { DatabasePool } from '../kernel/database.ts';
 import { DomainError } from '../kernel/errors.ts';
-import { appendEvents, type EventMetadata } from '../kernel/outbox.ts';
+import type { EventMetadata } from '../kernel/outbox.ts';
 import { postgresErrorCode } from '../kernel/postgres-errors.ts';
 import {
   PLAN_QUOTAS,
@@ -70,10 +69,10 @@ export function createTenantService(deps: { pool: DatabasePool }) {
     mutate: (tx: DatabaseTransactionConnection, state: TenantState) => Promise<TenantChange | null>,
     whenMissing: 'error' | 'ignore' = 'error',
   ): Promise<ChangeResult> => {
-    const { response } = await runCommand(deps.pool, {
+    const { response } = await runCommand<ChangeResult>(deps.pool, {
       aggregate: { tenantId, type: TENANT_AGGREGATE, id: tenantId },
       explicitVersion: false,
-      async execute(tx) {
+      async execute(tx, commit) {
         const state = await loadTenant(tx, tenantId);
         if (!state) {
           if (whenMissing === 'ignore') return { changed: false, version: 0 };
@@ -81,25 +80,28 @@ export function createTenantService(deps: { pool: DatabasePool }) {
         }
         const next = await mutate(tx, state);
         if (!next) return { changed: false, version: state.version };
-        const version = await compareAndSet(tx, {
-          table: 'tenants',
-          key: { tenant_id: tenantId },
-          expectedVersion: state.version,
-          values: { ...(next.columns ?? {}), updated_at: sql.fragment`now()` },
-        });
-        await appendEvents(tx, [
-          {
-            tenantId,
-            aggregateType: TENANT_AGGREGATE,
-            aggregateId: tenantId,
-            aggregateVersion: version,
-            eventType: next.eventType,
-            schemaVersion: 1,
-            payload: { ...next.payload, version },
-            metadata,
+        const version = state.version + 1;
+        return commit({
+          cas: {
+            table: 'tenants',
+            key: { tenant_id: tenantId },
+            expectedVersion: state.version,
+            values: { ...(next.columns ?? {}), updated_at: sql.fragment`now()` },
           },
-        ]);
-        return { changed: true, version };
+          events: [
+            {
+              tenantId,
+              aggregateType: TENANT_AGGREGATE,
+              aggregateId: tenantId,
+              aggregateVersion: version,
+              eventType: next.eventType,
+              schemaVersion: 1,
+              payload: { ...next.payload, version },
+              metadata,
+            },
+          ],
+          respond: () => ({ changed: true, version }),
+        });
       },
     });
     return response;
@@ -170,43 +172,45 @@ export function createTenantService(deps: { pool: DatabasePool }) {
         if (existing?.status === 'compensated' || existing?.status === 'failed') {
           return await transition(input.tenantId, 'provisioning', 'TenantReopened', metadata);
         }
-        const { response } = await runCommand(deps.pool, {
+        const { response } = await runCommand<ChangeResult>(deps.pool, {
           aggregate: { tenantId: input.tenantId, type: TENANT_AGGREGATE, id: input.tenantId },
           explicitVersion: false,
-          async execute(tx) {
+          async execute(tx, commit) {
             const existing = await loadTenant(tx, input.tenantId);
             if (existing) return { changed: false, version: existing.version };
-            await compareAndSet(tx, {
-              table: 'tenants',
-              key: { tenant_id: input.tenantId },
-              expectedVersion: 0,
-              values: {
-                slug: input.slug,
-                name: input.name,
-                plan: input.plan,
-                status: 'provisioning',
-                owner_user_id: input.ownerUserId,
-              },
-            });
-            await appendEvents(tx, [
-              {
-                tenantId: input.tenantId,
-                aggregateType: TENANT_AGGREGATE,
-                aggregateId: input.tenantId,
-                aggregateVersion: 1,
-                eventType: 'TenantReserved',
-                schemaVersion: 1,
-                payload: {
+            return commit({
+              cas: {
+                table: 'tenants',
+                key: { tenant_id: input.tenantId },
+                expectedVersion: 0,
+                values: {
                   slug: input.slug,
                   name: input.name,
                   plan: input.plan,
-                  ownerUserId: input.ownerUserId,
-                  version: 1,
+                  status: 'provisioning',
+                  owner_user_id: input.ownerUserId,
                 },
-                metadata,
               },
-            ]);
-            return { changed: true, version: 1 };
+              events: [
+                {
+                  tenantId: input.tenantId,
+                  aggregateType: TENANT_AGGREGATE,
+                  aggregateId: input.tenantId,
+                  aggregateVersion: 1,
+                  eventType: 'TenantReserved',
+                  schemaVersion: 1,
+                  payload: {
+                    slug: input.slug,
+                    name: input.name,
+                    plan: input.plan,
+                    ownerUserId: input.ownerUserId,
+                    version: 1,
+                  },
+                  metadata,
+                },
+              ],
+              respond: () => ({ changed: true, version: 1 }),
+            });
           },
         });
         return response;
