@@ -17,25 +17,40 @@ export interface RebuildProgress {
 
 const countRow = z.object({ n: z.coerce.number() });
 
-/** Replays everything after `from` into `tables + suffix`; returns where it got to. */
+/** Events per read and per apply statement. */
+const REPLAY_BATCH = 5_000;
+
+/**
+ * Replays everything after `from` into `tables + suffix`; returns where it got to. From the pool,
+ * the next batch is read (on another connection) while this one is applied; in a transaction, in turn.
+ */
 async function replay(
-  db: DatabasePool | DatabaseTransactionConnection,
+  db: { pool: DatabasePool } | { tx: DatabaseTransactionConnection },
   definition: ProjectionDefinition,
   from: OutboxCheckpoint,
   onBatch: (replayed: number, at: OutboxCheckpoint) => void,
 ) {
   const projection = definition.into(REBUILD_SUFFIX);
+  const prefetch = 'pool' in db;
+  const conn = 'pool' in db ? db.pool : db.tx;
   let checkpoint = from;
   let replayed = 0;
+  let next = readOutboxBatch(conn, checkpoint, REPLAY_BATCH);
   for (;;) {
-    const events = await readOutboxBatch(db, checkpoint, 5_000);
+    const events = await next;
     if (events.length === 0) return { checkpoint, replayed };
+    const to = checkpointOf(events[events.length - 1]!);
+    if (prefetch) {
+      next = readOutboxBatch(conn, to, REPLAY_BATCH);
+      next.catch(() => undefined); // awaited next round; it must not go unhandled if this apply throws
+    }
     // The live projector's set-based apply: one statement per batch. An event that breaks its
     // contract fails the rebuild (the live projection parked it; re-drive or fix it first).
     const rows = events.map((event) => projection.rowOf(event)).filter((row) => row !== null);
-    await projection.apply(db, rows);
+    await projection.apply(conn, rows);
+    if (!prefetch) next = readOutboxBatch(conn, to, REPLAY_BATCH);
     replayed += events.length;
-    checkpoint = checkpointOf(events[events.length - 1]!);
+    checkpoint = to;
     onBatch(replayed, checkpoint);
   }
 }
@@ -71,7 +86,7 @@ export function createRebuildActivities(deps: {
       const definition = definitionOf(input.projection);
       const resumed = activityInfo().heartbeatDetails as RebuildProgress | undefined;
       const start = resumed ?? { replayed: 0, total: input.total, checkpoint: OUTBOX_START };
-      const result = await replay(deps.pool, definition, start.checkpoint, (replayed, checkpoint) =>
+      const result = await replay({ pool: deps.pool }, definition, start.checkpoint, (replayed, checkpoint) =>
         heartbeat({
           replayed: start.replayed + replayed,
           total: Math.max(input.total, start.replayed + replayed),
@@ -93,7 +108,7 @@ export function createRebuildActivities(deps: {
       return deps.pool.transaction(async (tx) => {
         for (const table of definition.tables)
           await tx.query(sql.unsafe`lock table ${sql.identifier([table])} in access exclusive mode`);
-        const { replayed } = await replay(tx, definition, input.checkpoint, () => undefined);
+        const { replayed } = await replay({ tx }, definition, input.checkpoint, () => undefined);
         for (const table of definition.tables) {
           const live = sql.identifier([table]);
           const old = `${table}__old`;
