@@ -24,6 +24,8 @@ const claims = z.object({
 export interface AuthSettings {
   issuer: string;
   audience: string;
+  /** A token whose exp lies further ahead than this is refused (a token without exp always is). */
+  maxLifetimeSeconds: number;
   jwksUrl?: string;
   jwksFile?: string;
 }
@@ -48,7 +50,16 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
     const hit = verified.get(token);
     if (hit && hit.until > now) return hit.principal;
     if (hit) verified.delete(token);
-    const { payload } = await jwtVerify(token, keys, { issuer: settings.issuer, audience: settings.audience });
+    const { payload } = await jwtVerify(token, keys, {
+      issuer: settings.issuer,
+      audience: settings.audience,
+      requiredClaims: ['exp', 'sub'],
+    });
+    if (payload.exp! - now / 1000 > settings.maxLifetimeSeconds)
+      throw new HttpProblem(
+        'UNAUTHENTICATED',
+        `the token is valid for longer than this server accepts (${settings.maxLifetimeSeconds} s); ask for a shorter one`,
+      );
     const parsed = claims.safeParse(payload);
     if (!parsed.success) throw new HttpProblem('UNAUTHENTICATED', 'token lacks a valid sub, tenant or roles claim');
     const principal: Principal = {
@@ -56,7 +67,7 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
       roles: parsed.data.roles,
       ...(parsed.data.tenant ? { tenantId: parsed.data.tenant } : {}),
     };
-    const until = Math.min(now + VERIFIED_CACHE_MS, payload.exp ? payload.exp * 1000 : now);
+    const until = Math.min(now + VERIFIED_CACHE_MS, payload.exp! * 1000);
     if (until > now) {
       if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
       verified.set(token, { principal, until });
@@ -90,7 +101,9 @@ export function authMiddleware(verify: TokenVerifier): Middleware<{ principal: P
         error instanceof joseErrors.JWTExpired
           ? 'the token has expired'
           : error instanceof joseErrors.JWTClaimValidationFailed
-            ? `the token's ${error.claim} claim is not accepted here`
+            ? error.reason === 'missing'
+              ? `the token has no ${error.claim} claim (every token must carry exp and sub)`
+              : `the token's ${error.claim} claim is not accepted here`
             : 'the token is not valid';
       throw new HttpProblem('UNAUTHENTICATED', reason);
     }

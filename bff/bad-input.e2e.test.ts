@@ -27,6 +27,8 @@ interface Case {
     | 'foreignKey'
     | 'expired'
     | 'wrongAudience'
+    | 'noExpiry'
+    | 'tooLong'
     | 'none';
   headers?: Record<string, string>;
   body?: unknown;
@@ -57,6 +59,13 @@ const CASES: Case[] = [
   { name: 'token signed by an unknown key', token: 'foreignKey', status: 401, code: 'UNAUTHENTICATED' },
   { name: 'expired token', token: 'expired', status: 401, code: 'UNAUTHENTICATED' },
   { name: 'token for another audience', token: 'wrongAudience', status: 401, code: 'UNAUTHENTICATED' },
+  { name: 'token that never expires (no exp)', token: 'noExpiry', status: 401, code: 'UNAUTHENTICATED' },
+  {
+    name: 'token valid for a year (past the maximum lifetime)',
+    token: 'tooLong',
+    status: 401,
+    code: 'UNAUTHENTICATED',
+  },
   // authorization
   { name: 'token for another tenant', token: 'otherTenant', status: 403, code: 'FORBIDDEN' },
   { name: 'viewer tries to write', token: 'viewer', status: 403, code: 'FORBIDDEN' },
@@ -190,6 +199,21 @@ describe('bad input: exact status and code for each malformed request, never 5xx
       .setAudience(DEV_AUDIENCE)
       .setIssuedAt(now - 600)
       .setExpirationTime(now - 300)
+      .sign(devKey);
+    tokens.noExpiry = await new SignJWT({ tenant: TENANT, roles: ['member'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })
+      .setSubject('forever')
+      .setIssuer(DEV_ISSUER)
+      .setAudience(DEV_AUDIENCE)
+      .setIssuedAt()
+      .sign(devKey);
+    tokens.tooLong = await new SignJWT({ tenant: TENANT, roles: ['member'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })
+      .setSubject('patient')
+      .setIssuer(DEV_ISSUER)
+      .setAudience(DEV_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('365d')
       .sign(devKey);
     tokens.wrongAudience = await new SignJWT({ tenant: TENANT, roles: ['member'] })
       .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })

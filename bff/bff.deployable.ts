@@ -70,6 +70,7 @@ export const bff = defineDeployable({
         verify: createTokenVerifier({
           issuer: config.AUTH_ISSUER,
           audience: config.AUTH_AUDIENCE,
+          maxLifetimeSeconds: config.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
           ...(config.AUTH_JWKS_URL ? { jwksUrl: config.AUTH_JWKS_URL } : {}),
           ...(config.AUTH_JWKS_FILE ? { jwksFile: config.AUTH_JWKS_FILE } : {}),
         }),

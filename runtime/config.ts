@@ -47,6 +47,12 @@ export const authEnv = z.object({
   AUTH_JWKS_FILE: z.string().min(1).optional(),
   AUTH_ISSUER: z.string().min(1).default('urn:durable-backend:local-dev'),
   AUTH_AUDIENCE: z.string().min(1).default('durable-backend-bff'),
+  /** The longest a token may still be valid when it is presented (its exp minus now); 7 days by default. */
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(7 * 24 * 3600),
 });
 
 /** Where a deployable writes the port it bound, for exec probes (runtime/probe.main.ts) when the port is chosen at start. */
