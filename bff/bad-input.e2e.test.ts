@@ -182,47 +182,32 @@ describe('bad input: exact status and code for each malformed request, never 5xx
     tokens.plainUser = await devToken({ roles: [] });
     tokens.platformAdmin = await devToken({ roles: ['platform-admin'] });
     const foreign = await generateKeyPair('ES256');
-    tokens.foreignKey = await new SignJWT({ tenant: TENANT, roles: ['member'] })
-      .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })
-      .setSubject('mallory')
-      .setIssuer(DEV_ISSUER)
-      .setAudience(DEV_AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(foreign.privateKey);
     const devKey = await importJWK(JSON.parse(readFileSync(testStack().DEV_PRIVATE_JWK_FILE, 'utf8')) as JWK, 'ES256');
     const now = Math.floor(Date.now() / 1000);
-    tokens.expired = await new SignJWT({ tenant: TENANT, roles: ['member'] })
-      .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })
-      .setSubject('late')
-      .setIssuer(DEV_ISSUER)
-      .setAudience(DEV_AUDIENCE)
-      .setIssuedAt(now - 600)
-      .setExpirationTime(now - 300)
-      .sign(devKey);
-    tokens.noExpiry = await new SignJWT({ tenant: TENANT, roles: ['member'] })
-      .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })
-      .setSubject('forever')
-      .setIssuer(DEV_ISSUER)
-      .setAudience(DEV_AUDIENCE)
-      .setIssuedAt()
-      .sign(devKey);
-    tokens.tooLong = await new SignJWT({ tenant: TENANT, roles: ['member'] })
-      .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })
-      .setSubject('patient')
-      .setIssuer(DEV_ISSUER)
-      .setAudience(DEV_AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime('365d')
-      .sign(devKey);
-    tokens.wrongAudience = await new SignJWT({ tenant: TENANT, roles: ['member'] })
-      .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })
-      .setSubject('lost')
-      .setIssuer(DEV_ISSUER)
-      .setAudience('some-other-api')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(devKey);
+    /** A member token for TENANT, signed with `key`; each case changes one thing about it. */
+    const signed = (
+      subject: string,
+      key: Parameters<SignJWT['sign']>[0],
+      {
+        audience = DEV_AUDIENCE,
+        issuedAt = now,
+        expires,
+      }: { audience?: string; issuedAt?: number; expires?: string | number },
+    ) => {
+      const jwt = new SignJWT({ tenant: TENANT, roles: ['member'] })
+        .setProtectedHeader({ alg: 'ES256', kid: 'local-dev-1' })
+        .setSubject(subject)
+        .setIssuer(DEV_ISSUER)
+        .setAudience(audience)
+        .setIssuedAt(issuedAt);
+      if (expires !== undefined) jwt.setExpirationTime(expires);
+      return jwt.sign(key);
+    };
+    tokens.foreignKey = await signed('mallory', foreign.privateKey, { expires: '5m' });
+    tokens.expired = await signed('late', devKey, { issuedAt: now - 600, expires: now - 300 });
+    tokens.noExpiry = await signed('forever', devKey, {});
+    tokens.tooLong = await signed('patient', devKey, { expires: '365d' });
+    tokens.wrongAudience = await signed('lost', devKey, { audience: 'some-other-api', expires: '5m' });
   });
   after(async () => {
     await bff?.stop();
