@@ -17,6 +17,7 @@ import { startTestWorker, type RunningTestWorker } from '../test/support/tempora
 import { outboxRelay, relayProgressQuery } from '../workflows/outbox-relay/outbox-relay.workflow.ts';
 import { ensureEventsStream } from '../runtime/events-stream.ts';
 import { createPgListener } from '../runtime/pg-listener.ts';
+import { takeLease } from '../services/kernel/lease.ts';
 import { createRelayActivities, jetStreamPublish, type Publish } from './relay.activities.ts';
 import { pino } from 'pino';
 
@@ -89,12 +90,10 @@ describe('relay workflow with a failing publisher', function () {
   });
 
   it('continues as new after its loops per run, carrying its totals into the next run', async () => {
+    // The previous test's loop may outlive its terminated workflow by up to its loopMs: fence it off
+    // (a takeover waits for its batch in flight), so every event below is this workflow's to publish.
+    await takeLease(pool, 'relay', 'the continue-as-new test');
     const commands = createCounterCommands({ pool });
-    const handle = await worker.client.workflow.start(outboxRelay, {
-      taskQueue: worker.taskQueue,
-      workflowId: `outbox-relay-test/${randomUUID()}`,
-      args: [{ batchSize: 5, loopMs: 300, loopsPerRun: 3 }],
-    });
     for (let i = 0; i < 20; i++) {
       await commands.execute({
         tenantId: 'relay-can',
@@ -103,6 +102,11 @@ describe('relay workflow with a failing publisher', function () {
         metadata: {},
       });
     }
+    const handle = await worker.client.workflow.start(outboxRelay, {
+      taskQueue: worker.taskQueue,
+      workflowId: `outbox-relay-test/${randomUUID()}`,
+      args: [{ batchSize: 5, loopMs: 300, loopsPerRun: 3 }],
+    });
     await until('a second run', async () => (await handle.describe()).runId !== handle.firstExecutionRunId, 60_000);
     await until('the second run relayed', async () => (await handle.query(relayProgressQuery)).published >= 20, 60_000);
     const firstRun = worker.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
@@ -113,6 +117,7 @@ describe('relay workflow with a failing publisher', function () {
     );
     assert.equal((await firstRun.describe()).status.name, 'CONTINUED_AS_NEW');
     const endOfFirstRun = await firstRun.query(relayProgressQuery);
+    assert.ok(endOfFirstRun.published > 0, 'the first run published some of the events waiting at its start');
     const now = await handle.query(relayProgressQuery);
     assert.notEqual((await handle.describe()).runId, handle.firstExecutionRunId);
     assert.ok(
