@@ -10,6 +10,7 @@ import { announcePort, natsCheck, postgresCheck } from '../runtime/health.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { createCounterCommands } from '../services/counter/counter.commands.ts';
 import { createBffApp } from './bff.app.ts';
+import type { RouteHandler } from './api.router.ts';
 import { createTokenVerifier } from './auth.ts';
 import { counterHandlers } from './counters.handlers.ts';
 import { adminHandlers } from './admin.handlers.ts';
@@ -24,6 +25,12 @@ import { createPgListener } from '../runtime/pg-listener.ts';
 
 /** How long a stopping BFF lets requests in flight finish (its pods' grace period is above it). */
 const DRAIN_MS = 15_000;
+
+/**
+ * The deadline of every Temporal call a request makes, the client's own retries included: with the
+ * server down a request answers 503 after this, not after the client's ~20 s of retries.
+ */
+const TEMPORAL_DEADLINE_MS = 5_000;
 
 export const bffConfig = logEnv
   .extend(databaseEnv.shape)
@@ -40,6 +47,8 @@ export const bffConfig = logEnv
      * network the new pod of a rolling update listens beside the old one, which then drains.
      */
     BFF_REUSE_PORT: z.enum(['true', 'false']).default('false'),
+    /** How long an onboarding step waits out an unavailable Postgres, NATS or Temporal before the saga compensates. */
+    SAGA_RETRY_HORIZON_MINUTES: z.coerce.number().int().min(1).default(60),
   })
   .refine((c) => Boolean(c.AUTH_JWKS_URL) !== Boolean(c.AUTH_JWKS_FILE), {
     message: 'set exactly one of AUTH_JWKS_URL (production) or AUTH_JWKS_FILE (local dev)',
@@ -58,14 +67,27 @@ export const bff = defineDeployable({
     const jsm = await jetstreamManager(nats);
     const stream = { name: config.EVENTS_STREAM, subjectPrefix: config.EVENTS_SUBJECT_PREFIX };
     registerPipelineMetrics(metrics.registry, () => measureLag(pool, jsm, stream, PROJECTION_NAMES));
+    const withTemporalDeadline = (handlers: Record<string, RouteHandler>): Record<string, RouteHandler> =>
+      Object.fromEntries(
+        Object.entries(handlers).map(([name, handler]) => [
+          name,
+          (input) => temporal.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => handler(input)),
+        ]),
+      );
     const app = createBffApp({
       logger,
       metrics,
       api: {
         handlers: {
           ...counterHandlers({ pool, counters: createCounterCommands({ pool }), projectionApplied }),
-          ...adminHandlers({ temporal: temporal.client }),
-          ...tenantHandlers({ pool, temporal: temporal.client }),
+          ...withTemporalDeadline({
+            ...adminHandlers({ temporal: temporal.client }),
+            ...tenantHandlers({
+              pool,
+              temporal: temporal.client,
+              retryHorizonMs: config.SAGA_RETRY_HORIZON_MINUTES * 60_000,
+            }),
+          }),
         },
         verify: createTokenVerifier({
           issuer: config.AUTH_ISSUER,
@@ -79,7 +101,7 @@ export const bff = defineDeployable({
         postgres: postgresCheck(pool),
         nats: natsCheck(nats),
         temporal: async () => {
-          await temporal.connection.healthService.check({});
+          await temporal.connection.withDeadline(Date.now() + 2_000, () => temporal.connection.healthService.check({}));
         },
       },
     });

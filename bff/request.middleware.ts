@@ -1,6 +1,7 @@
 // Top of the BFF's middleware chain: request id, access log, metrics, and the one error path.
 import { randomUUID } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
+import { unavailableDependency } from '../runtime/failures.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { HttpMetrics } from './metrics.ts';
 import { asHttpProblem, HttpProblem, toProblem } from './problem.ts';
@@ -11,11 +12,40 @@ export interface BffState {
 
 const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** Seconds a client is told to wait (Retry-After) when a dependency is unavailable. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** nginx's status for a request the client gave up on: logged and counted, never sent. */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/** The client closed its connection before the response went out. */
+function clientGone(ctx: Context): boolean {
+  return !ctx.res.writableEnded && ctx.req.socket.destroyed; // (the request stream itself ends destroyed after its body is read)
+}
+
 /**
  * Every response carries X-Request-Id, and every log line of the request the same id; one access
  * line per request (no per-request child logger: the id is a field of the lines themselves).
  */
 export function requestMiddleware(logger: Logger, metrics: HttpMetrics): Middleware<BffState> {
+  /** A dependency that is down answers 503 UNAVAILABLE, logged once as a warning without a stack. */
+  const unavailable = (error: unknown, requestId: string): HttpProblem | undefined => {
+    const dependency = unavailableDependency(error);
+    if (!dependency) return undefined;
+    logger.warn({ requestId, dependency, err: { message: (error as Error).message } }, 'dependency unavailable');
+    return new HttpProblem(
+      'UNAVAILABLE',
+      `${dependency === 'network' ? 'a dependency' : dependency} is unavailable; retry after ${RETRY_AFTER_SECONDS} s with the same Idempotency-Key`,
+      { dependency },
+    );
+  };
+  const internal = (error: unknown, requestId: string): HttpProblem => {
+    logger.error({ requestId, err: error }, 'unhandled error');
+    return new HttpProblem(
+      'INTERNAL',
+      'the server failed to handle this request; quote the requestId when reporting it',
+    );
+  };
   return async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
     const requestId = CLIENT_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -28,24 +58,21 @@ export function requestMiddleware(logger: Logger, metrics: HttpMetrics): Middlew
         throw new HttpProblem('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
       }
     } catch (error) {
-      let known = asHttpProblem(error);
-      if (!known) {
-        logger.error({ requestId, err: error }, 'unhandled error');
-        known = new HttpProblem(
-          'INTERNAL',
-          'the server failed to handle this request; quote the requestId when reporting it',
-        );
-      }
+      if (clientGone(ctx)) return; // nobody to answer; the access line below says so
+      const known = asHttpProblem(error) ?? unavailable(error, requestId) ?? internal(error, requestId);
+      if (known.code === 'UNAVAILABLE') ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
       ctx.status = known.status;
       ctx.type = 'application/problem+json';
       ctx.body = toProblem(known, requestId);
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
-      metrics.observe(ctx.method, route, ctx.status, seconds);
+      const aborted = clientGone(ctx);
+      const status = aborted ? CLIENT_CLOSED_REQUEST : ctx.status;
+      metrics.observe(ctx.method, route, status, seconds);
       logger.info(
-        { requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) },
-        'request',
+        { requestId, method: ctx.method, path: ctx.path, status, ms: Math.round(seconds * 1000) },
+        aborted ? 'request aborted by the client' : 'request',
       );
     }
   };

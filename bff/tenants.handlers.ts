@@ -31,7 +31,12 @@ export function tenantIdFor(userId: string, idempotencyKey: string): string {
   return `t${createHash('sha256').update(`${userId}\n${idempotencyKey}`).digest('hex').slice(0, 20)}`;
 }
 
-export function tenantHandlers(deps: { pool: DatabasePool; temporal: Client }): Record<string, RouteHandler> {
+export function tenantHandlers(deps: {
+  pool: DatabasePool;
+  temporal: Client;
+  /** OnboardingInput.retryHorizonMs of every saga started here. */
+  retryHorizonMs: number;
+}): Record<string, RouteHandler> {
   const handleOf = (tenantId: string) => deps.temporal.workflow.getHandle(WORKFLOW_IDS.onboarding(tenantId));
   const notFound = (tenantId: string) => new HttpProblem('NOT_FOUND', `no tenant ${tenantId}`);
 
@@ -52,7 +57,16 @@ export function tenantHandlers(deps: { pool: DatabasePool; temporal: Client }): 
         await deps.temporal.workflow.start(tenantOnboarding, {
           workflowId,
           taskQueue: TASK_QUEUES.sagas,
-          args: [{ tenantId, slug: body.slug, name: body.name, plan: body.plan, ownerUserId: input.principal.userId }],
+          args: [
+            {
+              tenantId,
+              slug: body.slug,
+              name: body.name,
+              plan: body.plan,
+              ownerUserId: input.principal.userId,
+              retryHorizonMs: deps.retryHorizonMs,
+            },
+          ],
           memo: { requestHash: hash },
           // One saga per tenant, ever: a retry after it finished must not start a second one.
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

@@ -1,12 +1,13 @@
 // Activities of the tenant onboarding saga. Each is idempotent by state (the tenant service only
-// writes what differs), translates domain errors to ApplicationFailure (type = code), and passes a
-// fault point first when fault injection is switched on.
-import { ApplicationFailure } from '@temporalio/activity';
+// writes what differs), fails by failure class (runtime/failures.ts: a domain error is final with its
+// code as type, an unavailable server is retried), and passes a fault point first when fault
+// injection is switched on.
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import type { DatabasePool } from '../../services/kernel/database.ts';
-import { DomainError } from '../../services/kernel/errors.ts';
 import type { SagaStep } from '../../contracts/workflow-names.ts';
 import { isNotFound } from '../../runtime/events-stream.ts';
+import { asActivityFailure } from '../../runtime/failures.ts';
 import type { EventMetadata } from '../../services/kernel/outbox.ts';
 import { consumeFault } from '../../services/tenant/faults.ts';
 import type { ReserveInput, TenantService } from '../../services/tenant/tenant.commands.ts';
@@ -27,27 +28,19 @@ export function createOnboardingActivities(deps: {
   jsm: JetStreamManager;
   faultsEnabled: boolean;
 }) {
-  /** Runs a step behind its fault point, with domain errors as typed ApplicationFailures. */
+  /** Runs a step behind its fault point; what it throws is classified (runtime/failures.ts). */
   const step = async <T>(input: StepInput, work: () => Promise<T>): Promise<T> => {
     const name = input.step;
-    if (deps.faultsEnabled) {
-      const fault = await consumeFault(deps.pool, input.slug, name);
-      if (fault === 'fail') throw ApplicationFailure.nonRetryable(`injected fault at ${name}`, 'INJECTED_FAULT');
-      if (fault === 'transient')
-        throw ApplicationFailure.retryable(`injected transient fault at ${name}`, 'INJECTED_TRANSIENT_FAULT');
-    }
     try {
+      if (deps.faultsEnabled) {
+        const fault = await consumeFault(deps.pool, input.slug, name);
+        if (fault === 'fail') throw ApplicationFailure.nonRetryable(`injected fault at ${name}`, 'INJECTED_FAULT');
+        if (fault === 'transient')
+          throw ApplicationFailure.retryable(`injected transient fault at ${name}`, 'INJECTED_TRANSIENT_FAULT');
+      }
       return await work();
     } catch (error) {
-      if (error instanceof DomainError) {
-        throw ApplicationFailure.create({
-          message: error.message,
-          type: error.code,
-          nonRetryable: true,
-          details: [error.details],
-        });
-      }
-      throw error;
+      throw asActivityFailure(error, Context.current().info.attempt);
     }
   };
   const stream = (tenantId: string) => tenantResourceNames(tenantId).stream;

@@ -13,6 +13,8 @@ import { testStack } from './env.ts';
 import { startTestWorker, type RunningTestWorker } from './temporal-worker.ts';
 
 export interface OnboardingHarness {
+  /** The harness's own migrated database. */
+  databaseUrl: string;
   pool: DatabasePool;
   jsm: JetStreamManager;
   worker: RunningTestWorker;
@@ -35,6 +37,7 @@ export async function startOnboardingHarness(prefix: string): Promise<Onboarding
   const count = (query: ReturnType<typeof sql.unsafe>) =>
     pool.oneFirst(sql.type(z.object({ n: z.coerce.number() }))`select (${query}) as n`);
   return {
+    databaseUrl: db.url,
     pool,
     jsm,
     worker,

@@ -4,6 +4,7 @@
 // its totals and starts the next, and continues as new after `loopsPerRun` loops.
 import { continueAsNew, defineQuery, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { RelayActivities, RelayBatchResult } from '../../relay/relay.activities.ts';
+import { ACTIVITY_OPTIONS } from '../retry-policy.ts';
 
 export interface RelayProgress {
   published: number;
@@ -29,18 +30,10 @@ export interface RelayInput {
 
 export const relayProgressQuery = defineQuery<RelayProgress>('relayProgress');
 
-const { relayLoop } = proxyActivities<RelayActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '15 seconds' },
-});
+const { relayLoop } = proxyActivities<RelayActivities>(ACTIVITY_OPTIONS.pipelineLoop(20));
 
 // Histories recorded before the loop scheduled one `relayBatch` per batch, with these options.
-const { relayBatch } = proxyActivities<RelayActivities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '15 seconds' },
-});
+const { relayBatch } = proxyActivities<RelayActivities>(ACTIVITY_OPTIONS.pipelineBatch(20));
 
 export async function outboxRelay(input: RelayInput = {}): Promise<never> {
   const batchSize = input.batchSize ?? 500;

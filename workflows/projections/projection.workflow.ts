@@ -3,6 +3,7 @@
 // the workflow records its totals, starts the next, and continues as new after `loopsPerRun` loops.
 import { continueAsNew, defineQuery, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ProjectorActivities } from '../../projector/projector.activities.ts';
+import { ACTIVITY_OPTIONS } from '../retry-policy.ts';
 
 export interface ProjectionProgress {
   applied: number;
@@ -27,18 +28,10 @@ export interface ProjectionInput {
 
 export const projectionProgressQuery = defineQuery<ProjectionProgress>('projectionProgress');
 
-const { projectLoop } = proxyActivities<ProjectorActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '15 seconds' },
-});
+const { projectLoop } = proxyActivities<ProjectorActivities>(ACTIVITY_OPTIONS.pipelineLoop(30));
 
 // Histories recorded before the loop scheduled one `projectBatch` per batch, with these options.
-const { projectBatch } = proxyActivities<ProjectorActivities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '15 seconds' },
-});
+const { projectBatch } = proxyActivities<ProjectorActivities>(ACTIVITY_OPTIONS.pipelineBatch(30));
 
 export async function projection(input: ProjectionInput): Promise<never> {
   const batchSize = input.batchSize ?? 200;

@@ -3,6 +3,7 @@
 // the admin route POST /v1/admin/projections/{projection}/rebuild.
 import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { RebuildActivities, RebuildProgress } from '../../projector/rebuild.activities.ts';
+import { ACTIVITY_OPTIONS } from '../retry-policy.ts';
 
 /** What the rebuild activity heartbeats: how far the replay is (the CLI's progress bar reads it). */
 export type { RebuildProgress };
@@ -17,15 +18,8 @@ export interface RebuildStatus {
 
 export const rebuildStatusQuery = defineQuery<RebuildStatus>('rebuildStatus');
 
-const { prepareRebuild, swapRebuild } = proxyActivities<RebuildActivities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '1 second', maximumAttempts: 10 },
-});
-const { replayIntoRebuild } = proxyActivities<RebuildActivities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumAttempts: 10 },
-});
+const { prepareRebuild, swapRebuild } = proxyActivities<RebuildActivities>(ACTIVITY_OPTIONS.rebuildStep);
+const { replayIntoRebuild } = proxyActivities<RebuildActivities>(ACTIVITY_OPTIONS.rebuildReplay);
 
 export async function rebuildProjection(input: { projection: string }): Promise<RebuildStatus> {
   const status: RebuildStatus = { phase: 'preparing', replayed: 0, total: 0 };

@@ -12,6 +12,7 @@ import {
   type OffboardingStep,
   type SagaStatus,
 } from '../../contracts/workflow-names.ts';
+import { ACTIVITY_OPTIONS } from '../retry-policy.ts';
 
 export interface OffboardingInput {
   tenantId: string;
@@ -29,10 +30,7 @@ export interface OffboardingStatus {
 export const offboardingStatusQuery = defineQuery<OffboardingStatus>('offboardingStatus');
 
 /** Forward only: retried without limit until each step gets through. */
-const act = proxyActivities<OnboardingActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+const act = proxyActivities<OnboardingActivities>(ACTIVITY_OPTIONS.untilDone);
 
 /** The activity behind each step; the resource removals are the onboarding's own undo activities. */
 const ACTIVITY: Record<OffboardingStep, (input: StepInput) => Promise<unknown>> = {

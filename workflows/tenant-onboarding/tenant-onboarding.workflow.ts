@@ -19,6 +19,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
+import { ACTIVITY_OPTIONS, DEFAULT_RETRY_HORIZON_MS } from '../retry-policy.ts';
 import type { OnboardingActivities, StepInput } from '../../activities/tenant-onboarding/onboarding.activities.ts';
 import type { Plan } from '../../contracts/tenant.contracts.ts';
 import {
@@ -41,6 +42,11 @@ export interface OnboardingInput {
   /** How long an enterprise onboarding waits for approval before it compensates. */
   approvalTimeout?: Duration;
   /**
+   * How long (ms) a step before the pivot waits out an unavailable Postgres, NATS or Temporal before
+   * the saga compensates (default DEFAULT_RETRY_HORIZON_MS, 1 hour). Business failures compensate at once.
+   */
+  retryHorizonMs?: number;
+  /**
    * Upsert the typed search attributes (default true). Only for servers that cannot register
    * custom attributes — the Java time-skipping test server has no operator API for it.
    */
@@ -59,14 +65,8 @@ export interface OnboardingStatus {
 export const onboardingStatusQuery = defineQuery<OnboardingStatus>('onboardingStatus');
 export const approveSignal = defineSignal<[{ approvedBy: string }]>('approve');
 
-const backoff = { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' } as const;
-/** Before the pivot: a failing step is retried a few times, then the saga compensates. */
-const provisioning = proxyActivities<OnboardingActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { ...backoff, maximumAttempts: 5 },
-});
-/** From the pivot on: retried without limit, the saga only moves forward. */
-const forward = proxyActivities<OnboardingActivities>({ startToCloseTimeout: '30 seconds', retry: backoff });
+/** Compensations and the steps from the pivot on: an outage is waited out however long it lasts. */
+const untilDone = proxyActivities<OnboardingActivities>(ACTIVITY_OPTIONS.untilDone);
 
 /** The line the Web UI shows for each step's activity. */
 const SUMMARIES: Record<OnboardingStep | CompensationStep | 'mark-failed', string> = {
@@ -98,6 +98,10 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
   const metadata = { workflowId, workflowRunId: runId, actor: input.ownerUserId };
   const at = (step: StepInput['step']): StepInput => ({ tenantId: input.tenantId, slug: input.slug, metadata, step });
   const summary = (step: keyof typeof SUMMARIES) => ({ summary: SUMMARIES[step] });
+  /** The steps before the pivot: their failure compensates the saga (runtime/failures.ts says which failures are final). */
+  const provisioning = proxyActivities<OnboardingActivities>(
+    ACTIVITY_OPTIONS.sagaStep(input.retryHorizonMs ?? DEFAULT_RETRY_HORIZON_MS),
+  );
 
   const status: OnboardingStatus = { sagaStatus: 'running', currentStep: null, steps: {}, failure: null };
   setHandler(onboardingStatusQuery, () => status);
@@ -145,12 +149,12 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
     await run(
       'reserve',
       () => provisioning.reserveTenant.executeWithOptions(summary('reserve'), [{ ...at('reserve'), ...tenant }]),
-      () => provisioning.releaseTenant.executeWithOptions(summary('undo-reserve'), [at('undo-reserve')]),
+      () => untilDone.releaseTenant.executeWithOptions(summary('undo-reserve'), [at('undo-reserve')]),
     );
     await run(
       'create-schema',
       () => provisioning.createTenantSchema.executeWithOptions(summary('create-schema'), [at('create-schema')]),
-      () => provisioning.dropTenantSchema.executeWithOptions(summary('undo-create-schema'), [at('undo-create-schema')]),
+      () => untilDone.dropTenantSchema.executeWithOptions(summary('undo-create-schema'), [at('undo-create-schema')]),
     );
     await run(
       'create-nats-resources',
@@ -159,19 +163,19 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
           at('create-nats-resources'),
         ]),
       () =>
-        provisioning.deleteTenantNatsResources.executeWithOptions(summary('undo-create-nats-resources'), [
+        untilDone.deleteTenantNatsResources.executeWithOptions(summary('undo-create-nats-resources'), [
           at('undo-create-nats-resources'),
         ]),
     );
     await run(
       'add-owner',
       () => provisioning.addOwnerMembership.executeWithOptions(summary('add-owner'), [at('add-owner')]),
-      () => provisioning.removeOwnerMembership.executeWithOptions(summary('undo-add-owner'), [at('undo-add-owner')]),
+      () => untilDone.removeOwnerMembership.executeWithOptions(summary('undo-add-owner'), [at('undo-add-owner')]),
     );
     await run(
       'apply-quotas',
       () => provisioning.applyPlanQuotas.executeWithOptions(summary('apply-quotas'), [at('apply-quotas')]),
-      () => provisioning.revertPlanQuotas.executeWithOptions(summary('undo-apply-quotas'), [at('undo-apply-quotas')]),
+      () => untilDone.revertPlanQuotas.executeWithOptions(summary('undo-apply-quotas'), [at('undo-apply-quotas')]),
     );
     if (input.plan === 'enterprise') {
       await provisioning.markAwaitingApproval.executeWithOptions(summary('await-approval'), [at('await-approval')]);
@@ -196,7 +200,7 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
   } catch (error) {
     status.failure = describe(error);
     await compensate(compensations, status, report, input.slug, (reason) =>
-      provisioning.markTenantFailed.executeWithOptions(summary('mark-failed'), [{ ...at('undo-reserve'), reason }]),
+      untilDone.markTenantFailed.executeWithOptions(summary('mark-failed'), [{ ...at('undo-reserve'), reason }]),
     );
     if (isCancellation(error)) throw error;
     throw ApplicationFailure.nonRetryable(
@@ -208,11 +212,11 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
   // The pivot: from here on the saga only moves forward, retrying until it gets through — even
   // past a failure the activity calls non-retryable (there is nothing left to compensate to).
   await run('activate', () =>
-    untilItSucceeds(() => forward.activateTenant.executeWithOptions(summary('activate'), [at('activate')]), status),
+    untilItSucceeds(() => untilDone.activateTenant.executeWithOptions(summary('activate'), [at('activate')]), status),
   );
   await run('send-welcome', () =>
     untilItSucceeds(
-      () => forward.sendWelcome.executeWithOptions(summary('send-welcome'), [at('send-welcome')]),
+      () => untilDone.sendWelcome.executeWithOptions(summary('send-welcome'), [at('send-welcome')]),
       status,
     ),
   );
