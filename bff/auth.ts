@@ -5,6 +5,7 @@ import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify,
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { TENANT_ROLES, type TenantRole } from '../contracts/roles.ts';
+import { isPlainText, TEXT_RULE } from '../contracts/text.ts';
 import { HttpProblem } from './problem.ts';
 
 /** Who is calling: from a verified token. */
@@ -62,6 +63,21 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
       );
     const parsed = claims.safeParse(payload);
     if (!parsed.success) throw new HttpProblem('UNAUTHENTICATED', 'token lacks a valid sub, tenant or roles claim');
+    // Signed, but carrying text the services cannot store (the sub becomes an actor and an owner).
+    const unstorable = [
+      ['sub', parsed.data.sub],
+      ['tenant', parsed.data.tenant ?? ''],
+      ...parsed.data.roles.map((role) => ['roles', role] as const),
+    ].find(([, value]) => !isPlainText(value) || value.length > 255);
+    if (unstorable) {
+      throw new HttpProblem(
+        'VALIDATION_FAILED',
+        `the token's ${unstorable[0]} claim ${TEXT_RULE}, and be at most 255 characters`,
+        {
+          errors: [{ path: `token.${unstorable[0]}`, message: TEXT_RULE }],
+        },
+      );
+    }
     const principal: Principal = {
       userId: parsed.data.sub,
       roles: parsed.data.roles,

@@ -10,6 +10,7 @@ import { announcePort, natsCheck, postgresCheck } from '../runtime/health.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { createCounterCommands } from '../services/counter/counter.commands.ts';
 import { createBffApp } from './bff.app.ts';
+import { malformedRequestResponse } from './problem.ts';
 import type { RouteHandler } from './api.router.ts';
 import { createTokenVerifier } from './auth.ts';
 import { counterHandlers } from './counters.handlers.ts';
@@ -117,6 +118,15 @@ export const bff = defineDeployable({
     // Keep idle connections longer than clients and proxies do (Node closes them after 5 s, a common
     // client keeps its own for 4 s): whoever closes an idle connection must be the side that would
     // otherwise send the next request on it, or that request meets a closed socket ("other side closed").
+    server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      // What Node's parser refuses gets a problem+json 400 (Node's own answer is a bare 400); a slow
+      // request still gets Node's 408; a socket the client already dropped just goes.
+      if (!socket.writable) socket.destroy();
+      else if (error.code?.startsWith('HPE_')) socket.end(malformedRequestResponse(error.message));
+      else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+        socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
     // While draining, every response closes its connection, so keep-alive clients reconnect elsewhere.

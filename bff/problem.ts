@@ -1,4 +1,5 @@
 // The BFF's one error type and its problem+json rendering (RFC 9457; codes in contracts/errors.ts).
+import { randomUUID } from 'node:crypto';
 import { ERROR_STATUS, type ErrorCode, type Problem } from '../contracts/index.ts';
 import { DomainError } from '../services/kernel/errors.ts';
 
@@ -45,6 +46,25 @@ export function toProblem(error: HttpProblem, requestId: string): Problem & Reco
     requestId,
     ...error.extensions,
   };
+}
+
+/**
+ * The raw HTTP answer for a request Node's parser refused before Koa saw it (a NUL or control
+ * character in a header, a malformed request line): 400 VALIDATION_FAILED as problem+json, and the
+ * connection closed, since the stream cannot be trusted after it.
+ */
+export function malformedRequestResponse(reason: string): string {
+  const body = JSON.stringify(
+    toProblem(new HttpProblem('VALIDATION_FAILED', `the request is not valid HTTP/1.1: ${reason}`), randomUUID()),
+  );
+  return [
+    'HTTP/1.1 400 Bad Request',
+    'Content-Type: application/problem+json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
 }
 
 /** Maps anything thrown below the BFF to a problem: ours and the services' errors keep their code. */

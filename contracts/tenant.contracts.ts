@@ -1,6 +1,7 @@
 // HTTP DTOs of tenant onboarding.
 import { z } from 'zod';
 import { resourceId } from './ids.ts';
+import { tenantName } from './text.ts';
 import { SAGA_STATUSES } from './workflow-names.ts';
 
 /** The aggregate type of tenant events in the outbox. */
@@ -33,7 +34,7 @@ export const tenantSlug = z
 export const createTenantBody = z
   .object({
     slug: tenantSlug,
-    name: z.string().trim().min(1).max(100),
+    name: tenantName,
     plan,
   })
   .strict();

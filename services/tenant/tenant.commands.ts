@@ -3,7 +3,9 @@
 // tenant's version and appends the event, in one transaction.
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection, type ValueExpression } from 'slonik';
 import { z } from 'zod';
-import { plan, TENANT_AGGREGATE, TENANT_STATUSES } from '../../contracts/tenant.contracts.ts';
+import { resourceId } from '../../contracts/ids.ts';
+import { plan, TENANT_AGGREGATE, TENANT_STATUSES, tenantSlug } from '../../contracts/tenant.contracts.ts';
+import { tenantName, userId } from '../../contracts/text.ts';
 import { runCommand } from '../kernel/command.ts';
 import type { DatabasePool } from '../kernel/database.ts';
 import { DomainError } from '../kernel/errors.ts';
@@ -60,6 +62,9 @@ export interface ReserveInput {
   plan: Plan;
   ownerUserId: string;
 }
+
+/** A saga's input is checked again here: a run started by hand or by a reset gets a business failure, not a 500. */
+const reserveInput = z.object({ tenantId: resourceId, slug: tenantSlug, name: tenantName, plan, ownerUserId: userId });
 
 export function createTenantService(deps: { pool: DatabasePool }) {
   /** Runs `mutate` against the current state; when it reports a change, CAS + event in the same transaction. */
@@ -167,6 +172,15 @@ export function createTenantService(deps: { pool: DatabasePool }) {
      * after `temporal workflow reset`, and takes its slug back if no one else holds it.
      */
     async reserve(input: ReserveInput, metadata: EventMetadata): Promise<ChangeResult> {
+      const checked = reserveInput.safeParse(input);
+      if (!checked.success) {
+        const errors = checked.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+        throw new DomainError(
+          'VALIDATION_FAILED',
+          `tenant input: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+          { errors },
+        );
+      }
       try {
         const existing = await loadTenant(deps.pool, input.tenantId);
         if (existing?.status === 'compensated' || existing?.status === 'failed') {

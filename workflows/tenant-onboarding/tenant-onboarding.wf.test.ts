@@ -125,6 +125,29 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
     assert.equal((await leftovers(input.tenantId)).status, 'active');
   });
 
+  it('a saga started by hand with text Postgres cannot store: compensated at once as VALIDATION_FAILED, nothing stored', async () => {
+    for (const hostile of [{ name: 'Acme\u0000Ltd' }, { name: 'Acme \ud800' }, { ownerUserId: 'owner\u0007' }]) {
+      const input = { ...newTenant(), ...hostile };
+      const handle = await start(input);
+      await assert.rejects(
+        handle.result(),
+        (error: unknown) =>
+          error instanceof WorkflowFailedError && /VALIDATION_FAILED/.test(String(error.cause?.message)),
+      );
+      assert.equal((await handle.query(onboardingStatusQuery)).sagaStatus, 'compensated');
+      assert.match(String((await handle.query(onboardingStatusQuery)).failure), /^VALIDATION_FAILED: tenant input/);
+      assert.deepEqual(await leftovers(input.tenantId), {
+        status: 'none',
+        schema: 0,
+        stream: 0,
+        resources: 0,
+        owners: 0,
+        quotas: 0,
+      });
+      assert.deepEqual(await eventsOf(input.tenantId), []);
+    }
+  });
+
   for (const step of PRE_PIVOT_STEPS) {
     it(`non-retryable fault at ${step}: compensated, nothing left behind`, async () => {
       const input = newTenant();

@@ -272,10 +272,12 @@ async function compensate(
   });
 }
 
+/** A failure as `TYPE: message` (an activity's failure by its cause, whose type is the error code). */
 function describe(error: unknown): string {
   if (error instanceof ApplicationFailure) return `${error.type ?? 'Error'}: ${error.message}`;
   if (error instanceof Error) {
     const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof ApplicationFailure) return describe(cause);
     return cause instanceof Error ? `${cause.name}: ${cause.message}` : error.message;
   }
   return String(error);
