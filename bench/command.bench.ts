@@ -6,7 +6,7 @@
 //   HTTP through the BFF process (adds Koa, auth, validation, JSON, the network).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { mintDevToken } from '../cli/dev-auth.ts';
@@ -20,12 +20,15 @@ export const commandLoad = (ctx: BenchContext) => ({
   durationMs: ctx.mode === 'tiny' ? 1_500 : ctx.mode === 'quick' ? 10_000 : 30_000,
 });
 
-/** What the service does for a keyed increment, as one pgbench transaction: the same five round trips (services/kernel/command.ts). */
-const PGBENCH_SCRIPT = `
+/**
+ * What the service does for a keyed increment, as one pgbench transaction: the same five round trips
+ * (services/kernel/command.ts). `counter` is an SQL expression: one counter per client, or one for all.
+ */
+const pgbenchScript = (counter: string) => `
 \\set c :client_id
 \\set k random(1, 9000000000000000)
 BEGIN;
-WITH locked AS (SELECT pg_advisory_xact_lock(hashtextextended('bench-pg/counter/pg' || :c, 0))),
+WITH locked AS (SELECT pg_advisory_xact_lock(hashtextextended('bench-pg/counter/' || ${counter}, 0))),
   limited AS (SELECT set_config('lock_timeout', '5s', true) FROM locked),
   claim AS (INSERT INTO idempotency_keys (tenant_id, operation, key, request_hash, expires_at)
     SELECT 'bench-pg', 'counter.increment', ':c-:k', md5(':c-:k'), now() + make_interval(hours => 24) FROM limited
@@ -33,32 +36,37 @@ WITH locked AS (SELECT pg_advisory_xact_lock(hashtextextended('bench-pg/counter/
 SELECT count(*) AS claimed, set_config('lock_timeout', '0', true) AS lifted FROM claim;
 SELECT c.value, c.version,
        EXISTS (SELECT 1 FROM tenants t WHERE t.tenant_id = 'bench-pg' AND t.status IN ('offboarding', 'archived')) AS closed
-  FROM (SELECT) one LEFT JOIN counters c ON c.tenant_id = 'bench-pg' AND c.counter_id = 'pg' || :c \\gset
+  FROM (SELECT) one LEFT JOIN counters c ON c.tenant_id = 'bench-pg' AND c.counter_id = ${counter} \\gset
 WITH cas AS (UPDATE counters SET value = :value + 1, updated_at = now(), version = :version + 1
-    WHERE tenant_id = 'bench-pg' AND counter_id = 'pg' || :c AND version = :version RETURNING version),
+    WHERE tenant_id = 'bench-pg' AND counter_id = ${counter} AND version = :version RETURNING version),
   appended AS (INSERT INTO event_outbox (event_id, tenant_id, aggregate_type, aggregate_id, aggregate_version, event_type, schema_version, payload, metadata)
-    SELECT gen_random_uuid(), 'bench-pg', 'counter', 'pg' || :c, :version + 1, 'CounterIncremented', 1,
+    SELECT gen_random_uuid(), 'bench-pg', 'counter', ${counter}, :version + 1, 'CounterIncremented', 1,
            jsonb_build_object('by', 1, 'value', :value + 1, 'version', :version + 1), jsonb_build_object('idempotencyKey', ':c-:k') FROM cas),
-  stored AS (UPDATE idempotency_keys SET response = json_build_object('tenantId', 'bench-pg', 'counterId', 'pg' || :c, 'value', :value + 1, 'version', :version + 1)
+  stored AS (UPDATE idempotency_keys SET response = json_build_object('tenantId', 'bench-pg', 'counterId', ${counter}, 'value', :value + 1, 'version', :version + 1)
     WHERE tenant_id = 'bench-pg' AND operation = 'counter.increment' AND key = ':c-:k' AND EXISTS (SELECT 1 FROM cas))
 SELECT version FROM cas;
 COMMIT;
 `;
 
-export async function pgbenchCommands(ctx: BenchContext): Promise<Measure> {
-  const { concurrency, durationMs } = commandLoad(ctx);
+/** How many writers, and whether they share one counter (contention) or have one each. */
+export interface Load {
+  concurrency: number;
+  oneCounter: boolean;
+}
+
+export async function pgbenchCommands(ctx: BenchContext, load: Load): Promise<Measure> {
+  const { concurrency } = load;
+  const { durationMs } = commandLoad(ctx);
   const commands = createCounterCommands({ pool: ctx.pool });
-  for (let c = 0; c < concurrency; c++) {
-    await commands.execute({
-      tenantId: 'bench-pg',
-      counterId: `pg${c}`,
-      command: { type: 'increment', by: 1 },
-      metadata: {},
-    });
+  const counters = load.oneCounter ? ['pg-hot'] : [...Array(concurrency).keys()].map((c) => `pg${c}`);
+  for (const counterId of counters) {
+    await commands.execute({ tenantId: 'bench-pg', counterId, command: { type: 'increment', by: 1 }, metadata: {} });
   }
-  const script = join(ctx.scratch, 'increment.sql');
-  writeFileSync(script, PGBENCH_SCRIPT);
-  const logPrefix = join(ctx.scratch, 'pgbench');
+  // A folder per run: pgbench's logs of an earlier run must not be counted again.
+  const dir = mkdtempSync(join(ctx.scratch, 'pgbench-'));
+  const script = join(dir, 'increment.sql');
+  writeFileSync(script, pgbenchScript(load.oneCounter ? "'pg-hot'" : "'pg' || :c"));
+  const logPrefix = join(dir, 'pgbench');
   const url = new URL(ctx.databaseUrl);
   execFileSync(
     join(ctx.endpoints.pgBin, 'pgbench'),
@@ -92,8 +100,8 @@ export async function pgbenchCommands(ctx: BenchContext): Promise<Measure> {
   const latencies: number[] = [];
   let first = Infinity;
   let last = 0;
-  for (const file of readdirSync(ctx.scratch).filter((f) => f.startsWith('pgbench.'))) {
-    for (const line of readFileSync(join(ctx.scratch, file), 'utf8').split('\n')) {
+  for (const file of readdirSync(dir).filter((f) => f.startsWith('pgbench.'))) {
+    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
       const [, , latencyUs, , epoch, epochUs] = line.split(' ').map(Number);
       if (latencyUs === undefined || epoch === undefined || epochUs === undefined || Number.isNaN(latencyUs)) continue;
       latencies.push(latencyUs / 1000);
@@ -132,8 +140,9 @@ export async function serviceCommands(ctx: BenchContext, withKey = true): Promis
   }
 }
 
-export async function httpCommands(ctx: BenchContext): Promise<Measure> {
-  const { concurrency, durationMs } = commandLoad(ctx);
+export async function httpCommands(ctx: BenchContext, load: Load): Promise<Measure> {
+  const { concurrency } = load;
+  const { durationMs } = commandLoad(ctx);
   await ctx.deployable('bff');
   const token = await mintDevToken(ctx.endpoints.keys, {
     user: 'bench',
@@ -150,10 +159,10 @@ export async function httpCommands(ctx: BenchContext): Promise<Measure> {
       {
         method: 'POST',
         setupRequest: (request, context: { counter?: number }) => {
-          context.counter ??= nextCounter++;
+          context.counter ??= load.oneCounter ? 0 : nextCounter++;
           return {
             ...request,
-            path: `/v1/tenants/bench-http/counters/http${context.counter}/increment`,
+            path: `/v1/tenants/bench-http/counters/${load.oneCounter ? 'http-hot' : `http${context.counter}`}/increment`,
             headers: {
               authorization: `Bearer ${token}`,
               'content-type': 'application/json',
@@ -180,8 +189,13 @@ export async function httpCommands(ctx: BenchContext): Promise<Measure> {
 }
 
 /** A command measure: the median of the mode's runs, with CPU per command of the client and of Postgres (+ the BFF). */
-export const commandMeasure = (ctx: BenchContext, work: () => Promise<Measure>, bff?: () => number | undefined) =>
-  medianOf(runsOf(ctx.mode), 'throughput', () =>
+export const commandMeasure = (
+  ctx: BenchContext,
+  work: () => Promise<Measure>,
+  bff?: () => number | undefined,
+  by: 'throughput' | 'p99' = 'throughput',
+) =>
+  medianOf(runsOf(ctx.mode), by, () =>
     withCpu(() => [...postgresPids(), ...(bff?.() !== undefined ? [bff()!] : [])], work),
   );
 
@@ -189,8 +203,9 @@ export async function commandRows(
   ctx: BenchContext,
 ): Promise<{ rows: Row[]; service: { withKey: Measure; withoutKey: Measure } }> {
   const { concurrency } = commandLoad(ctx);
+  const spread: Load = { concurrency, oneCounter: false };
   ctx.say(`  pgbench (${concurrency} clients)…`);
-  const pg = await commandMeasure(ctx, () => pgbenchCommands(ctx));
+  const pg = await commandMeasure(ctx, () => pgbenchCommands(ctx, spread));
   ctx.say(`  service in-process (${concurrency} workers), with and without an Idempotency-Key…`);
   const service = await commandMeasure(ctx, () => serviceCommands(ctx));
   const withoutKey = await commandMeasure(ctx, () => serviceCommands(ctx, false));
@@ -198,8 +213,19 @@ export async function commandRows(
   await ctx.deployable('bff');
   const http = await commandMeasure(
     ctx,
-    () => httpCommands(ctx),
+    () => httpCommands(ctx, spread),
     () => ctx.running().bff?.child.pid,
+  );
+  // Contention: many writers on one counter, without If-Match. Writers of one aggregate queue on its
+  // lock (services/kernel/command.ts), so none should get a 409; the floor is pgbench queueing the same way.
+  const hot: Load = { concurrency: ctx.mode === 'tiny' ? 4 : 64, oneCounter: true };
+  ctx.say(`  ${hot.concurrency} writers on one counter: pgbench, then HTTP without If-Match…`);
+  const pgHot = await commandMeasure(ctx, () => pgbenchCommands(ctx, hot), undefined, 'p99');
+  const httpHot = await commandMeasure(
+    ctx,
+    () => httpCommands(ctx, hot),
+    () => ctx.running().bff?.child.pid,
+    'p99',
   );
   const note = `${concurrency} concurrent clients, one counter each; goal ≥ 0.80×`;
   return {
@@ -223,6 +249,15 @@ export async function commandRows(
         http,
         service,
         "the HTTP layer's own cost",
+      ),
+      row(
+        'command',
+        `${hot.concurrency} writers on one counter, no If-Match: HTTP via BFF vs pgbench`,
+        'p99',
+        'ms',
+        httpHot,
+        pgHot,
+        `non-2xx answers (409s): ${httpHot.errors ?? 0} of ${httpHot.count ?? 0}; writers queue on the aggregate's lock`,
       ),
     ],
   };

@@ -25,7 +25,7 @@ export interface Row {
   group: string;
   name: string;
   /** Which number the ratio compares: project ÷ baseline. */
-  compare: 'throughput' | 'p50' | 'value';
+  compare: 'throughput' | 'p50' | 'p99' | 'value';
   unit: string;
   project: Measure;
   baseline: Measure;

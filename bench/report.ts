@@ -21,7 +21,7 @@ const fmt = (value: number | undefined, digits = 0) =>
 function cell(measure: Measure, row: Row): string {
   if (row.compare === 'value') return `${fmt(measure.value, 0)} ${row.unit}`;
   const parts: string[] = [];
-  const digits = (v: number) => (row.compare === 'p50' || v < 100 ? 1 : 0);
+  const digits = (v: number) => (row.compare === 'p50' || row.compare === 'p99' || v < 100 ? 1 : 0);
   const spread = measure.spread
     ? ` (${measure.runs} runs: ${fmt(measure.spread[0], digits(measure.spread[0]))}–${fmt(measure.spread[1], digits(measure.spread[1]))})`
     : '';
@@ -46,7 +46,7 @@ export function markdown(report: BenchReport): string {
     '| --- | --- | --- | --- | --- |',
     ...report.rows.map(
       (r) =>
-        `| **${r.group}**: ${r.name} | ${cell(r.project, r)} | ${cell(r.baseline, r)} | ${r.ratio.toFixed(2)}× ${r.compare === 'throughput' ? 'throughput' : r.compare === 'p50' ? 'p50 latency' : r.unit} | ${r.note ?? ''} |`,
+        `| **${r.group}**: ${r.name} | ${cell(r.project, r)} | ${cell(r.baseline, r)} | ${r.ratio.toFixed(2)}× ${r.compare === 'throughput' ? 'throughput' : r.compare === 'p50' || r.compare === 'p99' ? `${r.compare} latency` : r.unit} | ${r.note ?? ''} |`,
     ),
   ];
   if (report.growth.length > 0) {
