@@ -7,6 +7,8 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { after, afterEach, before, beforeEach, describe, it } from 'mocha';
+import { sql } from 'slonik';
+import { z } from 'zod';
 import { connectNats, type NatsConnection } from '../runtime/connections.ts';
 import { ensureEventsStream, subjectOf } from '../runtime/events-stream.ts';
 import { createDatabasePool, type DatabasePool } from '../services/kernel/database.ts';
@@ -14,7 +16,7 @@ import { LeaseLostError, takeLease } from '../services/kernel/lease.ts';
 import type { OutboxEvent } from '../services/kernel/outbox.ts';
 import {
   applyCounterRows,
-  counterRow,
+  counterProjection,
   readCounterSummary,
   type CounterRow,
 } from '../services/read-models/counters.read-model.ts';
@@ -76,7 +78,7 @@ describe('projection loop (continuous consumer, lease)', function () {
         stream,
         projections: {
           counters: {
-            rowOf: counterRow,
+            ...counterProjection(),
             apply: async (tx, rows: CounterRow[]) => {
               applied += rows.length;
               return applyCounterRows(tx, rows);
@@ -123,6 +125,51 @@ describe('projection loop (continuous consumer, lease)', function () {
     const second = await run({ batchSize: 3, loopMs: 10_000, maxBatches: 1 });
     assert.deepEqual([second.applied, second.lastSequence], [1, 10]);
     assert.equal(applied, 10, 'no event applied twice');
+  });
+
+  it('forged events are parked and counted, never applied: a version jump, a body on the wrong subject, a contract breach', async () => {
+    await publish(3);
+    const js = jetstream(nats);
+    const forge = async (changes: Partial<OutboxEvent>, subjectTenant = 'loop') => {
+      const event: OutboxEvent = {
+        position: '1',
+        txId: '1',
+        eventId: randomUUID(),
+        tenantId: 'loop',
+        aggregateType: 'counter',
+        aggregateId: 'c',
+        aggregateVersion: 4,
+        eventType: 'CounterIncremented',
+        schemaVersion: 1,
+        payload: { by: 1, value: 4, version: 4 },
+        metadata: {},
+        occurredAt: Date.now(),
+        ...changes,
+      };
+      await js.publish(subjectOf(stream, { ...event, tenantId: subjectTenant }), JSON.stringify(event));
+    };
+    await forge({ aggregateVersion: 1000, payload: { by: 1, value: 999_999, version: 1000 } }); // a jump
+    await forge({ payload: { by: 1, value: 777, version: 4 } }, 'other'); // the next version, on another tenant's subject
+    await forge({ payload: { by: 1, value: 4, version: 5 } }); // payload and envelope disagree
+    await publish(2); // the real versions 4 and 5
+    const totals = await run({ batchSize: 100, loopMs: 3_000 });
+    assert.equal(await loadProjectionCheckpoint(pool, 'counters'), 8);
+    assert.deepEqual([totals.applied, totals.parked], [5, 3]);
+    assert.deepEqual(await readCounterSummary(pool, { tenantId: 'loop', counterId: 'c' }), {
+      tenantId: 'loop',
+      counterId: 'c',
+      value: 5,
+      version: 5,
+    });
+    const reasons = await pool.anyFirst(sql.type(z.object({ error: z.string() }))`
+      select error from projection_dead_letters order by stream_sequence`);
+    assert.equal(reasons.length, 3);
+    assert.match(reasons[0]!, /version 1000 does not follow version 3 of \["loop","c"\]/);
+    assert.match(
+      reasons[1]!,
+      /arrived on .*\.other\.counter\.CounterIncremented, but its body belongs on .*\.loop\.counter/,
+    );
+    assert.match(reasons[2]!, /payload version 5 differs from aggregate version 4/);
   });
 
   it('a loop whose lease was taken stops before its next batch and applies nothing more', async () => {

@@ -8,8 +8,10 @@
 // (services/kernel/lease.ts); a loop whose lease was taken cannot commit another batch.
 //
 // A batch is applied set-based (one statement per projection, services/read-models/): each event
-// is checked against its contract in TypeScript first, and one that breaks it is parked in
-// projection_dead_letters at once. If the batch statement itself fails, that batch falls back to
+// is checked first, and one that fails a check is parked in projection_dead_letters at once and
+// counted, never taken as truth: its subject must be the one the relay gives its body, it must
+// keep its contract, and it must follow its aggregate's read-model version by one (an older one is
+// a duplicate and changes nothing; a jump is a forged or misrouted event). If the batch statement itself fails, that batch falls back to
 // one event at a time, each retried in place (a savepoint per attempt) and parked after
 // MAX_ATTEMPTS; the projection goes on. Retrying in place keeps the stream order.
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
@@ -19,8 +21,9 @@ import type { DatabasePool } from '../services/kernel/database.ts';
 import { holdLease, leaseHolder, takeLease } from '../services/kernel/lease.ts';
 import { outboxEvent } from '../services/kernel/outbox.ts';
 import { inTransaction } from '../services/kernel/transaction.ts';
-import { isNotFound, type EventsStream } from '../runtime/events-stream.ts';
+import { isNotFound, subjectOf, type EventsStream } from '../runtime/events-stream.ts';
 import {
+  followVersions,
   loadProjectionCheckpoint,
   PROJECTION_APPLIED_CHANNEL,
   type Projection,
@@ -89,7 +92,11 @@ export function createProjectorActivities(deps: {
             if (message.seq <= checkpoint) continue; // applied by an earlier loop: never twice
             let row: unknown;
             try {
-              row = projection.rowOf(outboxEvent.parse(message.json()));
+              const event = outboxEvent.parse(message.json());
+              const subject = subjectOf(deps.stream, event);
+              if (message.subject !== subject)
+                throw new Error(`arrived on ${message.subject}, but its body belongs on ${subject}`);
+              row = projection.rowOf(event);
             } catch (error) {
               await park(tx, input.projection, message, error, 1); // a contract breach does not heal by retrying
               totals.parked++;
@@ -99,7 +106,14 @@ export function createProjectorActivities(deps: {
             if (row === null) totals.unchanged++;
             else checked.push({ message, row });
           }
-          await applyChecked(tx, input.projection, projection, checked, totals, deps.onParked);
+          const { next, duplicates, jumps } = await followVersions(tx, projection, checked);
+          totals.unchanged += duplicates;
+          for (const { item, error } of jumps) {
+            await park(tx, input.projection, item.message, error, 1);
+            totals.parked++;
+            deps.onParked?.(input.projection);
+          }
+          await applyChecked(tx, input.projection, projection, next, totals, deps.onParked);
           const last = batch[batch.length - 1]!;
           // Delivered at commit: readers waiting for a version (GET …?minVersion) look again.
           await tx.query(sql.unsafe`select pg_notify(${PROJECTION_APPLIED_CHANNEL}, ${input.projection})`);

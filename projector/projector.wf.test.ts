@@ -18,7 +18,7 @@ import { createProjectorActivities, MAX_ATTEMPTS } from './projector.activities.
 import type { Projection } from '../services/read-models/projections.ts';
 import {
   applyCounterRows,
-  counterRow,
+  counterProjection,
   readCounterSummary,
   type CounterRow,
 } from '../services/read-models/counters.read-model.ts';
@@ -52,7 +52,7 @@ describe('projection workflow with poison events', function () {
   const stream = { name: `PROJT_${randomUUID().slice(0, 8)}`, subjectPrefix: `pt${randomUUID().slice(0, 8)}` };
   let bugInC2 = true;
   const counters: Projection<CounterRow> = {
-    rowOf: counterRow,
+    ...counterProjection(),
     apply: async (db, rows) => {
       if (bugInC2 && rows.some((row) => row.counter_id === 'c2')) throw new Error('simulated projection bug for c2');
       return applyCounterRows(db, rows);

@@ -117,8 +117,23 @@ export async function applyCounterRows(
 
 /** The counters projection over `tables` (the live ones, or a rebuild's fresh copies). */
 export function counterProjection(tables: CounterTables = LIVE_COUNTER_TABLES): Projection<CounterRow> {
-  return { rowOf: counterRow, apply: (db, rows) => applyCounterRows(db, rows, tables) };
+  return {
+    rowOf: counterRow,
+    apply: (db, rows) => applyCounterRows(db, rows, tables),
+    versionOf: (row) => ({ aggregate: JSON.stringify([row.tenant_id, row.counter_id]), version: row.version }),
+    async currentVersions(db, aggregates) {
+      const keys = aggregates.map((key) => JSON.parse(key) as [string, string]);
+      const rows = await db.any(sql.type(versionRow)`
+        select s.tenant_id as "tenantId", s.counter_id as "counterId", s.version
+        from ${sql.identifier([tables.summary])} s
+        join jsonb_to_recordset(${sql.jsonb(keys.map(([tenantId, counterId]) => ({ tenantId, counterId })))})
+          as k("tenantId" text, "counterId" text) on s.tenant_id = k."tenantId" and s.counter_id = k."counterId"`);
+      return new Map(rows.map((r) => [JSON.stringify([r.tenantId, r.counterId]), r.version]));
+    },
+  };
 }
+
+const versionRow = z.object({ tenantId: z.string(), counterId: z.string(), version: z.coerce.number().int() });
 
 const summaryRow = z.object({ value: z.coerce.number().int(), version: z.coerce.number().int() });
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { DatabasePool } from '../kernel/database.ts';
 import { outboxEvent } from '../kernel/outbox.ts';
 import { inTransaction } from '../kernel/transaction.ts';
-import type { Projection } from './projections.ts';
+import { followVersions, type Projection } from './projections.ts';
 
 export const deadLetter = z.object({
   id: z.coerce.number(),
@@ -66,8 +66,12 @@ export async function redriveDeadLetters(
       try {
         // The savepoint undoes a failed apply; the dead letter then stays where it is.
         const checked = projection.rowOf(parsed.data);
+        // Redriven events follow their aggregate's version like any other: a jump stays parked.
+        const { next, jumps } =
+          checked === null ? { next: [], jumps: [] } : await followVersions(tx, projection, [{ row: checked }]);
+        if (jumps[0]) throw jumps[0].error;
         const applied =
-          checked === null ? 0 : await tx.transaction((savepoint) => projection.apply(savepoint, [checked]));
+          next.length === 0 ? 0 : await tx.transaction((savepoint) => projection.apply(savepoint, [checked]));
         await tx.query(sql.unsafe`delete from projection_dead_letters where id = ${row.id}`);
         return { id: row.id, outcome: applied > 0 ? 'applied' : 'unchanged' };
       } catch (error) {

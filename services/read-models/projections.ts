@@ -10,11 +10,49 @@ import { tenantProjection } from './tenants.read-model.ts';
 /**
  * A projection applies batches set-based: `rowOf` checks each event in TypeScript first (throws for
  * a poison event, null for an event it does not concern), then `apply` writes the checked rows of a
- * batch with one statement and returns how many changed the read model.
+ * batch with one statement and returns how many changed the read model. `versionOf` and
+ * `currentVersions` let the projector check that each aggregate's events follow its read-model
+ * version one by one (a jump is parked, not applied).
  */
 export interface Projection<Row> {
   rowOf(event: OutboxEvent): Row | null;
   apply(db: CommonQueryMethods, rows: Row[]): Promise<number>;
+  /** The aggregate a row belongs to (a key unique within the projection) and the version it carries. */
+  versionOf(row: Row): { aggregate: string; version: number };
+  /** The version each of `aggregates` has in the read model; absent ones are at 0. */
+  currentVersions(db: CommonQueryMethods, aggregates: string[]): Promise<Map<string, number>>;
+}
+
+/**
+ * Splits checked rows by their aggregate's read-model version: the next ones in order, duplicates
+ * (at or below it: already applied) and jumps (past the next version: forged or misrouted, never
+ * applied). Used by the projector and by the dead-letter redrive.
+ */
+export async function followVersions<Item extends { row: unknown }>(
+  db: CommonQueryMethods,
+  projection: Projection<unknown>,
+  checked: Item[],
+): Promise<{ next: Item[]; duplicates: number; jumps: { item: Item; error: Error }[] }> {
+  const versions = checked.map((c) => projection.versionOf(c.row));
+  const current = await projection.currentVersions(db, [...new Set(versions.map((v) => v.aggregate))]);
+  const next: Item[] = [];
+  const jumps: { item: Item; error: Error }[] = [];
+  let duplicates = 0;
+  checked.forEach((item, i) => {
+    const { aggregate, version } = versions[i]!;
+    const at = current.get(aggregate) ?? 0;
+    if (version <= at) duplicates++;
+    else if (version === at + 1) {
+      next.push(item);
+      current.set(aggregate, version);
+    } else {
+      jumps.push({
+        item,
+        error: new Error(`version ${version} does not follow version ${at} of ${aggregate} in the read model`),
+      });
+    }
+  });
+  return { next, duplicates, jumps };
 }
 
 export interface ProjectionDefinition {

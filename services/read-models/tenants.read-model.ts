@@ -88,8 +88,20 @@ export async function applyTenantRows(
 
 /** The tenants projection into `table` (the live one, or a rebuild's fresh copy). */
 export function tenantProjection(table = 'rm_tenants'): Projection<TenantRow> {
-  return { rowOf: tenantRow, apply: (db, rows) => applyTenantRows(db, rows, table) };
+  return {
+    rowOf: tenantRow,
+    apply: (db, rows) => applyTenantRows(db, rows, table),
+    versionOf: (row) => ({ aggregate: row.tenant_id, version: row.version }),
+    async currentVersions(db, tenantIds) {
+      const rows = await db.any(sql.type(versionRow)`
+        select tenant_id as "tenantId", version from ${sql.identifier([table])}
+        where tenant_id = any(${sql.array(tenantIds, 'text')})`);
+      return new Map(rows.map((r) => [r.tenantId, r.version]));
+    },
+  };
 }
+
+const versionRow = z.object({ tenantId: z.string(), version: z.coerce.number().int() });
 
 /** The tenant as the read model has it, in the shape the API answers with (contracts/tenant.contracts.ts). */
 export async function readTenant(db: CommonQueryMethods, tenantId: string) {
