@@ -13,6 +13,11 @@ import { after, before, describe, it } from 'mocha';
 import pg from 'pg';
 import { smokeWorkflow } from '../workflows/smoke/smoke.workflow.ts';
 import { testStack } from './support/env.ts';
+import { startPostgres, stopPostgres } from '../cli/stack/postgres.ts';
+import { stopPid } from '../cli/stack/processes.ts';
+import { loadStackSettings } from '../cli/stack/settings.ts';
+import { startTemporal } from '../cli/stack/temporal.ts';
+import { ensurePostgresBinaries, ensureTemporalCli } from '../cli/stack/tools.ts';
 import { repoRoot } from './support/processes.ts';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 
@@ -375,6 +380,27 @@ describe('local stack: npm run up / status / down', function () {
     for (const key of ['bff', 'postgres', 'nats', 'temporal']) assert.equal(status[key]?.pid, firstStatus[key]?.pid);
   });
 
+  it('servers restarted outside `up` (Postgres, Temporal): `up` adopts them and keeps the running deployables', async () => {
+    const settings = loadStackSettings('dev', env);
+    const before = statusJson();
+    const quiet = () => undefined;
+    const pgBin = ensurePostgresBinaries(quiet);
+    stopPostgres(settings, pgBin);
+    const postgresPid = await startPostgres(settings, pgBin, quiet); // not recorded: as if by hand
+    await stopPid(before.temporal!.pid!);
+    const temporalPid = startTemporal(settings, ensureTemporalCli(quiet));
+    const again = cli(['up']);
+    assert.equal(again.code, 0, again.all);
+    assert.match(again.stdout, new RegExp(`✓ postgres up, restarted outside \`up\` \\(pid ${postgresPid}\\): adopted`));
+    assert.match(again.stdout, /✓ temporal up, restarted outside `up` \(pid \d+\): adopted/);
+    assert.match(again.stdout, /✓ deployables already up/);
+    const after = statusJson();
+    assert.equal(after.postgres?.pid, postgresPid);
+    assert.ok(alive(after.temporal?.pid ?? null), `temporal ${after.temporal?.pid} (started as ${temporalPid})`);
+    assert.equal(after.bff?.pid, before.bff?.pid, 'the deployables were not restarted');
+    for (const [name, component] of Object.entries(after)) assert.ok(component.healthy, `${name} healthy`);
+  });
+
   it('`up -- --topology kubernetes` runs each deployable in its own process; `up` goes back to one', () => {
     const split = cli(['up', '--topology', 'kubernetes']);
     assert.equal(split.code, 0, split.all);
@@ -405,22 +431,22 @@ describe('local stack: npm run up / status / down', function () {
   });
 
   it('a taken port fails `up` with its owner and the variable to set', () => {
+    const postgresPid = statusJson().postgres?.pid; // (restarted by an earlier test)
     const other = cli(['up'], { STACK_DIR: `${stateDir}-other` });
     rmSync(`${stateDir}-other`, { recursive: true, force: true });
     assert.equal(other.code, 1);
     assert.match(
       other.stderr,
-      new RegExp(
-        `✗ postgres: port ${ports.pg} is in use by pid ${firstStatus.postgres?.pid} .*; set PG_PORT to a free port`,
-      ),
+      new RegExp(`✗ postgres: port ${ports.pg} is in use by pid ${postgresPid} .*; set PG_PORT to a free port`),
     );
     assert.doesNotMatch(other.stderr, /\n\s+at /, 'no stack trace');
   });
 
   it('`down` stops everything it started; after a new `up` the workflow history is still there', async () => {
+    const running = statusJson();
     const down = cli(['down']);
     assert.equal(down.code, 0, down.all);
-    const pids = ['bff', 'postgres', 'nats', 'temporal'].map((key) => firstStatus[key]?.pid ?? null);
+    const pids = ['bff', 'postgres', 'nats', 'temporal'].map((key) => running[key]?.pid ?? null);
     await new Promise((resolve) => setTimeout(resolve, 500));
     for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} stopped`);
     const stopped = statusJson();

@@ -88,14 +88,25 @@ export function startApp(
   });
 }
 
-/** Ready when the /readyz of the BFF and of every worker answers 200 and every worker polls its task queue. */
-export async function appHealthy(settings: StackSettings, endpoints: ServerEndpoints): Promise<boolean> {
-  const urls = [`http://127.0.0.1:${settings.ports.bff}`, ...WORKER_QUEUES.map((w) => workerUrl(settings, w))];
-  if (!(await Promise.all(urls.map((url) => httpOk(`${url}/readyz`)))).every(Boolean)) return false;
+/** What keeps the deployables from being ready: a /readyz that does not answer 200, a task queue no one polls. */
+export async function appProblems(settings: StackSettings, endpoints: ServerEndpoints): Promise<string[]> {
+  const checks = [
+    { name: 'bff', url: `http://127.0.0.1:${settings.ports.bff}` },
+    ...WORKER_QUEUES.map((w) => ({ name: w.deployable, url: workerUrl(settings, w) })),
+  ];
+  const ready = await Promise.all(checks.map((c) => httpOk(`${c.url}/readyz`)));
   const pollers = await Promise.all(
     WORKER_QUEUES.map((w) =>
-      taskQueuePollers(endpoints.temporalAddress, endpoints.temporalNamespace, w.taskQueue, w.kind),
+      taskQueuePollers(endpoints.temporalAddress, endpoints.temporalNamespace, w.taskQueue, w.kind).catch(() => 0),
     ),
   );
-  return pollers.every((count) => count > 0);
+  return [
+    ...checks.filter((_, i) => !ready[i]).map((c) => `${c.name}: ${c.url}/readyz is not 200`),
+    ...WORKER_QUEUES.filter((_, i) => !(pollers[i]! > 0)).map((w) => `no worker polls task queue ${w.taskQueue}`),
+  ];
+}
+
+/** Ready when the /readyz of the BFF and of every worker answers 200 and every worker polls its task queue. */
+export async function appHealthy(settings: StackSettings, endpoints: ServerEndpoints): Promise<boolean> {
+  return (await appProblems(settings, endpoints)).length === 0;
 }

@@ -10,6 +10,7 @@ import { PROJECTION_NAMES } from '../../services/read-models/projections.ts';
 import {
   APP_MARKER,
   appHealthy,
+  appProblems,
   localStackModel,
   startApp,
   topologyProcesses,
@@ -20,7 +21,7 @@ import {
 import { ensureBuild } from '../build-command.ts';
 import { natsHealthy, natsMonitorUrl, natsUrl, startNats } from './nats.ts';
 import { databaseUrl, displayDatabaseUrl, postgresHealthy, startPostgres, stopPostgres } from './postgres.ts';
-import { assertPortFree, StackError, stopPid, tail, waitFor } from './processes.ts';
+import { assertPortFree, portOwner, StackError, stopPid, tail, waitFor } from './processes.ts';
 import { isOurProcess, readRecord, writeRecord, type StackRecord } from './record.ts';
 import { repoRoot, type ServerEndpoints, type StackSettings } from './settings.ts';
 
@@ -54,6 +55,7 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
     Object.assign(record, update);
     writeRecord(settings.paths.record, record);
   };
+  let adopted: { pid: number; marker: string } | undefined;
 
   // PostgreSQL
   let dbUrl = settings.external.databaseUrl;
@@ -62,6 +64,13 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
   } else if (isOurProcess(record.postgres) && (await postgresHealthy(databaseUrl(settings)))) {
     dbUrl = databaseUrl(settings);
     say(`✓ postgres already up (pid ${record.postgres!.pid}, port ${settings.ports.postgres})`);
+  } else if (
+    (adopted = restartedOutside(settings.ports.postgres, settings.paths.postgres, 'postgres')) &&
+    (await postgresHealthy(databaseUrl(settings)))
+  ) {
+    save({ postgres: adopted });
+    dbUrl = databaseUrl(settings);
+    say(`✓ postgres up, restarted outside \`up\` (pid ${adopted.pid}): adopted`);
   } else {
     const bin = ensurePostgresBinaries(say);
     await assertPortFree(settings.ports.postgres, 'postgres', settings.envNames.postgres);
@@ -84,6 +93,13 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
   } else if (isOurProcess(record.nats) && (await natsHealthy(natsMonitorUrl(settings)))) {
     nats = natsUrl(settings);
     say(`✓ nats already up (pid ${record.nats!.pid}, port ${settings.ports.nats})`);
+  } else if (
+    (adopted = restartedOutside(settings.ports.nats, settings.paths.nats, 'nats-server')) &&
+    (await natsHealthy(natsMonitorUrl(settings)))
+  ) {
+    save({ nats: adopted });
+    nats = natsUrl(settings);
+    say(`✓ nats up, restarted outside \`up\` (pid ${adopted.pid}): adopted`);
   } else {
     const binary = ensureNatsServer(say);
     await assertPortFree(settings.ports.nats, 'nats', settings.envNames.nats);
@@ -107,6 +123,12 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
     say(`✓ temporal: using TEMPORAL_ADDRESS ${address}`);
   } else if (isOurProcess(record.temporal) && (await temporalHealthy(address))) {
     say(`✓ temporal already up (pid ${record.temporal!.pid}, port ${settings.ports.temporal})`);
+  } else if (
+    (adopted = restartedOutside(settings.ports.temporal, settings.paths.temporal, 'start-dev')) &&
+    (await temporalHealthy(address))
+  ) {
+    save({ temporal: adopted });
+    say(`✓ temporal up, restarted outside \`up\` (pid ${adopted.pid}): adopted`);
   } else {
     const binary = ensureTemporalCli(say);
     await assertPortFree(settings.ports.temporal, 'temporal', settings.envNames.temporal);
@@ -145,7 +167,7 @@ export async function up(
     recorded.length === processes.length &&
     recorded.every(([, app]) => isOurProcess(app) && app.mode === mode);
   const label = `topology ${topology}, ${mode === 'compiled' ? 'compiled, node dist/' : 'dev, tsx'}`;
-  if (sameShape && (await appHealthy(settings, endpoints))) {
+  if (sameShape && (await runningAndHealthy(settings, endpoints, say))) {
     say(`✓ deployables already up (${label}; pids ${recorded.map(([, a]) => a.pid).join(', ')})`);
   } else {
     for (const [, app] of recorded) if (isOurProcess(app)) await stopPid(app.pid);
@@ -186,6 +208,47 @@ export async function up(
   say(
     '  stop with `npm run down`; inspect with `npm run status`; mint a token with `npm run --silent token -- --help`',
   );
+}
+
+/**
+ * Whether the running deployables are healthy. A server that restarted leaves them unready for a
+ * while (reconnecting, polling again): they are given RECOVERY_WAIT_MS before `up` replaces them,
+ * so a healthy process is never killed for a server's restart.
+ */
+async function runningAndHealthy(settings: StackSettings, endpoints: ServerEndpoints, say: Say): Promise<boolean> {
+  let problems = await appProblems(settings, endpoints);
+  if (problems.length === 0) return true;
+  say(
+    `• the deployables are running but not ready (${problems.join('; ')}); waiting up to ${RECOVERY_WAIT_MS / 1000} s…`,
+  );
+  const deadline = Date.now() + RECOVERY_WAIT_MS;
+  while (problems.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    problems = await appProblems(settings, endpoints);
+  }
+  if (problems.length === 0) {
+    say('✓ the deployables recovered by themselves');
+    return true;
+  }
+  say(`✗ still not ready after ${RECOVERY_WAIT_MS / 1000} s (${problems.join('; ')}): restarting them`);
+  return false;
+}
+
+const RECOVERY_WAIT_MS = 60_000;
+
+/**
+ * A server of ours restarted outside `up` (by hand, by systemd): it listens on our port and its
+ * command line names our state folder, but its pid is not the recorded one. `up` adopts it.
+ */
+function restartedOutside(
+  port: number,
+  stateFolder: string,
+  marker: string,
+): { pid: number; marker: string } | undefined {
+  const owner = portOwner(port);
+  return owner?.command.includes(stateFolder) && owner.command.includes(marker)
+    ? { pid: owner.pid, marker }
+    : undefined;
 }
 
 /** Stops what `up` (or a test run) started, newest first; leaves external servers alone. */
