@@ -6,6 +6,8 @@ export const logEnv = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `production` (the image sets it): JSON logs even on a terminal, no dev-only modules. */
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** Log to this file, rotated (runtime/logger.ts), instead of stdout: for processes no log collector reads. */
+  LOG_FILE: z.string().min(1).optional(),
 });
 
 export const databaseEnv = z.object({

@@ -38,11 +38,12 @@ export async function runDeployables(deployables: Deployable[], env: NodeJS.Proc
   let configs: unknown[];
   let logger: Logger;
   try {
-    const { LOG_LEVEL, NODE_ENV } = parseEnv(logEnv, env, 'logging');
+    const { LOG_LEVEL, NODE_ENV, LOG_FILE } = parseEnv(logEnv, env, 'logging');
     logger = createLogger({
       level: LOG_LEVEL,
       name: deployables.map((d) => d.name).join('+'),
       production: NODE_ENV === 'production',
+      ...(LOG_FILE ? { file: LOG_FILE } : {}),
     });
     const errors: string[] = [];
     configs = deployables.map((d) => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -141,6 +141,20 @@ describe('local stack: npm run up / status / down', function () {
     assert.equal(firstStatus.bff?.port, ports.bff);
     assert.equal(firstStatus.temporalUi?.url, `http://127.0.0.1:${ports.ui}`);
     assert.doesNotMatch(firstStatus.postgres?.url ?? '', /:[^*@/]+@/, 'no password printed');
+  });
+
+  it('the deployables log JSON lines to a rotated file (logs/app.<n>.log), their stdout and stderr to logs/app.out', () => {
+    const logs = readdirSync(join(stateDir, 'logs'));
+    const rotated = logs.filter((name) => /^app\.\d+\.log$/.test(name));
+    assert.ok(rotated.length >= 1, logs.join(', '));
+    assert.ok(logs.includes('app.out'), logs.join(', '));
+    const lines = rotated.flatMap((name) =>
+      readFileSync(join(stateDir, 'logs', name), 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean),
+    );
+    assert.ok(lines.some((line) => (JSON.parse(line) as { msg?: string }).msg === 'BFF listening'));
   });
 
   it('serves /readyz 200 on the printed BFF URL and the Temporal Web UI answers 200', async () => {

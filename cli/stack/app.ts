@@ -1,9 +1,9 @@
 // The deployables as detached processes, shaped by a topology of the platform model: single-vps
 // (one all-in-one process, the default), kubernetes (one process per deployable), split-workers.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { spawnDetached, StackError } from './processes.ts';
+import { spawnDetached, StackError, tail } from './processes.ts';
 import { repoRoot, type ServerEndpoints, type StackSettings } from './settings.ts';
 import { httpOk, taskQueuePollers } from './temporal.ts';
 import { TASK_QUEUES } from '../../contracts/workflow-names.ts';
@@ -67,7 +67,9 @@ export function startApp(
       : ['--import', 'tsx', join(repoRoot, 'all-in-one', 'all-in-one.main.ts')];
   return spawnDetached(globalThis.process.execPath, entry, {
     cwd: repoRoot,
-    logFile: join(settings.paths.logs, `${process.name}.log`),
+    // The log lines go to a rotated file (LOG_FILE, runtime/logger.ts); stdout and stderr, to a small
+    // file of their own, keep only what bypasses the logger (a crash before it, Node's warnings).
+    logFile: join(settings.paths.logs, `${process.name}.out`),
     env: {
       ...globalThis.process.env,
       // The local environment of the platform model (FAULT_INJECTION enabled: the local stack is for development).
@@ -84,6 +86,7 @@ export function startApp(
       PROJECTOR_HTTP_PORT: String(settings.ports.projector),
       DEPLOYABLES: process.deployables.join(','),
       AUTH_JWKS_FILE: jwksFile,
+      LOG_FILE: join(settings.paths.logs, `${process.name}.log`),
     },
   });
 }
@@ -104,6 +107,16 @@ export async function appProblems(settings: StackSettings, endpoints: ServerEndp
     ...checks.filter((_, i) => !ready[i]).map((c) => `${c.name}: ${c.url}/readyz is not 200`),
     ...WORKER_QUEUES.filter((_, i) => !(pollers[i]! > 0)).map((w) => `no worker polls task queue ${w.taskQueue}`),
   ];
+}
+
+/** The last lines an app process wrote: its newest rotated log file (`<name>.<n>.log`) and its stdout/stderr. */
+export function appLogTail(settings: StackSettings, name: string): string {
+  const numbered = readdirSync(settings.paths.logs)
+    .map((file) => ({ file, n: Number(new RegExp(`^${name}\\.(\\d+)\\.log$`).exec(file)?.[1] ?? NaN) }))
+    .filter((entry) => !Number.isNaN(entry.n))
+    .sort((a, b) => b.n - a.n);
+  const newest = numbered[0] ? join(settings.paths.logs, numbered[0].file) : undefined;
+  return [newest ? tail(newest) : '(no log)', tail(join(settings.paths.logs, `${name}.out`), 6)].join('\n');
 }
 
 /** Ready when the /readyz of the BFF and of every worker answers 200 and every worker polls its task queue. */

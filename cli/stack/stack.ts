@@ -9,6 +9,7 @@ import { measureLag, sloBreaches } from '../../runtime/pipeline-lag.ts';
 import { PROJECTION_NAMES } from '../../services/read-models/projections.ts';
 import {
   APP_MARKER,
+  appLogTail,
   appHealthy,
   appProblems,
   localStackModel,
@@ -182,19 +183,19 @@ export async function up(
       apps[process.name] = { pid, marker: APP_MARKER, mode, deployables: process.deployables };
     }
     writeRecord(settings.paths.record, { ...record, apps, topology });
-    const logs = processes.map((p) => join(settings.paths.logs, `${p.name}.log`));
+
     await waitFor(
       `deployables (${processes.map((p) => `${p.name}: ${p.deployables.join('+')}`).join(', ')})`,
       async () => {
         for (const [name, app] of Object.entries(apps)) {
           if (!isOurProcess(app)) {
-            throw new StackError(`process ${name} exited; log:\n${tail(join(settings.paths.logs, `${name}.log`))}`);
+            throw new StackError(`process ${name} exited; log:\n${appLogTail(settings, name)}`);
           }
         }
         return appHealthy(settings, endpoints);
       },
       120_000,
-      `logs:\n${logs.map((log) => tail(log)).join('\n')}`,
+      `logs:\n${processes.map((p) => appLogTail(settings, p.name)).join('\n')}`,
     );
     for (const process of processes) {
       say(`✓ ${process.name}: ${process.deployables.join(', ')} (pid ${apps[process.name]!.pid})`);
