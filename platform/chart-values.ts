@@ -188,7 +188,7 @@ export function environmentValues(model: PlatformModel, environment: Doc<'Enviro
   return {
     image: { repository: spec.image.repository, tag: spec.image.tag },
     ...(spec.hostNetwork ? { hostNetwork: true } : {}),
-    config,
+    config: { DEPLOY_ENVIRONMENT: environment.metadata.name, ...config },
     secretEnv: spec.secrets,
     bff: {
       replicas: spec.replicas.bff ?? 1,

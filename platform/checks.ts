@@ -190,7 +190,7 @@ export function checkModel(model: PlatformModel, facts: CodeFacts): string[] {
     }
 
     // What the environment provides: plain values, secret references, and the local stack's keys.
-    const provided: Record<string, string> = { ...spec.config };
+    const provided: Record<string, string> = { DEPLOY_ENVIRONMENT: environment.metadata.name, ...spec.config };
     const fromSecrets = new Set(Object.keys(spec.secrets));
     for (const [name, resource] of resources) {
       if (spec.resources[name]?.source === 'local-stack')

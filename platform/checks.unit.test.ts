@@ -76,6 +76,23 @@ describe('platform model: checks', () => {
     );
   });
 
+  it('fails a production environment that switches fault injection on (its environment name is given to every deployable)', () => {
+    const problems = broken((m) => (find(m.environments, 'production').spec.config.FAULT_INJECTION = 'enabled'));
+    assert.ok(
+      problems.some((p) =>
+        /^Environment\/production: saga-worker would not start: FAULT_INJECTION fault injection is for the local stack and tests: it is refused in production/.test(
+          p,
+        ),
+      ),
+      problems.join('\n'),
+    );
+    assert.deepEqual(
+      broken((m) => (find(m.environments, 'staging').spec.config.FAULT_INJECTION = 'enabled')),
+      [],
+      'staging may run faults (a chaos drill); production may not',
+    );
+  });
+
   it('fails a config key the code reads but the model does not declare, and the reverse', () => {
     const problems = broken((m) => {
       const relay = find(m.deployables, 'relay');

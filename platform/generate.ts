@@ -48,7 +48,7 @@ export function renderPlatform(model: PlatformModel): Map<string, string> {
     json({
       environment: local?.metadata.name ?? null,
       defaultTopology: local?.spec.topology ?? 'single-vps',
-      config: local?.spec.config ?? {},
+      config: { ...(local ? { DEPLOY_ENVIRONMENT: local.metadata.name } : {}), ...(local?.spec.config ?? {}) },
       topologies: Object.fromEntries(model.topologies.map((t) => [t.metadata.name, t.spec.processes])),
     }),
   );

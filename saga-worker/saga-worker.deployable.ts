@@ -13,6 +13,7 @@ import { natsCheck, postgresCheck } from '../runtime/health.ts';
 import { startWorker } from '../runtime/worker.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { createTenantService } from '../services/tenant/tenant.commands.ts';
+import { ensureFaultTable } from '../services/tenant/faults.ts';
 import { ensureMaintenanceSchedule } from './maintenance-schedule.ts';
 
 export const sagaWorker = defineDeployable({
@@ -25,11 +26,30 @@ export const sagaWorker = defineDeployable({
     .extend({
       /** Dev and test only: lets armed faults fire at saga steps (services/tenant/faults.ts). Off unless set to "enabled". */
       FAULT_INJECTION: z.enum(['enabled', 'disabled']).default('disabled'),
+      /** The platform model's environment this runs in (set by the generated values and the local stack). */
+      DEPLOY_ENVIRONMENT: z.string().min(1).optional(),
       SAGA_WORKER_HTTP_HOST: httpHost,
       SAGA_WORKER_HTTP_PORT: httpPort(3001),
-    }),
+    })
+    .refine(
+      (c) =>
+        c.FAULT_INJECTION !== 'enabled' ||
+        (c.DEPLOY_ENVIRONMENT !== undefined && c.DEPLOY_ENVIRONMENT !== 'production'),
+      {
+        message:
+          'fault injection is for the local stack and tests: it is refused in production and where DEPLOY_ENVIRONMENT is not set',
+        path: ['FAULT_INJECTION'],
+      },
+    ),
   async start(config, context) {
     const pool = await createDatabasePool(config.DATABASE_URL, { maximumPoolSize: config.DATABASE_POOL_SIZE });
+    if (config.FAULT_INJECTION === 'enabled') {
+      await ensureFaultTable(pool);
+      context.logger.warn(
+        { environment: config.DEPLOY_ENVIRONMENT },
+        'fault injection is on: armed faults fire at saga steps',
+      );
+    }
     const nats = await connectNats(config.NATS_URL, 'saga-worker');
     const temporal = await connectTemporalClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
     try {

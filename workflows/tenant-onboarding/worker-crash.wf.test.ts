@@ -30,6 +30,7 @@ describe('onboarding survives a SIGKILLed saga worker', function () {
       NATS_URL: stack.NATS_URL,
       TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
       FAULT_INJECTION: 'enabled',
+      DEPLOY_ENVIRONMENT: 'test',
     });
     await until(
       'saga worker polling',
