@@ -22,7 +22,9 @@ import { repoRoot } from './support/processes.ts';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 
 const stateDir = join(repoRoot, '.local', `e2e-${randomUUID().slice(0, 8)}`);
-const ports = { pg: 55532, nats: 54322, natsMonitor: 58322, temporal: 57333, ui: 58333, bff: 58180, workers: 58181 };
+// Below Linux's ephemeral range (32768–60999): a client socket of an earlier test can hold a port
+// in that range, and `up` would then find it taken (seen in CI after the outage tests).
+const ports = { pg: 25532, nats: 24322, natsMonitor: 28322, temporal: 27333, ui: 28333, bff: 28180, workers: 28181 };
 const env: NodeJS.ProcessEnv = {
   PATH: process.env.PATH,
   HOME: process.env.HOME,
