@@ -57,7 +57,8 @@ export interface BenchContext {
   close(): Promise<void>;
 }
 
-export const BENCH_BFF_PORT = 58190;
+/** The BFF the bench starts: below the ephemeral range (32768–60999), where a client socket could already hold it. */
+export const BENCH_BFF_PORT = 28190;
 
 /** A deployable's entry: compiled (what production runs, `npm run build`) or its TypeScript source. */
 export const entryOf = (name: DeployableName, form: 'compiled' | 'tsx') =>
