@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { after, before, describe, it } from 'mocha';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { ensureNatsServer } from '../cli/stack/tools.ts';
+import { freePort } from '../test/support/bff.ts';
 import { testStack } from '../test/support/env.ts';
+import { until } from '../test/support/processes.ts';
 import { connectNats, connectTemporalClient, type NatsConnection } from './connections.ts';
 
 describe('server connections', () => {
@@ -35,6 +39,46 @@ describe('server connections', () => {
       assert.equal(again.duplicate, true);
       assert.equal(again.seq, first.seq);
       assert.equal((await jsm.streams.info(stream)).state.messages, 1);
+    });
+  });
+
+  describe('NATS with a user and password in NATS_URL', () => {
+    let server: ChildProcess;
+    let port: number;
+    // A password that starts with a digit and holds an "@": nats.js alone would read "9" as the port.
+    const password = '9s@cret';
+    before(async () => {
+      port = await freePort();
+      server = spawn(
+        ensureNatsServer(() => undefined),
+        ['--addr', '127.0.0.1', '--port', String(port), '--user', 'app', '--pass', password],
+        {
+          stdio: 'ignore',
+        },
+      );
+      await until(
+        'the authenticated nats-server',
+        async () => {
+          const probe = await connectNats(
+            `nats://app:${encodeURIComponent(password)}@127.0.0.1:${port}`,
+            'probe',
+          ).catch(() => undefined);
+          await probe?.close();
+          return probe !== undefined;
+        },
+        10_000,
+      );
+    });
+    after(() => {
+      server?.kill();
+    });
+
+    it('connects with the credentials of the URL, percent-encoded, and is refused with wrong ones', async () => {
+      const nc = await connectNats(`nats://app:${encodeURIComponent(password)}@127.0.0.1:${port}`, 'credentials-test');
+      await nc.flush();
+      assert.equal(nc.getServer(), `127.0.0.1:${port}`);
+      await nc.close();
+      await assert.rejects(connectNats(`nats://app:wrong@127.0.0.1:${port}`, 'credentials-test'), /Authorization/i);
     });
   });
 

@@ -4,8 +4,25 @@ import { Client, Connection } from '@temporalio/client';
 
 export type { NatsConnection };
 
+/**
+ * Connects to NATS_URL, reconnecting without end. Credentials in the URL (`nats://user:password@host:port`,
+ * percent-encoded) are passed as user and password: nats.js ignores them in a server URL, and reads
+ * a password that starts with a digit as the port.
+ */
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
-  return connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  const parsed = new URL(url);
+  const credentials = parsed.username
+    ? { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) }
+    : {};
+  parsed.username = '';
+  parsed.password = '';
+  return connect({
+    servers: parsed.toString().replace(/\/$/, ''),
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    ...credentials,
+  });
 }
 
 /** A Temporal client (starting, signalling, querying workflows) and its connection (health, close). */
