@@ -56,7 +56,7 @@ export function databaseUrl(settings: StackSettings): string {
 }
 
 /** The URL without its password, for printing. */
-export function displayDatabaseUrl(url: string): string {
+export function redactedUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@');
 }
 

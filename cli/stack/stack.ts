@@ -21,7 +21,7 @@ import {
 } from './app.ts';
 import { ensureBuild } from '../build-command.ts';
 import { natsHealthy, natsMonitorUrl, natsUrl, startNats } from './nats.ts';
-import { databaseUrl, displayDatabaseUrl, postgresHealthy, startPostgres, stopPostgres } from './postgres.ts';
+import { databaseUrl, redactedUrl, postgresHealthy, startPostgres, stopPostgres } from './postgres.ts';
 import { assertPortFree, portOwner, StackError, stopPid, tail, waitFor } from './processes.ts';
 import { isOurProcess, readRecord, writeRecord, type StackRecord } from './record.ts';
 import { repoRoot, type ServerEndpoints, type StackSettings } from './settings.ts';
@@ -61,7 +61,7 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
   // PostgreSQL
   let dbUrl = settings.external.databaseUrl;
   if (dbUrl) {
-    say(`✓ postgres: using DATABASE_URL ${displayDatabaseUrl(dbUrl)}`);
+    say(`✓ postgres: using DATABASE_URL ${redactedUrl(dbUrl)}`);
   } else if (isOurProcess(record.postgres) && (await postgresHealthy(databaseUrl(settings)))) {
     dbUrl = databaseUrl(settings);
     say(`✓ postgres already up (pid ${record.postgres!.pid}, port ${settings.ports.postgres})`);
@@ -90,7 +90,7 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
   // NATS JetStream
   let nats = settings.external.natsUrl;
   if (nats) {
-    say(`✓ nats: using NATS_URL ${nats}`);
+    say(`✓ nats: using NATS_URL ${redactedUrl(nats)}`);
   } else if (isOurProcess(record.nats) && (await natsHealthy(natsMonitorUrl(settings)))) {
     nats = natsUrl(settings);
     say(`✓ nats already up (pid ${record.nats!.pid}, port ${settings.ports.nats})`);
@@ -327,13 +327,13 @@ export async function status(
   const result: Record<string, ComponentStatus & Record<string, unknown>> = {
     bff: { url: bffUrl, port: settings.ports.bff, pid: pidRunning('bff'), healthy: bffOk },
     postgres: {
-      url: dbUrl ? displayDatabaseUrl(dbUrl) : `postgres://app@127.0.0.1:${settings.ports.postgres}/app`,
+      url: dbUrl ? redactedUrl(dbUrl) : `postgres://app@127.0.0.1:${settings.ports.postgres}/app`,
       port: dbUrl ? portOf(dbUrl) : settings.ports.postgres,
       pid: pidOf('postgres'),
       healthy: pgOk,
     },
     nats: {
-      url: nats,
+      url: redactedUrl(nats),
       port: portOf(nats),
       pid: pidOf('nats'),
       healthy: natsOk || (!!settings.external.natsUrl && bffOk),
