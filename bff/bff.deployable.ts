@@ -28,8 +28,9 @@ import { createPgListener } from '../runtime/pg-listener.ts';
 const DRAIN_MS = 15_000;
 
 /**
- * The deadline of every Temporal call a request makes, the client's own retries included: with the
- * server down a request answers 503 after this, not after the client's ~20 s of retries.
+ * The deadline of every Temporal call a request makes. The BFF's client does not retry by itself
+ * (runtime/connections.ts): a request that meets an unavailable Temporal answers 503 with
+ * Retry-After, and the caller retries; a server that accepts but does not answer costs this long.
  */
 const TEMPORAL_DEADLINE_MS = 5_000;
 
@@ -62,7 +63,9 @@ export const bff = defineDeployable({
   async start(config, { logger }) {
     const pool = await createDatabasePool(config.DATABASE_URL, { maximumPoolSize: config.DATABASE_POOL_SIZE });
     const nats = await connectNats(config.NATS_URL, 'bff');
-    const temporal = await connectTemporalClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+    const temporal = await connectTemporalClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, {
+      retries: false,
+    });
     const metrics = createHttpMetrics();
     const projectionApplied = createPgListener(config.DATABASE_URL, PROJECTION_APPLIED_CHANNEL, logger);
     const jsm = await jetstreamManager(nats);

@@ -25,11 +25,17 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
   });
 }
 
-/** A Temporal client (starting, signalling, querying workflows) and its connection (health, close). */
+/**
+ * A Temporal client (starting, signalling, querying workflows) and its connection (health, close).
+ * With `retries: false` a failed call fails at once instead of being retried by the SDK's gRPC
+ * interceptor (about 20 s); a retry timer of that interceptor can also outlive `close()` and then
+ * throws "Channel has been shut down" from a timer, which is what an HTTP server must not do.
+ */
 export async function connectTemporalClient(
   address: string,
   namespace: string,
+  options: { retries?: boolean } = {},
 ): Promise<{ client: Client; connection: Connection }> {
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect({ address, ...(options.retries === false ? { interceptors: [] } : {}) });
   return { client: new Client({ connection, namespace }), connection };
 }
