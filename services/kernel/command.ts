@@ -71,7 +71,7 @@ export async function runCommand<Response>(
   return retryWithBackoff(
     CAS_RETRY,
     (error) => !run.explicitVersion && isVersionConflict(error),
-    (attempt) =>
+    () =>
       inTransaction(pool, async (tx) => {
         const scope = run.idempotency?.scope;
         if (scope && hash) {
@@ -87,18 +87,19 @@ export async function runCommand<Response>(
         });
         if (scope && !stored) await completeIdempotencyKey(tx, scope, response);
         return { response, replayed: false };
-      }).catch((error: unknown) => {
-        // The caller named no version, so "expected N" would mean nothing to it. Writers of one
-        // aggregate are serialised by its lock, so only a writer that bypasses the lock gets here.
-        if (run.explicitVersion || attempt < CAS_RETRY.maxAttempts || !isVersionConflict(error)) throw error;
-        const { currentVersion } = (error as DomainError).details;
-        throw new DomainError(
-          'VERSION_CONFLICT',
-          `${run.aggregate.type} ${run.aggregate.id} changed under each of ${attempt} attempts to apply this request; send it again`,
-          { currentVersion },
-        );
       }),
-  );
+  ).catch((error: unknown) => {
+    // Without an expected version a conflict is only thrown once every attempt met one. The caller
+    // named no version, so "expected N" would mean nothing to it. (Writers of one aggregate are
+    // serialised by its lock: only a writer that bypasses the lock gets here.)
+    if (run.explicitVersion || !isVersionConflict(error)) throw error;
+    const { currentVersion } = (error as DomainError).details;
+    throw new DomainError(
+      'VERSION_CONFLICT',
+      `${run.aggregate.type} ${run.aggregate.id} changed under each of ${CAS_RETRY.maxAttempts} attempts to apply this request; send it again`,
+      { currentVersion },
+    );
+  });
 }
 
 /**
