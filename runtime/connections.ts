@@ -4,16 +4,20 @@ import { Client, Connection } from '@temporalio/client';
 
 export type { NatsConnection };
 
+/** The prefix of a NATS user's reply subjects: its permissions let nobody else subscribe to its replies. */
+export function inboxPrefixOf(user: string): string {
+  return `_INBOX_${user.replace(/[^A-Za-z0-9]/g, '_')}`;
+}
+
 /**
  * Connects to NATS_URL, reconnecting without end. Credentials in the URL (`nats://user:password@host:port`,
  * percent-encoded) are passed as user and password: nats.js ignores them in a server URL, and reads
- * a password that starts with a digit as the port.
+ * a password that starts with a digit as the port. Replies come to the user's own inbox prefix.
  */
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
   const parsed = new URL(url);
-  const credentials = parsed.username
-    ? { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) }
-    : {};
+  const user = decodeURIComponent(parsed.username);
+  const credentials = user ? { user, pass: decodeURIComponent(parsed.password), inboxPrefix: inboxPrefixOf(user) } : {};
   parsed.username = '';
   parsed.password = '';
   return connect({

@@ -16,6 +16,9 @@ import { testStack } from './support/env.ts';
 import { startPostgres, stopPostgres } from '../cli/stack/postgres.ts';
 import { stopPid } from '../cli/stack/processes.ts';
 import { loadStackSettings } from '../cli/stack/settings.ts';
+import { natsUrl } from '../cli/stack/nats.ts';
+import { connectNats } from '../runtime/connections.ts';
+import { jetstream } from '@nats-io/jetstream';
 import { startTemporal } from '../cli/stack/temporal.ts';
 import { ensurePostgresBinaries, ensureTemporalCli } from '../cli/stack/tools.ts';
 import { repoRoot } from './support/processes.ts';
@@ -143,6 +146,18 @@ describe('local stack: npm run up / status / down', function () {
     assert.equal(firstStatus.bff?.port, ports.bff);
     assert.equal(firstStatus.temporalUi?.url, `http://127.0.0.1:${ports.ui}`);
     assert.doesNotMatch(firstStatus.postgres?.url ?? '', /:[^*@/]+@/, 'no password printed');
+  });
+
+  it('NATS wants credentials: an anonymous client is refused, and so is an event published as the BFF process', async () => {
+    const settings = loadStackSettings('dev', env);
+    assert.match(firstStatus.nats?.url ?? '', /^nats:\/\/admin:\*+@/, 'the administrator, password hidden');
+    await assert.rejects(connectNats(`nats://127.0.0.1:${ports.nats}`, 'anonymous'), /authorization/i);
+    const bff = await connectNats(natsUrl(settings, 'bff'), 'e2e-as-bff'); // the kubernetes topology's BFF process
+    try {
+      await assert.rejects(jetstream(bff).publish('events.forged.counter.CounterIncremented', '{}'), /permission/i);
+    } finally {
+      await bff.close();
+    }
   });
 
   it('the deployables log JSON lines to a rotated file (logs/app.<n>.log), their stdout and stderr to logs/app.out', () => {

@@ -1,10 +1,10 @@
 // The deployables as detached processes, shaped by a topology of the platform model: single-vps
 // (one all-in-one process, the default), kubernetes (one process per deployable), split-workers.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { natsUrl } from './nats.ts';
 import { spawnDetached, StackError, tail } from './processes.ts';
-import { repoRoot, type ServerEndpoints, type StackSettings } from './settings.ts';
+import { localStackModel, repoRoot, type ServerEndpoints, type StackSettings } from './settings.ts';
 import { httpOk, taskQueuePollers } from './temporal.ts';
 import { TASK_QUEUES } from '../../contracts/workflow-names.ts';
 
@@ -30,18 +30,6 @@ export type AppMode = 'compiled' | 'dev';
 
 /** What identifies an app process in /proc/<pid>/cmdline, in both modes. */
 export const APP_MARKER = 'all-in-one.main.';
-
-const localStack = z.object({
-  defaultTopology: z.string(),
-  config: z.record(z.string(), z.string()),
-  topologies: z.record(z.string(), z.array(z.object({ name: z.string(), deployables: z.array(z.string()) }))),
-});
-
-/** The local stack as the platform model declares it (platform/generated/local-stack.json). */
-export function localStackModel() {
-  const file = join(repoRoot, 'platform', 'generated', 'local-stack.json');
-  return localStack.parse(JSON.parse(readFileSync(file, 'utf8')));
-}
 
 /** The processes of a topology of the platform model; a readable error for an unknown one. */
 export function topologyProcesses(name: string): { name: string; deployables: string[] }[] {
@@ -76,7 +64,8 @@ export function startApp(
       ...localStackModel().config,
       NODE_ENV: mode === 'compiled' ? 'production' : 'development',
       DATABASE_URL: endpoints.databaseUrl,
-      NATS_URL: endpoints.natsUrl,
+      // Each process its own NATS user, with the permissions of its deployables; servers given by env as they are.
+      NATS_URL: settings.external.natsUrl ? endpoints.natsUrl : natsUrl(settings, process.name),
       TEMPORAL_ADDRESS: endpoints.temporalAddress,
       TEMPORAL_NAMESPACE: endpoints.temporalNamespace,
       BFF_HOST: '127.0.0.1',

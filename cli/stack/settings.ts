@@ -1,6 +1,7 @@
 // Where the local stack lives and which ports it uses. Two profiles: `dev` (what `npm run up`
 // starts) and `test` (what `npm test` starts), in separate state folders on separate ports so a
 // test run never touches your dev data. Every default can be overridden by env.
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -132,4 +133,16 @@ export function loadStackSettings(profile: Profile, env: NodeJS.ProcessEnv) {
       record: join(stateDir, 'stack.json'),
     },
   };
+}
+
+const localStack = z.object({
+  defaultTopology: z.string(),
+  config: z.record(z.string(), z.string()),
+  topologies: z.record(z.string(), z.array(z.object({ name: z.string(), deployables: z.array(z.string()) }))),
+});
+
+/** The local stack as the platform model declares it (platform/generated/local-stack.json). */
+export function localStackModel() {
+  const file = join(repoRoot, 'platform', 'generated', 'local-stack.json');
+  return localStack.parse(JSON.parse(readFileSync(file, 'utf8')));
 }

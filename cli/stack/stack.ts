@@ -12,7 +12,6 @@ import {
   appLogTail,
   appHealthy,
   appProblems,
-  localStackModel,
   startApp,
   topologyProcesses,
   WORKER_QUEUES,
@@ -24,7 +23,7 @@ import { natsHealthy, natsMonitorUrl, natsUrl, startNats } from './nats.ts';
 import { databaseUrl, redactedUrl, postgresHealthy, startPostgres, stopPostgres } from './postgres.ts';
 import { assertPortFree, portOwner, StackError, stopPid, tail, waitFor } from './processes.ts';
 import { isOurProcess, readRecord, writeRecord, type StackRecord } from './record.ts';
-import { repoRoot, type ServerEndpoints, type StackSettings } from './settings.ts';
+import { localStackModel, repoRoot, type ServerEndpoints, type StackSettings } from './settings.ts';
 
 export type { ServerEndpoints };
 import {
