@@ -69,11 +69,8 @@ export function createRebuildActivities(deps: {
     async prepareRebuild(projection: string): Promise<number> {
       const definition = definitionOf(projection);
       await deps.pool.transaction(async (tx) => {
-        for (const table of definition.tables) {
-          const copy = sql.identifier([`${table}${REBUILD_SUFFIX}`]);
-          await tx.query(sql.unsafe`drop table if exists ${copy}`);
-          await tx.query(sql.unsafe`create table ${copy} (like ${sql.identifier([table])} including all)`);
-        }
+        // The DDL runs in functions with the owner's rights (migration 0010): the app role has none.
+        for (const table of definition.tables) await tx.query(sql.unsafe`select prepare_read_model_rebuild(${table})`);
       });
       return deps.pool.oneFirst(sql.type(countRow)`select count(*) as n from event_outbox`);
     },
@@ -109,13 +106,7 @@ export function createRebuildActivities(deps: {
         for (const table of definition.tables)
           await tx.query(sql.unsafe`lock table ${sql.identifier([table])} in access exclusive mode`);
         const { replayed } = await replay({ tx }, definition, input.checkpoint, () => undefined);
-        for (const table of definition.tables) {
-          const live = sql.identifier([table]);
-          const old = `${table}__old`;
-          await tx.query(sql.unsafe`alter table ${live} rename to ${sql.identifier([old])}`);
-          await tx.query(sql.unsafe`alter table ${sql.identifier([`${table}${REBUILD_SUFFIX}`])} rename to ${live}`);
-          await tx.query(sql.unsafe`drop table ${sql.identifier([old])}`);
-        }
+        for (const table of definition.tables) await tx.query(sql.unsafe`select swap_read_model_rebuild(${table})`);
         return replayed;
       });
     },

@@ -59,6 +59,7 @@ describe('the chart on a real Kubernetes node', function () {
     installApp(say, cluster, {
       endpoints: {
         databaseUrl: db.url,
+        serviceDatabaseUrl: db.url,
         natsUrl: testStack().NATS_URL,
         temporalAddress: testStack().TEMPORAL_ADDRESS,
         temporalNamespace: namespace,

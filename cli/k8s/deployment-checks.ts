@@ -209,11 +209,11 @@ export function testSecrets(env: FluxEnvironment): string {
   const values = readFileSync(envValues(env), 'utf8');
   const refs = new Map<string, Set<string>>();
   const doc = parseAllDocuments(values)[0]?.toJS() as {
-    secretEnv?: Record<string, { secretName: string; key: string }>;
+    secretEnv?: Record<string, { secretName: string; key?: string; keys?: Record<string, string> }>;
   };
   for (const ref of Object.values(doc.secretEnv ?? {})) {
     const keys = refs.get(ref.secretName) ?? new Set<string>();
-    keys.add(ref.key);
+    for (const key of [ref.key, ...Object.values(ref.keys ?? {})]) if (key) keys.add(key);
     refs.set(ref.secretName, keys);
   }
   return [...refs]

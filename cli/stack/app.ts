@@ -63,7 +63,7 @@ export function startApp(
       // The local environment of the platform model (FAULT_INJECTION enabled: the local stack is for development).
       ...localStackModel().config,
       NODE_ENV: mode === 'compiled' ? 'production' : 'development',
-      DATABASE_URL: endpoints.databaseUrl,
+      DATABASE_URL: endpoints.serviceDatabaseUrl,
       // Each process its own NATS user, with the permissions of its deployables; servers given by env as they are.
       NATS_URL: settings.external.natsUrl ? endpoints.natsUrl : natsUrl(settings, process.name),
       TEMPORAL_ADDRESS: endpoints.temporalAddress,

@@ -50,6 +50,10 @@ function makeReachable(dir: string, say: (line: string) => void): void {
   }
 }
 
+/** The role the deployables log in as: a member of `app_runtime` (migration 0010), no superuser, no DDL. */
+const SERVICE_USER = 'app_service';
+
+/** The owner's URL (the cluster's bootstrap role): migrations, the CLI's tools, the tests' fixtures. */
 export function databaseUrl(settings: StackSettings): string {
   const password = readFileSync(layout(settings, '').passwordFile, 'utf8').trim();
   return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${settings.ports.postgres}/${DATABASE}`;
@@ -120,6 +124,36 @@ export async function startPostgres(
   const pid = postgresPid(settings);
   if (!pid) throw new StackError(`PostgreSQL started but wrote no pid; see ${l.logFile}`);
   return pid;
+}
+
+/** The deployables' URL: the service role with only the rights of `app_runtime`. */
+export function serviceDatabaseUrl(settings: StackSettings): string {
+  const password = readFileSync(join(settings.paths.secrets, 'postgres-service-password'), 'utf8').trim();
+  return `postgres://${SERVICE_USER}:${encodeURIComponent(password)}@127.0.0.1:${settings.ports.postgres}/${DATABASE}`;
+}
+
+/**
+ * Creates the service role (or resets its password to the one in the state folder), after the
+ * migrations have created `app_runtime` and its grants. Returns its URL.
+ */
+export async function ensureServiceRole(settings: StackSettings): Promise<string> {
+  const file = join(settings.paths.secrets, 'postgres-service-password');
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+  const password = readFileSync(file, 'utf8').trim();
+  const client = new pg.Client({ connectionString: databaseUrl(settings) });
+  await client.connect();
+  try {
+    const exists = await client.query('select 1 from pg_roles where rolname = $1', [SERVICE_USER]);
+    const literal = client.escapeLiteral(password);
+    await client.query(
+      exists.rowCount === 0
+        ? `create role ${SERVICE_USER} login password ${literal} nosuperuser nocreatedb nocreaterole in role app_runtime`
+        : `alter role ${SERVICE_USER} with login password ${literal} nosuperuser nocreatedb nocreaterole`,
+    );
+  } finally {
+    await client.end();
+  }
+  return serviceDatabaseUrl(settings);
 }
 
 async function createDatabaseIfMissing(settings: StackSettings): Promise<void> {

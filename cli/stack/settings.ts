@@ -15,7 +15,10 @@ export type Profile = 'dev' | 'test';
 
 /** How the deployables and tests reach the servers. */
 export interface ServerEndpoints {
+  /** The owner's: migrations and tools. */
   databaseUrl: string;
+  /** The deployables': a role with row rights only (the same URL when DATABASE_URL is given). */
+  serviceDatabaseUrl: string;
   natsUrl: string;
   temporalAddress: string;
   temporalNamespace: string;

@@ -20,7 +20,14 @@ import {
 } from './app.ts';
 import { ensureBuild } from '../build-command.ts';
 import { natsHealthy, natsMonitorUrl, natsUrl, startNats } from './nats.ts';
-import { databaseUrl, redactedUrl, postgresHealthy, startPostgres, stopPostgres } from './postgres.ts';
+import {
+  databaseUrl,
+  ensureServiceRole,
+  redactedUrl,
+  postgresHealthy,
+  startPostgres,
+  stopPostgres,
+} from './postgres.ts';
 import { assertPortFree, portOwner, StackError, stopPid, tail, waitFor } from './processes.ts';
 import { isOurProcess, readRecord, writeRecord, type StackRecord } from './record.ts';
 import { localStackModel, repoRoot, type ServerEndpoints, type StackSettings } from './settings.ts';
@@ -85,6 +92,8 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
       ? `✓ migrations applied: ${report.applied.join(', ')}`
       : `✓ migrations up to date (${report.alreadyApplied})`,
   );
+  // The deployables' own role, without DDL rights; servers given by env are used as they are.
+  const serviceDbUrl = settings.external.databaseUrl ? dbUrl : await ensureServiceRole(settings);
 
   // NATS JetStream
   let nats = settings.external.natsUrl;
@@ -142,7 +151,13 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
   const added = await ensureSearchAttributes(address, settings.temporalNamespace);
   if (added.length > 0) say(`✓ search attributes registered: ${added.join(', ')}`);
 
-  return { databaseUrl: dbUrl, natsUrl: nats, temporalAddress: address, temporalNamespace: settings.temporalNamespace };
+  return {
+    databaseUrl: dbUrl,
+    serviceDatabaseUrl: serviceDbUrl,
+    natsUrl: nats,
+    temporalAddress: address,
+    temporalNamespace: settings.temporalNamespace,
+  };
 }
 
 /**

@@ -1,13 +1,13 @@
 // Fault injection for dev and test runs (docs/architecture.md, "Fault injection"): a fault armed for a tenant slug and a saga
 // step fires when the step runs and is consumed as it fires, so a fixed run (after a reset) does
 // not hit it again. Only reachable when the deployment's config switches faults on, which is refused
-// in production; the table exists only where faults were switched on or armed (migration 0009).
+// in production; the table exists only where a fault was armed (migration 0009).
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { DatabasePool } from '../kernel/database.ts';
 import { postgresErrorCode } from '../kernel/postgres-errors.ts';
 
-/** Creates the faults table where fault injection is used (a saga worker with faults on, `fault arm`). */
+/** Creates the faults table where fault injection is used (`fault arm`, as the owner role: its rights reach the app role). */
 export async function ensureFaultTable(pool: DatabasePool): Promise<void> {
   await pool.query(sql.unsafe`
     create table if not exists fault_injections (

@@ -252,13 +252,13 @@ export function createTenantService(deps: { pool: DatabasePool }) {
     createSchema: (tenantId: string, metadata: EventMetadata) => {
       const { schema } = tenantResourceNames(tenantId);
       return resource(tenantId, 'postgres-schema', schema, true, metadata, async (tx) => {
-        await tx.query(sql.unsafe`create schema if not exists ${sql.identifier([schema])}`);
+        await tx.query(sql.unsafe`select create_tenant_schema(${schema})`); // migration 0010: no DDL rights of our own
       });
     },
     dropSchema: (tenantId: string, metadata: EventMetadata) => {
       const { schema } = tenantResourceNames(tenantId);
       return resource(tenantId, 'postgres-schema', schema, false, metadata, async (tx) => {
-        await tx.query(sql.unsafe`drop schema if exists ${sql.identifier([schema])} cascade`);
+        await tx.query(sql.unsafe`select drop_tenant_schema(${schema})`);
       });
     },
     /** Records (or forgets) a resource created outside Postgres, e.g. the tenant's NATS stream. */
