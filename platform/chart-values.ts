@@ -55,7 +55,15 @@ export const chartValuesSchema = z
     /** Secret config: environment variables taken from existing Secrets. */
     secretEnv: z.record(
       z.string().regex(/^[A-Z][A-Z0-9_]*$/),
-      z.object({ secretName: z.string().min(1), key: z.string().min(1) }).strict(),
+      z
+        .object({
+          secretName: z.string().min(1),
+          /** The key for every process… */
+          key: z.string().min(1).optional(),
+          /** …or per component (bff, a worker's name, migrations); a component with neither goes without. */
+          keys: z.record(z.string(), z.string().min(1)).optional(),
+        })
+        .strict(),
     ),
     bff: process
       .extend({

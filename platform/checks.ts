@@ -185,18 +185,25 @@ export function checkModel(model: PlatformModel, facts: CodeFacts): string[] {
         if (pattern.test(value)) add(where, `${key} holds ${what} in plain text: move it to a Secret`);
       }
     }
-    for (const key of Object.keys(spec.secrets)) {
+    const components = new Set([...processes.keys(), 'migrations']);
+    for (const [key, ref] of Object.entries(spec.secrets)) {
       if (!knownKeys.has(key)) add(where, `references a secret for ${key}, which no deployable reads`);
+      for (const component of Object.keys(ref.keys ?? {})) {
+        if (!components.has(component)) add(where, `gives ${key} a key for ${component}, which is not a process`);
+      }
     }
 
     // What the environment provides: plain values, secret references, and the local stack's keys.
     const provided: Record<string, string> = { DEPLOY_ENVIRONMENT: environment.metadata.name, ...spec.config };
-    const fromSecrets = new Set(Object.keys(spec.secrets));
+    const fromLocalStack = new Set<string>();
     for (const [name, resource] of resources) {
       if (spec.resources[name]?.source === 'local-stack')
-        for (const key of resource.spec.provides) fromSecrets.add(key);
+        for (const key of resource.spec.provides) fromLocalStack.add(key);
     }
     for (const process of topology.spec.processes) {
+      const fromSecrets = new Set(fromLocalStack);
+      for (const [key, ref] of Object.entries(spec.secrets))
+        if (ref.key || ref.keys?.[process.name]) fromSecrets.add(key);
       for (const deployable of process.deployables) {
         const schema = facts.configSchemas[deployable];
         if (!schema) continue;

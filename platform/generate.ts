@@ -6,6 +6,9 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { chartDefaults, chartValuesSchema, environmentValues } from './chart-values.ts';
 import { kindSchemas, type PlatformModel } from './model.ts';
+import { authorizationBlock } from './nats-authorization.ts';
+import type { DeployableName } from '../runtime/deployable.ts';
+import { eventsStreamEnv } from '../runtime/events-stream.ts';
 
 export const CHART_DIR = 'helm/durable-workflow-backend';
 
@@ -52,5 +55,21 @@ export function renderPlatform(model: PlatformModel): Map<string, string> {
       topologies: Object.fromEntries(model.topologies.map((t) => [t.metadata.name, t.spec.processes])),
     }),
   );
+  // The NATS server's users for a Kubernetes environment: one per Deployment, its password from the
+  // server's environment (README "Reliability", NATS). Defaults of the events stream's names.
+  const kubernetes = model.topologies.find((t) => t.metadata.name === 'kubernetes');
+  if (kubernetes) {
+    const identities = kubernetes.spec.processes.map((process) => ({
+      user: process.name,
+      password: `$NATS_PASSWORD_${process.name.toUpperCase().replace(/-/g, '_')}`,
+      deployables: process.deployables as DeployableName[],
+    }));
+    const stream = eventsStreamEnv.parse({});
+    files.set(
+      'platform/generated/nats-authorization.conf',
+      HEADER('topology kubernetes; include it in the NATS server config') +
+        authorizationBlock(identities, { name: stream.EVENTS_STREAM, subjectPrefix: stream.EVENTS_SUBJECT_PREFIX }),
+    );
+  }
   return files;
 }

@@ -105,7 +105,19 @@ export const topologySpec = z
   })
   .strict();
 
-const secretRef = z.object({ secretName: dnsName, key: z.string().min(1) }).strict();
+/**
+ * A key of a Secret: the same `key` for every process, or per process (`keys`, by process name of the
+ * topology, or `migrations` for the migration job), e.g. a NATS user or a database role of its own.
+ * A process with neither does not get the variable.
+ */
+const secretRef = z
+  .object({
+    secretName: dnsName,
+    key: z.string().min(1).optional(),
+    keys: z.record(dnsName, z.string().min(1)).optional(),
+  })
+  .strict()
+  .refine((ref) => ref.key || ref.keys, 'needs a key, or keys per process');
 
 export const environmentSpec = z
   .object({

@@ -4,7 +4,7 @@
 // forged event published with the relay's credentials is parked by the projector instead
 // (projector/projector-loop.int.test.ts, "forged events are parked").
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +77,26 @@ describe('NATS identities and subject permissions', function () {
     await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
     server?.kill();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the generated production block (platform/generated/nats-authorization.conf) is a valid server config, passwords from the server's environment", () => {
+    const file = join(import.meta.dirname, 'generated', 'nats-authorization.conf');
+    const passwords = {
+      NATS_PASSWORD_BFF: 'a',
+      NATS_PASSWORD_SAGA_WORKER: 'b',
+      NATS_PASSWORD_RELAY: 'c',
+      NATS_PASSWORD_PROJECTOR: 'd',
+    };
+    const check = spawnSync(
+      ensureNatsServer(() => undefined),
+      ['-t', '-c', file],
+      {
+        env: { ...process.env, ...passwords },
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(check.status, 0, check.stderr);
+    assert.match(check.stderr + check.stdout, /is valid/);
   });
 
   it('refuses a client without credentials or with a wrong password', async () => {

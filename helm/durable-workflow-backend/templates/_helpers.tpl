@@ -32,14 +32,18 @@ app.kubernetes.io/component: {{ .component }}
 {{ .Values.image.repository }}:{{ .Values.image.tag }}
 {{- end -}}
 
-{{/* Secret config: each key from its Secret. */}}
+{{/* Secret config of one component: each variable from its Secret, by the component's own key if it has one. */}}
 {{- define "dwb.secretEnv" -}}
-{{- range $key, $ref := .Values.secretEnv }}
-- name: {{ $key }}
+{{- $component := .component -}}
+{{- range $name, $ref := .root.Values.secretEnv }}
+{{- $key := get ($ref.keys | default dict) $component | default $ref.key }}
+{{- if $key }}
+- name: {{ $name }}
   valueFrom:
     secretKeyRef:
       name: {{ $ref.secretName }}
-      key: {{ $ref.key }}
+      key: {{ $key }}
+{{- end }}
 {{- end }}
 {{- end -}}
 
@@ -124,7 +128,7 @@ spec:
               value: {{ $process.port | quote }}
             - name: HEALTH_PORT_FILE
               value: /tmp/health-port
-            {{- with include "dwb.secretEnv" $root | trim }}{{ . | nindent 12 }}{{ end }}
+            {{- with include "dwb.secretEnv" (dict "root" $root "component" .component) | trim }}{{ . | nindent 12 }}{{ end }}
           {{- /* On the host network a declared port becomes a host port: the scheduler would refuse to
                  start a new pod beside the old one (SO_REUSEPORT lets them share it; probes are exec). */}}
           {{- if and (gt (int $process.port) 0) (not $root.Values.hostNetwork) }}
