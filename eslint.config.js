@@ -15,6 +15,7 @@ export default tseslint.config(
           allowDefaultProject: [
             '*.js',
             'tools/*.mjs',
+            'cli/stack/*.mjs',
             'bench/minimal-worker/*.mjs',
             'test/support/*.cjs',
             'workflows/*/lint-probe.ts',

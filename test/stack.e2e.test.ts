@@ -14,7 +14,7 @@ import pg from 'pg';
 import { smokeWorkflow } from '../workflows/smoke/smoke.workflow.ts';
 import { testStack } from './support/env.ts';
 import { startPostgres, stopPostgres } from '../cli/stack/postgres.ts';
-import { stopPid } from '../cli/stack/processes.ts';
+import { newestLog, stopPid } from '../cli/stack/processes.ts';
 import { loadStackSettings } from '../cli/stack/settings.ts';
 import { natsUrl } from '../cli/stack/nats.ts';
 import { connectNats } from '../runtime/connections.ts';
@@ -172,6 +172,24 @@ describe('local stack: npm run up / status / down', function () {
         .filter(Boolean),
     );
     assert.ok(lines.some((line) => (JSON.parse(line) as { msg?: string }).msg === 'BFF listening'));
+  });
+
+  it("the servers' own logs are bounded too: NATS and Temporal through the log pump, Postgres by weekday", () => {
+    const logs = readdirSync(join(stateDir, 'logs'));
+    for (const server of ['nats', 'temporal']) {
+      assert.ok(
+        logs.some((name) => new RegExp(`^${server}\\.\\d+\\.log$`).test(name)),
+        `${server}.<n>.log in ${logs.join(', ')}`,
+      );
+    }
+    assert.match(readFileSync(newestLog(join(stateDir, 'logs', 'nats.log')), 'utf8'), /Server is ready/);
+    const day = new Date().toLocaleDateString('en-US', { weekday: 'short' });
+    const postgresLogs = readdirSync(join(stateDir, 'logs', 'postgres'));
+    assert.ok(
+      postgresLogs.every((name) => /^postgresql-(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\.log$/.test(name)),
+      postgresLogs.join(),
+    );
+    assert.ok(postgresLogs.length >= 1 && postgresLogs.length <= 7, `${postgresLogs.join()} (today: ${day})`);
   });
 
   it('serves /readyz 200 on the printed BFF URL and the Temporal Web UI answers 200', async () => {

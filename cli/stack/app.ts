@@ -1,6 +1,5 @@
 // The deployables as detached processes, shaped by a topology of the platform model: single-vps
 // (one all-in-one process, the default), kubernetes (one process per deployable), split-workers.
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { natsUrl } from './nats.ts';
 import { spawnDetached, StackError, tail } from './processes.ts';
@@ -100,12 +99,7 @@ export async function appProblems(settings: StackSettings, endpoints: ServerEndp
 
 /** The last lines an app process wrote: its newest rotated log file (`<name>.<n>.log`) and its stdout/stderr. */
 export function appLogTail(settings: StackSettings, name: string): string {
-  const numbered = readdirSync(settings.paths.logs)
-    .map((file) => ({ file, n: Number(new RegExp(`^${name}\\.(\\d+)\\.log$`).exec(file)?.[1] ?? NaN) }))
-    .filter((entry) => !Number.isNaN(entry.n))
-    .sort((a, b) => b.n - a.n);
-  const newest = numbered[0] ? join(settings.paths.logs, numbered[0].file) : undefined;
-  return [newest ? tail(newest) : '(no log)', tail(join(settings.paths.logs, `${name}.out`), 6)].join('\n');
+  return [tail(join(settings.paths.logs, `${name}.log`)), tail(join(settings.paths.logs, `${name}.out`), 6)].join('\n');
 }
 
 /** Ready when the /readyz of the BFF and of every worker answers 200 and every worker polls its task queue. */

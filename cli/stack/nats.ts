@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { authorizationBlock } from '../../platform/nats-authorization.ts';
 import type { DeployableName } from '../../runtime/deployable.ts';
 import { eventsStreamEnv } from '../../runtime/events-stream.ts';
+import { LOG_ROTATION } from '../../runtime/logger.ts';
 import { spawnDetached } from './processes.ts';
 import { localStackModel, type StackSettings } from './settings.ts';
 
@@ -85,7 +86,7 @@ export function startNats(settings: StackSettings, binary: string): number {
     '--server_name',
     `local-${settings.profile}`,
   ];
-  return spawnDetached(binary, args, { logFile: join(settings.paths.logs, 'nats.log') });
+  return spawnDetached(binary, args, { logFile: join(settings.paths.logs, 'nats.log'), rotation: LOG_ROTATION });
 }
 
 /** nats-server's own health endpoint; it answers 200 only when JetStream is ready too. */

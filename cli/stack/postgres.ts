@@ -110,7 +110,23 @@ export async function startPostgres(
     chmodSync(settings.paths.logs, 0o711); // the server user opens its log file here by name
     chownSync(l.logFile, user.uid, user.gid);
   }
-  const options = `-p ${settings.ports.postgres} -c listen_addresses=127.0.0.1 -k ${l.socketDir}`;
+  // The server's own log rotates by weekday: logs/postgres/postgresql-Mon.log … -Sun.log, each
+  // emptied when its day comes round again, so at most a week of it is kept. (postgres.log holds
+  // only what is printed before the log collector starts.)
+  const logDir = join(settings.paths.logs, 'postgres');
+  mkdirSync(logDir, { recursive: true });
+  if (user) chownSync(logDir, user.uid, user.gid);
+  const logging = [
+    'logging_collector=on',
+    `log_directory=${logDir}`,
+    'log_filename=postgresql-%a.log',
+    'log_truncate_on_rotation=on',
+    'log_rotation_age=1d',
+    'log_rotation_size=0',
+  ].map((setting) => `-c ${setting}`);
+  const options = [`-p ${settings.ports.postgres} -c listen_addresses=127.0.0.1 -k ${l.socketDir}`, ...logging].join(
+    ' ',
+  );
   run(
     join(bin, 'pg_ctl'),
     ['start', '-w', '-t', '60', '-D', l.dataDir, '-l', l.logFile, '-o', options],

@@ -1,6 +1,8 @@
 // Process plumbing for the local stack: start detached servers, find who holds a port, stop by pid.
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { dirname, join, parse } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 
 /** A failure the CLI prints as-is (what failed and what to do), without a stack trace. */
@@ -8,24 +10,69 @@ export class StackError extends Error {
   override readonly name = 'StackError';
 }
 
-/** Starts `command` in its own session, output appended to `logFile`, and returns its pid without waiting. */
+const LOG_PUMP = join(dirname(fileURLToPath(import.meta.url)), 'log-pump.mjs');
+
+/**
+ * Starts `command` in its own session and returns its pid without waiting. Its output is appended
+ * to `logFile`, or with `rotation` (e.g. LOG_ROTATION, as the deployables' logs) goes through a
+ * named pipe to a log pump (cli/stack/log-pump.mjs) that writes bounded `<name>.<n>.log` files.
+ */
 export function spawnDetached(
   command: string,
   args: string[],
-  options: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; uid?: number; gid?: number },
+  options: {
+    logFile: string;
+    rotation?: { size: string; files: number };
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    uid?: number;
+    gid?: number;
+  },
 ): number {
-  const log = openSync(options.logFile, 'a');
-  const child = spawn(command, args, {
+  const log = options.rotation ? openLogPump(options.logFile, options.rotation) : openSync(options.logFile, 'a');
+  try {
+    const child = spawn(command, args, {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      uid: options.uid,
+      gid: options.gid,
+    });
+    if (child.pid === undefined) throw new StackError(`could not start ${command}; see ${options.logFile}`);
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** Starts a log pump for `logFile` and returns the write end of its pipe, for the server's stdout and stderr. */
+function openLogPump(logFile: string, rotation: { size: string; files: number }): number {
+  const { dir, name } = parse(logFile);
+  const fifo = join(dir, `.${name}.pipe`);
+  rmSync(fifo, { force: true }); // a pipe of an earlier run may still have that run's pump reading it
+  run('mkfifo', ['-m', '600', fifo], 'mkfifo');
+  const pump = spawn(process.execPath, [LOG_PUMP, fifo, logFile, rotation.size, String(rotation.files)], {
     detached: true,
-    stdio: ['ignore', log, log],
-    env: options.env ?? process.env,
-    cwd: options.cwd,
-    uid: options.uid,
-    gid: options.gid,
+    stdio: 'ignore',
   });
-  if (child.pid === undefined) throw new StackError(`could not start ${command}; see ${options.logFile}`);
-  child.unref();
-  return child.pid;
+  pump.unref();
+  // Opening for writing waits for the pump to open for reading: then the server's output has a reader.
+  return openSync(fifo, 'w');
+}
+
+/** The newest file of a log: `<name>.<n>.log` with the highest n when it rotates, else the file itself. */
+export function newestLog(logFile: string): string {
+  const { dir, name, ext } = parse(logFile);
+  const numbered = (existsSync(dir) ? readdirSync(dir) : [])
+    .map((file) => ({
+      file,
+      n: Number(new RegExp(`^${name}\\.(\\d+)${ext.replace('.', '\\.')}$`).exec(file)?.[1] ?? NaN),
+    }))
+    .filter((entry) => !Number.isNaN(entry.n))
+    .sort((a, b) => b.n - a.n);
+  return numbered[0] ? join(dir, numbered[0].file) : logFile;
 }
 
 /** Runs a command to completion; throws a StackError carrying its output when it fails. */
@@ -150,10 +197,10 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Last lines of a log file, for error messages. */
+/** Last lines of a log file (its newest file when it rotates), for error messages. */
 export function tail(file: string, lines = 12): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    return readFileSync(newestLog(file), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
     return '(no log)';
   }

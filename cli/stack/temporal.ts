@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import protos from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../contracts/workflow-names.ts';
+import { LOG_ROTATION } from '../../runtime/logger.ts';
 import { spawnDetached } from './processes.ts';
 import type { StackSettings } from './settings.ts';
 
@@ -36,7 +37,7 @@ export function startTemporal(settings: StackSettings, binary: string): number {
     '--log-level',
     'warn',
   ];
-  return spawnDetached(binary, args, { logFile: join(settings.paths.logs, 'temporal.log') });
+  return spawnDetached(binary, args, { logFile: join(settings.paths.logs, 'temporal.log'), rotation: LOG_ROTATION });
 }
 
 async function withConnection<T>(address: string, use: (connection: Connection) => Promise<T>): Promise<T> {
