@@ -76,6 +76,22 @@ describe('platform model: checks', () => {
     );
   });
 
+  it('fails a per-process secret key that leaves a process without it, or names a process the topology lacks', () => {
+    const problems = broken((m) => {
+      const nats = find(m.environments, 'production').spec.secrets.NATS_URL!;
+      delete nats.keys!.relay;
+      nats.keys!.scheduler = 'scheduler-url';
+    });
+    assert.ok(
+      problems.includes('Environment/production: relay would not start: NATS_URL is required (nats://host:port)'),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.includes('Environment/production: gives NATS_URL a key for scheduler, which is not a process'),
+      problems.join('\n'),
+    );
+  });
+
   it('fails a production environment that switches fault injection on (its environment name is given to every deployable)', () => {
     const problems = broken((m) => (find(m.environments, 'production').spec.config.FAULT_INJECTION = 'enabled'));
     assert.ok(

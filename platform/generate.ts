@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { chartDefaults, chartValuesSchema, environmentValues } from './chart-values.ts';
 import { kindSchemas, type PlatformModel } from './model.ts';
-import { authorizationBlock } from './nats-authorization.ts';
+import { authorizationBlock, permissionsFor } from './nats-authorization.ts';
 import type { DeployableName } from '../runtime/deployable.ts';
 import { eventsStreamEnv } from '../runtime/events-stream.ts';
 
@@ -59,16 +59,54 @@ export function renderPlatform(model: PlatformModel): Map<string, string> {
   // server's environment (README "Reliability", NATS). Defaults of the events stream's names.
   const kubernetes = model.topologies.find((t) => t.metadata.name === 'kubernetes');
   if (kubernetes) {
+    const variable = (user: string) => `NATS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;
     const identities = kubernetes.spec.processes.map((process) => ({
       user: process.name,
-      password: `$NATS_PASSWORD_${process.name.toUpperCase().replace(/-/g, '_')}`,
+      password: `$${variable(process.name)}`,
       deployables: process.deployables as DeployableName[],
     }));
-    const stream = eventsStreamEnv.parse({});
+    const defaults = eventsStreamEnv.parse({});
+    const stream = { name: defaults.EVENTS_STREAM, subjectPrefix: defaults.EVENTS_SUBJECT_PREFIX };
     files.set(
       'platform/generated/nats-authorization.conf',
-      HEADER('topology kubernetes; include it in the NATS server config') +
-        authorizationBlock(identities, { name: stream.EVENTS_STREAM, subjectPrefix: stream.EVENTS_SUBJECT_PREFIX }),
+      HEADER('topology kubernetes; include it in the NATS server config') + authorizationBlock(identities, stream),
+    );
+    // The same users for the NATS chart of the Flux environments: `<< $VAR >>` is written unquoted
+    // into nats.conf, each variable comes from the environment's `nats-users` Secret.
+    const patch = {
+      apiVersion: 'helm.toolkit.fluxcd.io/v2',
+      kind: 'HelmRelease',
+      metadata: { name: 'nats', namespace: 'nats' },
+      spec: {
+        values: {
+          config: {
+            merge: {
+              authorization: {
+                users: identities.map(({ user, deployables }) => {
+                  const { publish, subscribe } = permissionsFor(user, deployables, stream);
+                  return {
+                    user,
+                    password: `<< $${variable(user)} >>`,
+                    permissions: { publish: publish.deny.length > 0 ? publish : { allow: publish.allow }, subscribe },
+                  };
+                }),
+              },
+            },
+          },
+          container: {
+            env: Object.fromEntries(
+              identities.map(({ user }) => [
+                variable(user),
+                { valueFrom: { secretKeyRef: { name: 'nats-users', key: user } } },
+              ]),
+            ),
+          },
+        },
+      },
+    };
+    files.set(
+      'flux/infrastructure/base/nats-authorization.yaml',
+      HEADER('topology kubernetes: one NATS user per Deployment, passwords from Secret nats-users') + stringify(patch),
     );
   }
   return files;
