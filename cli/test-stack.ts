@@ -34,6 +34,13 @@ export async function withTestStack<T>(
       TEMPORAL_TEST_SERVER_PATH: ensureTemporalTestServer(say),
       CHROMIUM_PATH: ensureChromium(say),
       TEMPORAL_UI_URL: `http://127.0.0.1:${settings.ports.temporalUi}`,
+      ...(endpoints.openfga
+        ? {
+            OPENFGA_API_URL: endpoints.openfga.url,
+            OPENFGA_STORE_ID: endpoints.openfga.storeId,
+            ...(endpoints.openfga.token ? { OPENFGA_API_TOKEN: endpoints.openfga.token } : {}),
+          }
+        : {}),
       LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
     });
   } finally {

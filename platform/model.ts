@@ -90,7 +90,7 @@ export const workflowSpec = z
 
 export const resourceSpec = z
   .object({
-    kind: z.enum(['postgres', 'nats-jetstream', 'temporal']),
+    kind: z.enum(['postgres', 'nats-jetstream', 'temporal', 'openfga']),
     /** The config keys a deployable gets its connection from. */
     provides: z.array(envKey).min(1),
     /** What each deployable needs of it. */

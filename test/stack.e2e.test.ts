@@ -27,7 +27,16 @@ import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 const stateDir = join(repoRoot, '.local', `e2e-${randomUUID().slice(0, 8)}`);
 // Below Linux's ephemeral range (32768–60999): a client socket of an earlier test can hold a port
 // in that range, and `up` would then find it taken (seen in CI after the outage tests).
-const ports = { pg: 25532, nats: 24322, natsMonitor: 28322, temporal: 27333, ui: 28333, bff: 28180, workers: 28181 };
+const ports = {
+  pg: 25532,
+  nats: 24322,
+  natsMonitor: 28322,
+  temporal: 27333,
+  ui: 28333,
+  bff: 28180,
+  workers: 28181,
+  openfga: 28380,
+};
 const env: NodeJS.ProcessEnv = {
   PATH: process.env.PATH,
   HOME: process.env.HOME,
@@ -41,6 +50,8 @@ const env: NodeJS.ProcessEnv = {
   SAGA_WORKER_HTTP_PORT: String(ports.workers),
   RELAY_HTTP_PORT: String(ports.workers + 1),
   PROJECTOR_HTTP_PORT: String(ports.workers + 2),
+  OPENFGA_PORT: String(ports.openfga),
+  OPENFGA_GRPC_PORT: String(ports.openfga + 1),
 };
 
 function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
@@ -133,6 +144,7 @@ describe('local stack: npm run up / status / down', function () {
       'nats',
       'temporal',
       'temporalUi',
+      'openfga',
       'sagaWorker',
       'relayWorker',
       'projectorWorker',

@@ -67,6 +67,13 @@ export function startApp(
       NATS_URL: settings.external.natsUrl ? endpoints.natsUrl : natsUrl(settings, process.name),
       TEMPORAL_ADDRESS: endpoints.temporalAddress,
       TEMPORAL_NAMESPACE: endpoints.temporalNamespace,
+      ...(endpoints.openfga
+        ? {
+            OPENFGA_API_URL: endpoints.openfga.url,
+            OPENFGA_STORE_ID: endpoints.openfga.storeId,
+            ...(endpoints.openfga.token ? { OPENFGA_API_TOKEN: endpoints.openfga.token } : {}),
+          }
+        : {}),
       BFF_HOST: '127.0.0.1',
       BFF_PORT: String(settings.ports.bff),
       SAGA_WORKER_HTTP_PORT: String(settings.ports.sagaWorker),

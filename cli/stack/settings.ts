@@ -22,6 +22,8 @@ export interface ServerEndpoints {
   natsUrl: string;
   temporalAddress: string;
   temporalNamespace: string;
+  /** The authorization server, its store, and the key to present (none for an external server without one). */
+  openfga?: { url: string; storeId: string; token?: string | undefined };
 }
 
 const DEFAULT_PORTS = {
@@ -35,6 +37,8 @@ const DEFAULT_PORTS = {
     sagaWorker: 58081,
     relay: 58082,
     projector: 58083,
+    openfga: 58380,
+    openfgaGrpc: 58381,
   },
   test: {
     postgres: 55442,
@@ -46,6 +50,8 @@ const DEFAULT_PORTS = {
     sagaWorker: 58091,
     relay: 58092,
     projector: 58093,
+    openfga: 58390,
+    openfgaGrpc: 58391,
   },
 } as const;
 
@@ -65,6 +71,8 @@ export function portEnvNames(profile: Profile) {
     sagaWorker: `${prefix}SAGA_WORKER_HTTP_PORT`,
     relay: `${prefix}RELAY_HTTP_PORT`,
     projector: `${prefix}PROJECTOR_HTTP_PORT`,
+    openfga: `${prefix}OPENFGA_PORT`,
+    openfgaGrpc: `${prefix}OPENFGA_GRPC_PORT`,
   } as const;
 }
 
@@ -74,34 +82,44 @@ export function loadStackSettings(profile: Profile, env: NodeJS.ProcessEnv) {
   const names = portEnvNames(profile);
   const defaults = DEFAULT_PORTS[profile];
   const dirEnv = profile === 'test' ? 'TEST_STACK_DIR' : 'STACK_DIR';
-  const schema = z.object({
-    [dirEnv]: z
-      .string()
-      .min(1)
-      .default(join(repoRoot, '.local', profile)),
-    [names.postgres]: port.default(defaults.postgres),
-    [names.nats]: port.default(defaults.nats),
-    [names.natsMonitor]: port.default(defaults.natsMonitor),
-    [names.temporal]: port.default(defaults.temporal),
-    [names.temporalUi]: port.default(defaults.temporalUi),
-    [names.bff]: port.default(defaults.bff),
-    [names.sagaWorker]: port.default(defaults.sagaWorker),
-    [names.relay]: port.default(defaults.relay),
-    [names.projector]: port.default(defaults.projector),
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-      .optional(),
-    NATS_URL: z
-      .string()
-      .regex(/^(nats|tls):\/\//, 'must be a nats:// URL')
-      .optional(),
-    TEMPORAL_ADDRESS: z
-      .string()
-      .regex(/^[\w.-]+:\d+$/, 'must be host:port')
-      .optional(),
-    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  });
+  const schema = z
+    .object({
+      [dirEnv]: z
+        .string()
+        .min(1)
+        .default(join(repoRoot, '.local', profile)),
+      [names.postgres]: port.default(defaults.postgres),
+      [names.nats]: port.default(defaults.nats),
+      [names.natsMonitor]: port.default(defaults.natsMonitor),
+      [names.temporal]: port.default(defaults.temporal),
+      [names.temporalUi]: port.default(defaults.temporalUi),
+      [names.bff]: port.default(defaults.bff),
+      [names.sagaWorker]: port.default(defaults.sagaWorker),
+      [names.relay]: port.default(defaults.relay),
+      [names.projector]: port.default(defaults.projector),
+      [names.openfga]: port.default(defaults.openfga),
+      [names.openfgaGrpc]: port.default(defaults.openfgaGrpc),
+      DATABASE_URL: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .optional(),
+      NATS_URL: z
+        .string()
+        .regex(/^(nats|tls):\/\//, 'must be a nats:// URL')
+        .optional(),
+      TEMPORAL_ADDRESS: z
+        .string()
+        .regex(/^[\w.-]+:\d+$/, 'must be host:port')
+        .optional(),
+      TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+      OPENFGA_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+      OPENFGA_STORE_ID: z.string().min(1).optional(),
+      OPENFGA_API_TOKEN: z.string().min(1).optional(),
+    })
+    .refine((env) => !env.OPENFGA_API_URL || env.OPENFGA_STORE_ID, {
+      message: 'an OpenFGA server given by OPENFGA_API_URL needs OPENFGA_STORE_ID (the store to use)',
+      path: ['OPENFGA_STORE_ID'],
+    });
   const parsed = parseEnv(schema, env, `the ${profile} stack`) as Record<string, string | number | undefined>;
   const stateDir = resolve(String(parsed[dirEnv]));
   return {
@@ -118,12 +136,21 @@ export function loadStackSettings(profile: Profile, env: NodeJS.ProcessEnv) {
       sagaWorker: Number(parsed[names.sagaWorker]),
       relay: Number(parsed[names.relay]),
       projector: Number(parsed[names.projector]),
+      openfga: Number(parsed[names.openfga]),
+      openfgaGrpc: Number(parsed[names.openfgaGrpc]),
     },
     /** Servers given by env are used as they are: not started, not stopped. */
     external: {
       databaseUrl: parsed.DATABASE_URL as string | undefined,
       natsUrl: parsed.NATS_URL as string | undefined,
       temporalAddress: parsed.TEMPORAL_ADDRESS as string | undefined,
+      openfga: parsed.OPENFGA_API_URL
+        ? {
+            url: parsed.OPENFGA_API_URL as string,
+            storeId: parsed.OPENFGA_STORE_ID as string,
+            token: parsed.OPENFGA_API_TOKEN as string | undefined,
+          }
+        : undefined,
     },
     temporalNamespace: String(parsed.TEMPORAL_NAMESPACE),
     paths: {

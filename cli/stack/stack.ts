@@ -43,6 +43,16 @@ import {
   temporalUiUrl,
 } from './temporal.ts';
 import { ensureNatsServer, ensurePostgresBinaries, ensureTemporalCli } from './tools.ts';
+import { ensureGoBinary } from '../tools/go-tools.ts';
+import { authorizationModel } from '../../platform/authz.ts';
+import {
+  ensureStoreAndModel,
+  OPENFGA_STORE,
+  openFgaHealthy,
+  openFgaToken,
+  openFgaUrl,
+  startOpenFga,
+} from './openfga.ts';
 
 export type Say = (line: string) => void;
 
@@ -94,6 +104,30 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
   );
   // The deployables' own role, without DDL rights; servers given by env are used as they are.
   const serviceDbUrl = settings.external.databaseUrl ? dbUrl : await ensureServiceRole(settings);
+
+  // OpenFGA, its datastore in our Postgres
+  let openfga = settings.external.openfga;
+  if (openfga) {
+    say(`✓ openfga: using OPENFGA_API_URL ${openfga.url} (store ${openfga.storeId})`);
+  } else {
+    const url = openFgaUrl(settings);
+    if (isOurProcess(record.openfga) && (await openFgaHealthy(url))) {
+      say(`✓ openfga already up (pid ${record.openfga!.pid}, port ${settings.ports.openfga})`);
+    } else {
+      const binary = ensureGoBinary('openfga', say);
+      await assertPortFree(settings.ports.openfga, 'openfga', settings.envNames.openfga);
+      await assertPortFree(settings.ports.openfgaGrpc, 'openfga gRPC', settings.envNames.openfgaGrpc);
+      const pid = await startOpenFga(settings, binary, dbUrl);
+      save({ openfga: { pid, marker: 'openfga' } });
+      const log = join(settings.paths.logs, 'openfga.log');
+      await waitFor('openfga', () => openFgaHealthy(url), SERVER_START_TIMEOUT_MS, `log:\n${tail(log)}`);
+      say(`✓ openfga started (pid ${pid}, port ${settings.ports.openfga})`);
+    }
+    const token = openFgaToken(settings);
+    const store = await ensureStoreAndModel(url, token, OPENFGA_STORE, authorizationModel());
+    if (store.wroteModel) say(`✓ authorization model written (store ${store.storeId}, model ${store.modelId})`);
+    openfga = { url, storeId: store.storeId, token };
+  }
 
   // NATS JetStream
   let nats = settings.external.natsUrl;
@@ -157,6 +191,7 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
     natsUrl: nats,
     temporalAddress: address,
     temporalNamespace: settings.temporalNamespace,
+    openfga,
   };
 }
 
@@ -280,7 +315,7 @@ export async function down(settings: StackSettings, say: Say, bin?: { postgres?:
   delete record.apps;
   delete record.topology;
   writeRecord(settings.paths.record, record);
-  for (const name of ['temporal', 'nats'] as const) {
+  for (const name of ['temporal', 'nats', 'openfga'] as const) {
     const entry = record[name];
     if (entry && isOurProcess(entry)) {
       await stopPid(entry.pid);
@@ -312,7 +347,8 @@ export async function status(
   settings: StackSettings,
 ): Promise<Record<string, ComponentStatus & Record<string, unknown>>> {
   const record = readRecord(settings.paths.record);
-  const pidOf = (name: 'postgres' | 'nats' | 'temporal') => (isOurProcess(record[name]) ? record[name]!.pid : null);
+  const pidOf = (name: 'postgres' | 'nats' | 'temporal' | 'openfga') =>
+    isOurProcess(record[name]) ? record[name]!.pid : null;
   /** The pid of the live process that runs a deployable, in whatever topology `up` used. */
   const pidRunning = (deployable: string) => {
     const app = Object.values(record.apps ?? {}).find((a) => a.deployables.includes(deployable) && isOurProcess(a));
@@ -330,12 +366,14 @@ export async function status(
       pidRunning(w.deployable) ? httpOk(`${workerUrl(settings, w)}/readyz`) : Promise.resolve(false),
     ),
   );
-  const [pgOk, natsOk, temporalOk, uiOk, bffOk, ...pollers] = await Promise.all([
+  const openfga = settings.external.openfga?.url ?? openFgaUrl(settings);
+  const [pgOk, natsOk, temporalOk, uiOk, bffOk, fgaOk, ...pollers] = await Promise.all([
     dbUrl ? postgresHealthy(dbUrl) : Promise.resolve(false),
     settings.external.natsUrl ? Promise.resolve(false) : natsHealthy(natsMonitorUrl(settings)),
     temporalHealthy(address),
     settings.external.temporalAddress ? Promise.resolve(false) : httpOk(uiUrl),
     pidRunning('bff') ? httpOk(`${bffUrl}/readyz`) : Promise.resolve(false),
+    openFgaHealthy(openfga),
     ...WORKER_QUEUES.map((w) => taskQueuePollers(address, settings.temporalNamespace, w.taskQueue, w.kind)),
   ]);
   const result: Record<string, ComponentStatus & Record<string, unknown>> = {
@@ -353,6 +391,7 @@ export async function status(
       healthy: natsOk || (!!settings.external.natsUrl && bffOk),
     },
     temporal: { url: address, port: portOf(address), pid: pidOf('temporal'), healthy: temporalOk },
+    openfga: { url: openfga, port: portOf(openfga), pid: pidOf('openfga'), healthy: fgaOk },
     temporalUi: {
       url: settings.external.temporalAddress ? null : uiUrl,
       port: settings.external.temporalAddress ? null : settings.ports.temporalUi,

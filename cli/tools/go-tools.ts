@@ -89,6 +89,12 @@ export const GO_TOOLS = {
         .join(' '),
     },
   },
+  // The authorization server of the local stack (cli/stack/openfga.ts); its go.mod has no replaces.
+  openfga: {
+    module: 'github.com/openfga/openfga',
+    version: 'v1.22.1',
+    binaries: { openfga: 'github.com/openfga/openfga/cmd/openfga' },
+  },
   tctl: {
     module: 'github.com/temporalio/tctl',
     version: 'v1.18.0', // `go install …@v1.18.0` fails: the proxy refuses the version list

@@ -14,6 +14,9 @@ const testEnv = z.object({
   TEMPORAL_UI_URL: z.string().url(),
   AUTH_JWKS_FILE: z.string().min(1),
   DEV_PRIVATE_JWK_FILE: z.string().min(1),
+  OPENFGA_API_URL: z.string().url(),
+  OPENFGA_STORE_ID: z.string().min(1),
+  OPENFGA_API_TOKEN: z.string().min(1).optional(),
 });
 
 /** The test stack's endpoints; fails with a readable message when a suite runs outside `npm test`. */
