@@ -8,5 +8,5 @@ export const AUTHZ_MODEL_FILE = join(import.meta.dirname, 'authz', 'model.fga');
 
 /** The model as `POST /stores/{id}/authorization-models` takes it; throws with the line of a DSL error. */
 export function authorizationModel(file = AUTHZ_MODEL_FILE): Record<string, unknown> {
-  return transformer.transformDSLToJSONObject(readFileSync(file, 'utf8')) as unknown as Record<string, unknown>;
+  return transformer.transformDSLToJSONObject(readFileSync(file, 'utf8'));
 }
