@@ -29,6 +29,16 @@ import {
   type Projection,
 } from '../services/read-models/projections.ts';
 
+/**
+ * How long each pull request of the consumer lasts; the server sends an idle heartbeat every half of
+ * it, and two missed heartbeats make the client pull afresh. That is what revives the consumer after
+ * NATS restarts: the ordered consumer of @nats-io/jetstream 3.4 recreates itself on reconnect but
+ * still counts the pulls that died with the server as pending, so it asks for nothing more until the
+ * heartbeats are missed — 30 s and more with the default 30 s pulls, a few seconds with these
+ * (projector/projector-restart.int.test.ts; found by the chaos tier).
+ */
+export const PULL_EXPIRES_MS = 5_000;
+
 /** Attempts at applying one event before it is parked, and the pause between them. */
 export const MAX_ATTEMPTS = 3;
 export const RETRY_DELAY_MS = 200;
@@ -74,7 +84,10 @@ export function createProjectorActivities(deps: {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: (await loadProjectionCheckpoint(deps.pool, input.projection)) + 1,
     });
-    const arrivals = buffer(await consumer.consume({ max_messages: input.batchSize }), input.batchSize * 2);
+    const arrivals = buffer(
+      await consumer.consume({ max_messages: input.batchSize, expires: PULL_EXPIRES_MS }),
+      input.batchSize * 2,
+    );
     const stopAt = Date.now() + input.loopMs;
     const signal = cancellationSignal();
     try {
