@@ -30,8 +30,8 @@ const pgbenchScript = (counter: string) => `
 BEGIN;
 WITH locked AS (SELECT pg_advisory_xact_lock(hashtextextended('bench-pg/counter/' || ${counter}, 0))),
   limited AS (SELECT set_config('lock_timeout', '5s', true) FROM locked),
-  claim AS (INSERT INTO idempotency_keys (tenant_id, operation, key, request_hash, expires_at)
-    SELECT 'bench-pg', 'counter.increment', ':c-:k', md5(':c-:k'), now() + make_interval(hours => 24) FROM limited
+  claim AS (INSERT INTO idempotency_keys (tenant_id, caller, operation, key, request_hash, expires_at)
+    SELECT 'bench-pg', 'bench', 'counter.increment', ':c-:k', md5(':c-:k'), now() + make_interval(hours => 24) FROM limited
     ON CONFLICT DO NOTHING RETURNING 1)
 SELECT count(*) AS claimed, set_config('lock_timeout', '0', true) AS lifted FROM claim;
 SELECT c.value, c.version,
@@ -43,7 +43,7 @@ WITH cas AS (UPDATE counters SET value = :value + 1, updated_at = now(), version
     SELECT gen_random_uuid(), 'bench-pg', 'counter', ${counter}, :version + 1, 'CounterIncremented', 1,
            jsonb_build_object('by', 1, 'value', :value + 1, 'version', :version + 1), jsonb_build_object('idempotencyKey', ':c-:k') FROM cas),
   stored AS (UPDATE idempotency_keys SET response = json_build_object('tenantId', 'bench-pg', 'counterId', ${counter}, 'value', :value + 1, 'version', :version + 1)
-    WHERE tenant_id = 'bench-pg' AND operation = 'counter.increment' AND key = ':c-:k' AND EXISTS (SELECT 1 FROM cas))
+    WHERE tenant_id = 'bench-pg' AND caller = 'bench' AND operation = 'counter.increment' AND key = ':c-:k' AND EXISTS (SELECT 1 FROM cas))
 SELECT version FROM cas;
 COMMIT;
 `;

@@ -153,6 +153,33 @@ describe('counter API (BFF → service → Postgres)', function () {
     assert.equal((await eventsOf(counter)).length, 1);
   });
 
+  it("idempotency: keys are scoped by caller: another member's request with the same key is a request of its own", async () => {
+    const counter = 'idem-callers';
+    const key = randomUUID();
+    const other = await devToken({ user: 'member-2', tenant: TENANT, roles: ['member'] });
+    const first = await call(bff.base, 'POST', counterPath(counter, 'increment'), {
+      token: member,
+      headers: { 'idempotency-key': key },
+      body: { by: 1 },
+    });
+    const second = await call(bff.base, 'POST', counterPath(counter, 'increment'), {
+      token: other,
+      headers: { 'idempotency-key': key },
+      body: { by: 5 },
+    });
+    assert.deepEqual([first.status, second.status], [200, 200]);
+    assert.equal(second.headers.get('idempotent-replayed'), null, 'not the first caller’s stored response');
+    assert.deepEqual([first.json.value, second.json.value], [1, 6]);
+    const replay = await call(bff.base, 'POST', counterPath(counter, 'increment'), {
+      token: other,
+      headers: { 'idempotency-key': key },
+      body: { by: 5 },
+    });
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+    assert.equal(replay.json.value, 6);
+    assert.equal((await eventsOf(counter)).length, 2);
+  });
+
   it('idempotency: a replay after a server restart returns the stored response', async () => {
     const counter = 'idem-restart';
     const key = randomUUID();

@@ -45,7 +45,7 @@ describe('per-aggregate order on the outbox reader (invariant I3)', function () 
       aggregate: { tenantId: key.tenantId, type: COUNTER_AGGREGATE, id: key.counterId },
       explicitVersion: false,
       idempotency: {
-        scope: { tenantId: key.tenantId, operation: 'counter.increment', key: randomUUID() },
+        scope: { tenantId: key.tenantId, caller: 'u1', operation: 'counter.increment', key: randomUUID() },
         request: { counterId: key.counterId, command: increment },
       },
       async execute(tx, commit) {

@@ -12,7 +12,7 @@ export interface CounterCommandInput extends CounterKey {
   command: CounterCommand;
   /** The caller's expected version (If-Match). Without it, conflicts are retried internally. */
   expectedVersion?: number;
-  /** The request's Idempotency-Key, scoped by tenant and operation. */
+  /** The request's Idempotency-Key, scoped by tenant, caller (`metadata.actor`) and operation. */
   idempotencyKey?: string;
   metadata: EventMetadata;
 }
@@ -27,7 +27,12 @@ export function createCounterCommands(deps: { pool: DatabasePool }) {
         ...(input.idempotencyKey
           ? {
               idempotency: {
-                scope: { tenantId: input.tenantId, operation, key: input.idempotencyKey },
+                scope: {
+                  tenantId: input.tenantId,
+                  caller: input.metadata.actor ?? '',
+                  operation,
+                  key: input.idempotencyKey,
+                },
                 request: { counterId: input.counterId, command: input.command, expectedVersion: input.expectedVersion },
               },
             }

@@ -131,8 +131,8 @@ async function commitChange<Response>(
   const stored = scope
     ? sql.fragment`, stored as (
         update idempotency_keys set response = ${sql.json(response as never)}
-        where tenant_id = ${scope.tenantId} and operation = ${scope.operation} and key = ${scope.key}
-          and exists (select 1 from cas))`
+        where tenant_id = ${scope.tenantId} and caller = ${scope.caller} and operation = ${scope.operation}
+          and key = ${scope.key} and exists (select 1 from cas))`
     : sql.fragment``;
   const written = await tx.maybeOne(sql.type(writtenRow)`
     with cas as (${casStatement(change.cas)}) ${appended} ${stored}

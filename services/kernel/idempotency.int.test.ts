@@ -21,10 +21,10 @@ describe('idempotency keys: expiry and pruning', () => {
 
   it('deletes only expired keys, in batches, and reports how many', async () => {
     await pool.query(sql.unsafe`
-      insert into idempotency_keys (tenant_id, operation, key, request_hash, response, expires_at)
-      select 't', 'op', 'expired-' || n, 'h', '{}'::json, now() - interval '1 minute' from generate_series(1, 25) n
+      insert into idempotency_keys (tenant_id, caller, operation, key, request_hash, response, expires_at)
+      select 't', 'u', 'op', 'expired-' || n, 'h', '{}'::json, now() - interval '1 minute' from generate_series(1, 25) n
       union all
-      select 't', 'op', 'live-' || n, 'h', '{}'::json, now() + interval '1 hour' from generate_series(1, 5) n`);
+      select 't', 'u', 'op', 'live-' || n, 'h', '{}'::json, now() + interval '1 hour' from generate_series(1, 5) n`);
     assert.equal(await pruneExpiredIdempotencyKeys(pool, 10), 25);
     const left = await pool.anyFirst(
       sql.type(z.object({ key: z.string() }))`select key from idempotency_keys order by key`,

@@ -1,4 +1,4 @@
-// Idempotency keys for mutations (docs/architecture.md, "Idempotency"). A key is scoped by tenant and operation, stored with
+// Idempotency keys for mutations (docs/architecture.md, "Idempotency"). A key is scoped by tenant, caller and operation, stored with
 // a hash of the request, and claimed and completed inside the mutation's own transaction.
 import { createHash } from 'node:crypto';
 import { sql, type CommonQueryMethods } from 'slonik';
@@ -9,6 +9,8 @@ import { postgresErrorCode } from './postgres-errors.ts';
 
 export interface IdempotencyScope {
   tenantId: string;
+  /** Who sent the request (the token's `sub`): one caller's key never answers another's request. */
+  caller: string;
   operation: string;
   key: string;
 }
@@ -62,8 +64,8 @@ export async function claimIdempotencyKey(
       ), limited as (
         select set_config('lock_timeout', ${IN_FLIGHT_WAIT}, true) from locked
       ), claim as (
-        insert into idempotency_keys (tenant_id, operation, key, request_hash, expires_at)
-        select ${scope.tenantId}, ${scope.operation}, ${scope.key}, ${hash},
+        insert into idempotency_keys (tenant_id, caller, operation, key, request_hash, expires_at)
+        select ${scope.tenantId}, ${scope.caller}, ${scope.operation}, ${scope.key}, ${hash},
                now() + make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})
         from limited
         on conflict do nothing
@@ -84,7 +86,8 @@ export async function claimIdempotencyKey(
   const existing = await tx.one(sql.type(storedKey)`
     select request_hash as "requestHash", response
     from idempotency_keys
-    where tenant_id = ${scope.tenantId} and operation = ${scope.operation} and key = ${scope.key}`);
+    where tenant_id = ${scope.tenantId} and caller = ${scope.caller} and operation = ${scope.operation}
+      and key = ${scope.key}`);
   if (existing.requestHash !== hash) {
     throw new DomainError(
       'IDEMPOTENCY_KEY_REUSED',
@@ -102,7 +105,8 @@ export async function completeIdempotencyKey(
 ): Promise<void> {
   await tx.query(sql.unsafe`
     update idempotency_keys set response = ${sql.json(response as never)}
-    where tenant_id = ${scope.tenantId} and operation = ${scope.operation} and key = ${scope.key}`);
+    where tenant_id = ${scope.tenantId} and caller = ${scope.caller} and operation = ${scope.operation}
+      and key = ${scope.key}`);
 }
 
 /** Deletes expired keys in bounded batches; returns how many went. */

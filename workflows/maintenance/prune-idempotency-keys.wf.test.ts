@@ -26,8 +26,8 @@ describe('pruneIdempotencyKeysWorkflow on the dev server with real activities', 
 
   it('prunes the expired keys and returns their count', async () => {
     await pool.query(sql.unsafe`
-      insert into idempotency_keys (tenant_id, operation, key, request_hash, response, expires_at)
-      values ('t', 'op', 'old', 'h', '{}', now() - interval '1 day'), ('t', 'op', 'new', 'h', '{}', now() + interval '1 day')`);
+      insert into idempotency_keys (tenant_id, caller, operation, key, request_hash, response, expires_at)
+      values ('t', 'u', 'op', 'old', 'h', '{}', now() - interval '1 day'), ('t', 'u', 'op', 'new', 'h', '{}', now() + interval '1 day')`);
     const { TEMPORAL_ADDRESS } = testStack();
     const taskQueue = `prune-${randomUUID()}`;
     const connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
