@@ -47,10 +47,13 @@ export function counterWrite(key: CounterKey, expectedVersion: number, state: Co
 const quotaRow = z.object({ maxCounters: z.coerce.number(), used: z.coerce.number() });
 
 /**
- * A new counter must fit the tenant's plan quota (applied by onboarding). Tenants without a quota
- * row — never onboarded — are not limited.
+ * A new counter must fit the tenant's plan quota (applied by onboarding). First writes of one tenant
+ * are serialised on its quota row: the lock is taken first, and the count is a statement of its own,
+ * so it sees every counter committed by the write that held the lock before (in one statement its
+ * snapshot would predate them). Tenants without a quota row — never onboarded — are not limited.
  */
 export async function assertCounterQuota(db: CommonQueryMethods, tenantId: string): Promise<void> {
+  await db.query(sql.unsafe`select 1 from tenant_quotas where tenant_id = ${tenantId} for update`);
   const quota = await db.maybeOne(sql.type(quotaRow)`
     select q.max_counters as "maxCounters", (select count(*) from counters c where c.tenant_id = q.tenant_id) as used
     from tenant_quotas q where q.tenant_id = ${tenantId}`);
