@@ -462,7 +462,7 @@ describe('local stack: npm run up / status / down', function () {
     for (const [name, component] of Object.entries(after)) assert.ok(component.healthy, `${name} healthy`);
   });
 
-  it('`up -- --topology kubernetes` runs each deployable in its own process; `up` goes back to one', () => {
+  it('`up -- --topology kubernetes` runs each deployable in its own process, restarts only one that died; `up` goes back to one', () => {
     const split = cli(['up', '--topology', 'kubernetes']);
     assert.equal(split.code, 0, split.all);
     for (const name of ['bff', 'saga-worker', 'relay', 'projector'])
@@ -474,6 +474,23 @@ describe('local stack: npm run up / status / down', function () {
       Object.values(separate).every((c) => c.healthy),
       JSON.stringify(separate),
     );
+    // A process that died is restarted on its own; the others keep running.
+    const [bffPid, sagaPid, relayPid, projectorPid] = pids;
+    process.kill(relayPid!, 'SIGKILL');
+    const repaired = cli(['up', '--topology', 'kubernetes']);
+    assert.equal(repaired.code, 0, repaired.all);
+    assert.match(repaired.stdout, /✓ relay: relay \(pid \d+\)/);
+    assert.match(repaired.stdout, /✓ restarted what had stopped/);
+    const after = statusJson();
+    assert.deepEqual(
+      [after.bff?.pid, after.sagaWorker?.pid, after.projectorWorker?.pid],
+      [bffPid, sagaPid, projectorPid],
+      'the healthy processes were kept',
+    );
+    assert.notEqual(after.relayWorker?.pid, relayPid);
+    assert.equal(after.relayWorker?.healthy, true, JSON.stringify(after.relayWorker));
+    pids[2] = after.relayWorker?.pid;
+
     const unknown = cli(['up', '--topology', 'mainframe']);
     assert.equal(unknown.code, 1);
     assert.match(

@@ -212,22 +212,32 @@ export async function up(
   const record = readRecord(settings.paths.record);
   const bffUrl = `http://127.0.0.1:${settings.ports.bff}`;
   const recorded = Object.entries(record.apps ?? {});
-  const sameShape =
+  // The same processes as recorded (topology, mode, deployables): a dead one can be restarted alone.
+  const sameLayout =
     record.topology === topology &&
     recorded.length === processes.length &&
-    recorded.every(([, app]) => isOurProcess(app) && app.mode === mode);
+    processes.every((p) => {
+      const app = record.apps?.[p.name];
+      return app?.mode === mode && app.deployables.join() === p.deployables.join();
+    });
+  const alive = processes.filter((p) => isOurProcess(record.apps?.[p.name]));
   const label = `topology ${topology}, ${mode === 'compiled' ? 'compiled, node dist/' : 'dev, tsx'}`;
-  if (sameShape && (await runningAndHealthy(settings, endpoints, say))) {
+  if (sameLayout && alive.length === processes.length && (await runningAndHealthy(settings, endpoints, say))) {
     say(`✓ deployables already up (${label}; pids ${recorded.map(([, a]) => a.pid).join(', ')})`);
   } else {
-    for (const [, app] of recorded) if (isOurProcess(app)) await stopPid(app.pid);
-    await assertPortFree(settings.ports.bff, 'bff', settings.envNames.bff);
-    for (const worker of WORKER_QUEUES) {
+    // A process that died is started again on its own; the healthy ones keep running. Anything
+    // else (another topology or mode, or every process running but unready) starts them all afresh.
+    const repair = sameLayout && alive.length > 0 && alive.length < processes.length;
+    const toStart = repair ? processes.filter((p) => !alive.includes(p)) : processes;
+    if (!repair) for (const [, app] of recorded) if (isOurProcess(app)) await stopPid(app.pid);
+    const starting = new Set(toStart.flatMap((p) => p.deployables));
+    if (starting.has('bff')) await assertPortFree(settings.ports.bff, 'bff', settings.envNames.bff);
+    for (const worker of WORKER_QUEUES.filter((w) => starting.has(w.deployable))) {
       await assertPortFree(settings.ports[worker.port], worker.key, settings.envNames[worker.port]);
     }
     const keys = await ensureDevSigningKey(settings.paths.secrets);
-    const apps: NonNullable<StackRecord['apps']> = {};
-    for (const process of processes) {
+    const apps: NonNullable<StackRecord['apps']> = repair ? { ...record.apps } : {};
+    for (const process of toStart) {
       const pid = startApp(settings, endpoints, keys.jwks, mode, process);
       apps[process.name] = { pid, marker: APP_MARKER, mode, deployables: process.deployables };
     }
@@ -246,10 +256,13 @@ export async function up(
       120_000,
       `logs:\n${processes.map((p) => appLogTail(settings, p.name)).join('\n')}`,
     );
-    for (const process of processes) {
+    if (repair) {
+      for (const process of alive) say(`✓ ${process.name} kept running (pid ${apps[process.name]!.pid})`);
+    }
+    for (const process of toStart) {
       say(`✓ ${process.name}: ${process.deployables.join(', ')} (pid ${apps[process.name]!.pid})`);
     }
-    say(`✓ deployables started (${label})`);
+    say(repair ? `✓ restarted what had stopped (${label})` : `✓ deployables started (${label})`);
   }
   say('');
   say(`  BFF             ${bffUrl}   (try ${bffUrl}/readyz)`);
