@@ -15,12 +15,12 @@
 // The SLO and its bound: a write is answered 2xx within WRITE_SLO_MS (1 s) and the pipeline is within
 // LAG_SLO (runtime/pipeline-lag.ts: published within 5 s, projected within 10 s). After each fault the
 // stack is back within it — checked once the repairing `up` has returned, three probes in a row —
-// within RECOVERY_BOUND_SECONDS (60 s) of the fault, repair included. Measured on a quiet 2-core
-// machine: 8-29 s. A SIGKILL costs the most: `up` replaces every process of the stack, not only the
-// dead one, and the BFF it stops drains for up to 15 s while the slow clients hold their connections
-// (bff/bff.deployable.ts); a killed relay's or projector's loop moves to a new worker once its
-// heartbeat times out (20 s, 30 s: workflows/outbox-relay, workflows/projections). The whole tier
-// takes about 3 minutes. Figures: test-artifacts/chaos.json and one summary line.
+// within RECOVERY_BOUND_SECONDS (60 s) of the fault, repair included (measured on a 2-core machine:
+// 4-29 s). What takes longest: a killed relay's or projector's loop moves to a new worker only once
+// Temporal sees its heartbeat time out (20 s and 30 s after the last heartbeat the SDK sent, which
+// it throttles: workflows/outbox-relay, workflows/projections); after a NATS restart the relay's
+// loop waits for its next retry (capped backoff, workflows/retry-policy.ts). The tier takes 2-4
+// minutes. Figures: test-artifacts/chaos.json and one summary line.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { cpSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
