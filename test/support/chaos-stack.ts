@@ -27,6 +27,8 @@ const PORTS = {
   SAGA_WORKER_HTTP_PORT: 26181,
   RELAY_HTTP_PORT: 26182,
   PROJECTOR_HTTP_PORT: 26183,
+  OPENFGA_PORT: 26380,
+  OPENFGA_GRPC_PORT: 26381,
 };
 
 export type Deployable = 'bff' | 'saga-worker' | 'relay' | 'projector';
