@@ -31,7 +31,8 @@ describe('server logs through the log pump', function () {
     const files = readdirSync(dir).filter((name) => /^server\.\d+\.log$/.test(name));
     assert.ok(files.length <= 3, `at most 3 files kept: ${files.join(', ')}`);
     const newestNumber = Number(/^server\.(\d+)\.log$/.exec(basename(newestLog(join(dir, 'server.log'))))?.[1]);
-    assert.ok(newestNumber >= 8, `it rotated many times (newest file number ${newestNumber})`);
+    // ~400 kB in files of at most (50 + 64) kB: at least 4 files were written, the first ones deleted.
+    assert.ok(newestNumber >= 4, `it rotated (newest file number ${newestNumber})`);
     // A file may pass the size by what one read of the pipe brings (64 kB at most) before it rolls.
     for (const name of files) assert.ok(statSync(join(dir, name)).size <= (50 + 64) * 1024, `${name} near the size`);
     const newest = readFileSync(newestLog(join(dir, 'server.log')), 'utf8')

@@ -23,6 +23,13 @@ const out = await pinoRoll({
   limit: { count: Number(files) - 1 },
   mkdir: true,
 });
+// Backpressure: pino-roll rolls a file only when its writer drains (has written everything it was
+// given); a server writing without pause would otherwise keep one file growing.
 const input = createReadStream(fifo, { encoding: 'utf8' });
-input.on('data', (text) => out.write(text));
+input.on('data', (text) => {
+  if (!out.write(text)) {
+    input.pause();
+    out.once('drain', () => input.resume());
+  }
+});
 input.on('end', () => out.end());
