@@ -4,6 +4,7 @@
 import { ensureDevSigningKey } from './dev-auth.ts';
 import type { Say } from './entry.ts';
 import { natsMonitorUrl } from './stack/nats.ts';
+import { openFgaEnv } from './stack/openfga.ts';
 import { readRecord } from './stack/record.ts';
 import { loadStackSettings } from './stack/settings.ts';
 import { down, ensureServers } from './stack/stack.ts';
@@ -34,13 +35,7 @@ export async function withTestStack<T>(
       TEMPORAL_TEST_SERVER_PATH: ensureTemporalTestServer(say),
       CHROMIUM_PATH: ensureChromium(say),
       TEMPORAL_UI_URL: `http://127.0.0.1:${settings.ports.temporalUi}`,
-      ...(endpoints.openfga
-        ? {
-            OPENFGA_API_URL: endpoints.openfga.url,
-            OPENFGA_STORE_ID: endpoints.openfga.storeId,
-            ...(endpoints.openfga.token ? { OPENFGA_API_TOKEN: endpoints.openfga.token } : {}),
-          }
-        : {}),
+      ...openFgaEnv(endpoints.openfga),
       LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
     });
   } finally {

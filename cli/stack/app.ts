@@ -2,6 +2,7 @@
 // (one all-in-one process, the default), kubernetes (one process per deployable), split-workers.
 import { join } from 'node:path';
 import { natsUrl } from './nats.ts';
+import { openFgaEnv } from './openfga.ts';
 import { spawnDetached, StackError, tail } from './processes.ts';
 import { localStackModel, repoRoot, type ServerEndpoints, type StackSettings } from './settings.ts';
 import { httpOk, taskQueuePollers } from './temporal.ts';
@@ -67,13 +68,7 @@ export function startApp(
       NATS_URL: settings.external.natsUrl ? endpoints.natsUrl : natsUrl(settings, process.name),
       TEMPORAL_ADDRESS: endpoints.temporalAddress,
       TEMPORAL_NAMESPACE: endpoints.temporalNamespace,
-      ...(endpoints.openfga
-        ? {
-            OPENFGA_API_URL: endpoints.openfga.url,
-            OPENFGA_STORE_ID: endpoints.openfga.storeId,
-            ...(endpoints.openfga.token ? { OPENFGA_API_TOKEN: endpoints.openfga.token } : {}),
-          }
-        : {}),
+      ...openFgaEnv(endpoints.openfga),
       BFF_HOST: '127.0.0.1',
       BFF_PORT: String(settings.ports.bff),
       SAGA_WORKER_HTTP_PORT: String(settings.ports.sagaWorker),

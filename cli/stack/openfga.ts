@@ -2,14 +2,12 @@
 // (cli/tools/go-tools.ts), its datastore a database `openfga` in our Postgres cluster, on loopback,
 // with a preshared key generated into the state folder. `up` creates the store and writes the
 // authorization model of platform/authz/model.fga when it changed.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { z } from 'zod';
 import { LOG_ROTATION } from '../../runtime/logger.ts';
 import { run, spawnDetached, StackError } from './processes.ts';
-import type { StackSettings } from './settings.ts';
+import { createDatabaseIfMissing } from './postgres.ts';
+import { stateSecret, type ServerEndpoints, type StackSettings } from './settings.ts';
 
 /** The name of the store the local stack creates and the deployables use. */
 export const OPENFGA_STORE = 'durable-backend';
@@ -21,12 +19,17 @@ export function openFgaUrl(settings: StackSettings): string {
 
 /** The preshared key every call to the server presents (`Authorization: Bearer <key>`). */
 export function openFgaToken(settings: StackSettings): string {
-  const file = join(settings.paths.secrets, 'openfga-key');
-  if (!existsSync(file)) {
-    mkdirSync(settings.paths.secrets, { recursive: true, mode: 0o700 });
-    writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
-  }
-  return readFileSync(file, 'utf8').trim();
+  return stateSecret(settings, 'openfga-key');
+}
+
+/** What a deployable or a test is told about the authorization server. */
+export function openFgaEnv(openfga: ServerEndpoints['openfga']): NodeJS.ProcessEnv {
+  if (!openfga) return {};
+  return {
+    OPENFGA_API_URL: openfga.url,
+    OPENFGA_STORE_ID: openfga.storeId,
+    ...(openfga.token ? { OPENFGA_API_TOKEN: openfga.token } : {}),
+  };
 }
 
 /** The datastore's URL: database `openfga` of our cluster, as its owner. */
@@ -39,14 +42,7 @@ function datastoreUri(ownerDatabaseUrl: string): string {
 
 /** Creates the datastore's database if missing, migrates it, and starts the server; returns its pid. */
 export async function startOpenFga(settings: StackSettings, binary: string, ownerDatabaseUrl: string): Promise<number> {
-  const admin = new pg.Client({ connectionString: ownerDatabaseUrl });
-  await admin.connect();
-  try {
-    const exists = await admin.query('select 1 from pg_database where datname = $1', [DATABASE]);
-    if (exists.rowCount === 0) await admin.query(`create database ${DATABASE}`);
-  } finally {
-    await admin.end();
-  }
+  await createDatabaseIfMissing(ownerDatabaseUrl, DATABASE);
   // Secrets go by environment, not arguments: a process's arguments are visible to every user.
   const env = {
     ...process.env,

@@ -4,7 +4,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, stat
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { run, StackError } from './processes.ts';
-import type { StackSettings } from './settings.ts';
+import { stateSecret, type StackSettings } from './settings.ts';
 
 const USER = 'app';
 const DATABASE = 'app';
@@ -136,26 +136,18 @@ export async function startPostgres(
       cwd: settings.paths.postgres,
     },
   );
-  await createDatabaseIfMissing(settings);
+  await createDatabaseIfMissing(databaseUrl(settings), DATABASE);
   const pid = postgresPid(settings);
   if (!pid) throw new StackError(`PostgreSQL started but wrote no pid; see ${l.logFile}`);
   return pid;
 }
 
-/** The deployables' URL: the service role with only the rights of `app_runtime`. */
-export function serviceDatabaseUrl(settings: StackSettings): string {
-  const password = readFileSync(join(settings.paths.secrets, 'postgres-service-password'), 'utf8').trim();
-  return `postgres://${SERVICE_USER}:${encodeURIComponent(password)}@127.0.0.1:${settings.ports.postgres}/${DATABASE}`;
-}
-
 /**
  * Creates the service role (or resets its password to the one in the state folder), after the
- * migrations have created `app_runtime` and its grants. Returns its URL.
+ * migrations have created `app_runtime` and its grants. Returns its URL, for the deployables.
  */
 export async function ensureServiceRole(settings: StackSettings): Promise<string> {
-  const file = join(settings.paths.secrets, 'postgres-service-password');
-  if (!existsSync(file)) writeFileSync(file, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
-  const password = readFileSync(file, 'utf8').trim();
+  const password = stateSecret(settings, 'postgres-service-password');
   const client = new pg.Client({ connectionString: databaseUrl(settings) });
   await client.connect();
   try {
@@ -169,16 +161,18 @@ export async function ensureServiceRole(settings: StackSettings): Promise<string
   } finally {
     await client.end();
   }
-  return serviceDatabaseUrl(settings);
+  return `postgres://${SERVICE_USER}:${encodeURIComponent(password)}@127.0.0.1:${settings.ports.postgres}/${DATABASE}`;
 }
 
-async function createDatabaseIfMissing(settings: StackSettings): Promise<void> {
-  const url = databaseUrl(settings).replace(/\/[^/]+$/, '/postgres');
-  const client = new pg.Client({ connectionString: url });
+/** Creates database `name` on the server of `ownerUrl` (connected through its `postgres` database) unless it exists. */
+export async function createDatabaseIfMissing(ownerUrl: string, name: string): Promise<void> {
+  const url = new URL(ownerUrl);
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   try {
-    const exists = await client.query('select 1 from pg_database where datname = $1', [DATABASE]);
-    if (exists.rowCount === 0) await client.query(`create database ${DATABASE}`);
+    const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (exists.rowCount === 0) await client.query(`create database ${client.escapeIdentifier(name)}`);
   } finally {
     await client.end();
   }

@@ -1,7 +1,8 @@
 // Where the local stack lives and which ports it uses. Two profiles: `dev` (what `npm run up`
 // starts) and `test` (what `npm test` starts), in separate state folders on separate ports so a
 // test run never touches your dev data. Every default can be overridden by env.
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -175,4 +176,14 @@ const localStack = z.object({
 export function localStackModel() {
   const file = join(repoRoot, 'platform', 'generated', 'local-stack.json');
   return localStack.parse(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+/** A secret of the stack kept in its state folder (`secrets/<name>`, mode 0600), generated on first use. */
+export function stateSecret(settings: StackSettings, name: string): string {
+  const file = join(settings.paths.secrets, name);
+  if (!existsSync(file)) {
+    mkdirSync(settings.paths.secrets, { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
 }
