@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { isAlive, sleep } from '../../cli/stack/processes.ts';
+import { stopPid } from '../../cli/stack/processes.ts';
 import { isOurProcess, readRecord } from '../../cli/stack/record.ts';
 import { loadStackSettings, type StackSettings } from '../../cli/stack/settings.ts';
 import { repoRoot } from './processes.ts';
@@ -103,20 +103,11 @@ export function chaosStack(): ChaosStack {
   };
 }
 
-/** Waits until `pid` is gone; after `graceMs`, SIGKILL. */
-async function gone(pid: number, graceMs = 20_000): Promise<void> {
-  const deadline = Date.now() + graceMs;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(50);
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-  while (isAlive(pid)) await sleep(50);
-}
-
 /** SIGKILL of a deployable's process: no drain, no goodbye, as the OOM killer does it. */
 export async function killDeployable(stack: ChaosStack, name: Deployable): Promise<number> {
   const pid = stack.pidOf(name);
   if (!pid) throw new Error(`${name} is not running`);
-  process.kill(pid, 'SIGKILL');
-  await gone(pid);
+  await stopPid(pid, 20_000, 'SIGKILL');
   return pid;
 }
 
@@ -127,7 +118,6 @@ export async function killDeployable(stack: ChaosStack, name: Deployable): Promi
 export async function stopServer(stack: ChaosStack, name: Server): Promise<number> {
   const pid = stack.pidOf(name);
   if (!pid) throw new Error(`${name} is not running`);
-  process.kill(pid, name === 'postgres' ? 'SIGINT' : 'SIGTERM');
-  await gone(pid);
+  await stopPid(pid, 20_000, name === 'postgres' ? 'SIGINT' : 'SIGTERM');
   return pid;
 }
