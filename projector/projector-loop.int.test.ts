@@ -23,7 +23,7 @@ import {
 import { loadProjectionCheckpoint, type Projection } from '../services/read-models/projections.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
 import { testStack } from '../test/support/env.ts';
-import { until } from '../test/support/pipeline.ts';
+import { counterIncremented, until } from '../test/support/pipeline.ts';
 import {
   createProjectorActivities,
   type ProjectLoopInput,
@@ -49,20 +49,7 @@ describe('projection loop (continuous consumer, lease)', function () {
     const js = jetstream(nats);
     for (let i = 0; i < n; i++) {
       version++;
-      const event: OutboxEvent = {
-        position: String(version),
-        txId: String(1000 + version),
-        eventId: randomUUID(),
-        tenantId: 'loop',
-        aggregateType: 'counter',
-        aggregateId: 'c',
-        aggregateVersion: version,
-        eventType: 'CounterIncremented',
-        schemaVersion: 1,
-        payload: { by: 1, value: version, version },
-        metadata: {},
-        occurredAt: Date.now(),
-      };
+      const event = counterIncremented('loop', 'c', version);
       await js.publish(subjectOf(stream, event), JSON.stringify(event), { msgID: event.eventId });
     }
   };
@@ -131,21 +118,7 @@ describe('projection loop (continuous consumer, lease)', function () {
     await publish(3);
     const js = jetstream(nats);
     const forge = async (changes: Partial<OutboxEvent>, subjectTenant = 'loop') => {
-      const event: OutboxEvent = {
-        position: '1',
-        txId: '1',
-        eventId: randomUUID(),
-        tenantId: 'loop',
-        aggregateType: 'counter',
-        aggregateId: 'c',
-        aggregateVersion: 4,
-        eventType: 'CounterIncremented',
-        schemaVersion: 1,
-        payload: { by: 1, value: 4, version: 4 },
-        metadata: {},
-        occurredAt: Date.now(),
-        ...changes,
-      };
+      const event: OutboxEvent = { ...counterIncremented('loop', 'c', 4), position: '1', txId: '1', ...changes };
       await js.publish(subjectOf(stream, { ...event, tenantId: subjectTenant }), JSON.stringify(event));
     };
     await forge({ aggregateVersion: 1000, payload: { by: 1, value: 999_999, version: 1000 } }); // a jump

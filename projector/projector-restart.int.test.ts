@@ -18,11 +18,11 @@ import { ensureNatsServer } from '../cli/stack/tools.ts';
 import { connectNats, type NatsConnection } from '../runtime/connections.ts';
 import { ensureEventsStream, subjectOf } from '../runtime/events-stream.ts';
 import { createDatabasePool, type DatabasePool } from '../services/kernel/database.ts';
-import type { OutboxEvent } from '../services/kernel/outbox.ts';
 import { counterProjection, readCounterSummary } from '../services/read-models/counters.read-model.ts';
 import { freePort } from '../test/support/bff.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
 import { testStack } from '../test/support/env.ts';
+import { counterIncremented } from '../test/support/pipeline.ts';
 import { until } from '../test/support/processes.ts';
 import { createProjectorActivities, type ProjectLoopInput, type ProjectLoopResult } from './projector.activities.ts';
 
@@ -63,20 +63,7 @@ describe('projection loop across a crash of NATS', function () {
   const publish = async (n: number) => {
     for (let i = 0; i < n; i++) {
       version++;
-      const event: OutboxEvent = {
-        position: String(version),
-        txId: String(1000 + version),
-        eventId: randomUUID(),
-        tenantId: 'restart',
-        aggregateType: 'counter',
-        aggregateId: 'c',
-        aggregateVersion: version,
-        eventType: 'CounterIncremented',
-        schemaVersion: 1,
-        payload: { by: 1, value: version, version },
-        metadata: {},
-        occurredAt: Date.now(),
-      };
+      const event = counterIncremented('restart', 'c', version);
       await jetstream(nats).publish(subjectOf(stream, event), JSON.stringify(event), { msgID: event.eventId });
     }
   };

@@ -8,6 +8,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { connectNats, type NatsConnection } from '../../runtime/connections.ts';
 import type { DatabasePool } from '../../services/kernel/database.ts';
+import type { OutboxEvent } from '../../services/kernel/outbox.ts';
 import { testStack } from './env.ts';
 import { startEntry, until, type Started } from './processes.ts';
 
@@ -166,3 +167,21 @@ export async function storedMessageIds(jsm: JetStreamManager, stream: string): P
 }
 
 export { until };
+
+/** Increment number `version` of counter `counterId` (by 1, so value = version), as the relay publishes it. */
+export function counterIncremented(tenantId: string, counterId: string, version: number): OutboxEvent {
+  return {
+    position: String(version),
+    txId: String(1000 + version),
+    eventId: randomUUID(),
+    tenantId,
+    aggregateType: 'counter',
+    aggregateId: counterId,
+    aggregateVersion: version,
+    eventType: 'CounterIncremented',
+    schemaVersion: 1,
+    payload: { by: 1, value: version, version },
+    metadata: {},
+    occurredAt: Date.now(),
+  };
+}
