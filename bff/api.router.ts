@@ -1,10 +1,11 @@
 // Wires the route table in contracts/http-api.ts to handlers: authentication, path/header/body
-// validation with the contract's zod schemas, tenant role checks, then the handler.
+// authorization of the route's access in OpenFGA (bff/auth.ts), validation of headers and body with
+// the contract's zod schemas, then the handler.
 import Router, { type RouterMiddleware } from '@koa/router';
 import { z } from 'zod';
 import { HTTP_ROUTES, type RouteContract } from '../contracts/http-api.ts';
-import { PLATFORM_ADMIN } from '../contracts/roles.ts';
-import { authMiddleware, requireTenantRole, type Principal, type TokenVerifier } from './auth.ts';
+import type { Authz } from '../runtime/authz.ts';
+import { authMiddleware, authorize, type Principal, type TokenVerifier } from './auth.ts';
 import { readJsonBody } from './json-body.ts';
 import { HttpProblem } from './problem.ts';
 import type { BffState } from './request.middleware.ts';
@@ -42,19 +43,15 @@ function koaPath(template: string): string {
   return template.replace(/\{(\w+)\}/g, ':$1');
 }
 
-function bind(route: RouteContract, handler: RouteHandler): RouterMiddleware<BffState & { principal: Principal }> {
+function bind(
+  route: RouteContract,
+  handler: RouteHandler,
+  authz: Authz,
+): RouterMiddleware<BffState & { principal: Principal }> {
   return async (ctx) => {
     const params = route.params.safeParse(ctx.params);
     if (!params.success) throw validationProblem('invalid path', params.error);
-    if (route.role === 'user') {
-      // any signed-in caller
-    } else if (route.role === PLATFORM_ADMIN) {
-      if (!ctx.state.principal.roles.includes(PLATFORM_ADMIN)) {
-        throw new HttpProblem('FORBIDDEN', `this needs the ${PLATFORM_ADMIN} role`);
-      }
-    } else {
-      requireTenantRole(ctx.state.principal, (params.data as { tenantId: string }).tenantId, route.role);
-    }
+    await authorize(authz, ctx.state.principal, route.access, params.data as { tenantId?: string; counterId?: string });
 
     const input: RouteInput = {
       params: params.data as Record<string, string>,
@@ -118,13 +115,17 @@ function acceptsEmptyObject(schema: z.ZodType): boolean {
 }
 
 /** The /v1 API: every contract route bound to its handler (missing handlers are a start-up error). */
-export function apiRouter(handlers: Record<string, RouteHandler>, verify: TokenVerifier): Router<BffState> {
+export function apiRouter(
+  handlers: Record<string, RouteHandler>,
+  verify: TokenVerifier,
+  authz: Authz,
+): Router<BffState> {
   const router = new Router<BffState & { principal: Principal }>();
   router.use('/v1', authMiddleware(verify));
   for (const route of HTTP_ROUTES) {
     const handler = handlers[route.operationId];
     if (!handler) throw new Error(`no handler for contract route ${route.operationId}`);
-    router[route.method](route.operationId, koaPath(route.path), bind(route, handler));
+    router[route.method](route.operationId, koaPath(route.path), bind(route, handler, authz));
   }
   return router as unknown as Router<BffState>;
 }

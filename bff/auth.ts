@@ -1,24 +1,31 @@
-// Bearer-JWT authentication (jose) and the tenant/role rules (docs/architecture.md, "HTTP surface"). Local dev verifies
-// against a JWKS file the CLI generated; production against a JWKS URL.
+// Bearer-JWT authentication (jose), and authorization of each route by an OpenFGA check on the
+// caller's identity (README "Tenancy and authorization"). Local dev verifies tokens against a JWKS
+// file the CLI generated; production against a JWKS URL.
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import { TENANT_ROLES, type TenantRole } from '../contracts/roles.ts';
+import { PLATFORM_ADMIN, type RouteAccess } from '../contracts/roles.ts';
+import {
+  counterObject,
+  PLATFORM_OBJECT,
+  structuralTuples,
+  tenantObject,
+  userObject,
+  type Authz,
+} from '../runtime/authz.ts';
 import { isPlainText, TEXT_RULE } from '../contracts/text.ts';
 import { HttpProblem } from './problem.ts';
 
-/** Who is calling: from a verified token. */
+/** Who is calling: from a verified token. What they may do is OpenFGA's to say, not the token's. */
 export interface Principal {
   userId: string;
-  /** The tenant the token is for; absent on a plain user token. */
-  tenantId?: string;
+  /** Platform-wide roles (`platform-admin`); tenant roles are relation tuples, never claims. */
   roles: string[];
 }
 
 const claims = z.object({
   sub: z.string().min(1),
-  tenant: z.string().min(1).optional(),
   roles: z.array(z.string()).default([]),
 });
 
@@ -62,13 +69,11 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
         `the token is valid for longer than this server accepts (${settings.maxLifetimeSeconds} s); ask for a shorter one`,
       );
     const parsed = claims.safeParse(payload);
-    if (!parsed.success) throw new HttpProblem('UNAUTHENTICATED', 'token lacks a valid sub, tenant or roles claim');
+    if (!parsed.success) throw new HttpProblem('UNAUTHENTICATED', 'token lacks a valid sub or roles claim');
     // Signed, but carrying text the services cannot store (the sub becomes an actor and an owner).
-    const unstorable = [
-      ['sub', parsed.data.sub],
-      ['tenant', parsed.data.tenant ?? ''],
-      ...parsed.data.roles.map((role) => ['roles', role] as const),
-    ].find(([, value]) => !isPlainText(value) || value.length > 255);
+    const unstorable = [['sub', parsed.data.sub], ...parsed.data.roles.map((role) => ['roles', role] as const)].find(
+      ([, value]) => !isPlainText(value) || value.length > 255,
+    );
     if (unstorable) {
       throw new HttpProblem(
         'VALIDATION_FAILED',
@@ -78,11 +83,7 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
         },
       );
     }
-    const principal: Principal = {
-      userId: parsed.data.sub,
-      roles: parsed.data.roles,
-      ...(parsed.data.tenant ? { tenantId: parsed.data.tenant } : {}),
-    };
+    const principal: Principal = { userId: parsed.data.sub, roles: parsed.data.roles };
     const until = Math.min(now + VERIFIED_CACHE_MS, payload.exp! * 1000);
     if (until > now) {
       if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
@@ -127,14 +128,40 @@ export function authMiddleware(verify: TokenVerifier): Middleware<{ principal: P
   };
 }
 
-/** The token must be for `tenantId` and carry at least `role` there; a foreign tenant is always 403. */
-export function requireTenantRole(principal: Principal, tenantId: string, role: TenantRole): void {
-  if (principal.tenantId !== tenantId) {
-    throw new HttpProblem('FORBIDDEN', `this token is not for tenant ${tenantId}`);
+/**
+ * Lets the call through when OpenFGA says the caller's `sub` has the route's relation on the object
+ * its path names. The platform-admin role of a token enters as a contextual tuple; so do the tuples
+ * every tenant and counter has (belongs to the platform, to its tenant). Denied: a caller who may
+ * read the tenant gets 403; anyone else gets the 404 of a tenant that does not exist.
+ */
+export async function authorize(
+  authz: Authz,
+  principal: Principal,
+  access: RouteAccess,
+  params: { tenantId?: string; counterId?: string },
+): Promise<void> {
+  if (access.object === 'none') return;
+  const user = userObject(principal.userId);
+  const admin = principal.roles.includes(PLATFORM_ADMIN) ? [{ user, relation: 'admin', object: PLATFORM_OBJECT }] : [];
+  if (access.object === 'platform') {
+    if (await authz.check({ user, relation: access.relation, object: PLATFORM_OBJECT, contextualTuples: admin }))
+      return;
+    throw new HttpProblem('FORBIDDEN', `this needs the ${PLATFORM_ADMIN} role`);
   }
-  const rank = (r: string) => TENANT_ROLES.indexOf(r as TenantRole);
-  const best = Math.max(-1, ...principal.roles.map(rank));
-  if (best < rank(role)) {
-    throw new HttpProblem('FORBIDDEN', `this needs the ${role} role (or higher) in tenant ${tenantId}`);
+  const tenantId = params.tenantId!;
+  const tenant = tenantObject(tenantId);
+  const check = (relation: string, object: string, counterId?: string) =>
+    authz.check({ user, relation, object, contextualTuples: [...structuralTuples(tenantId, counterId), ...admin] });
+  const allowed =
+    access.object === 'counter'
+      ? await check(access.relation, counterObject(tenantId, params.counterId!), params.counterId!)
+      : await check(access.relation, tenant);
+  if (allowed) return;
+  if (access.relation !== 'can_read' && (await check('can_read', tenant))) {
+    throw new HttpProblem(
+      'FORBIDDEN',
+      `your role in tenant ${tenantId} does not allow this (it needs ${access.relation} on the ${access.object})`,
+    );
   }
+  throw new HttpProblem('NOT_FOUND', `no tenant ${tenantId}`);
 }

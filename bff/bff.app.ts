@@ -1,6 +1,7 @@
 // Composes the BFF's Koa app from its middleware and routes. No I/O here: dependencies come in.
 import Koa from 'koa';
 import type { Logger } from '../runtime/logger.ts';
+import type { Authz } from '../runtime/authz.ts';
 import { apiRouter, type RouteHandler } from './api.router.ts';
 import type { TokenVerifier } from './auth.ts';
 import { docsRoutes } from './docs.routes.ts';
@@ -15,7 +16,7 @@ export interface BffDependencies {
   metrics: HttpMetrics;
   readiness: ReadinessChecks;
   /** The /v1 API; absent in tests of the operational endpoints alone. */
-  api?: { handlers: Record<string, RouteHandler>; verify: TokenVerifier };
+  api?: { handlers: Record<string, RouteHandler>; verify: TokenVerifier; authz: Authz };
 }
 
 export function createBffApp(deps: BffDependencies): Koa<BffState> {
@@ -23,7 +24,7 @@ export function createBffApp(deps: BffDependencies): Koa<BffState> {
   app.silent = true; // errors are logged once, by requestMiddleware
   app.use(requestMiddleware(deps.logger, deps.metrics));
   const routers = [healthRoutes(deps.readiness, deps.metrics), docsRoutes()];
-  if (deps.api) routers.push(apiRouter(deps.api.handlers, deps.api.verify));
+  if (deps.api) routers.push(apiRouter(deps.api.handlers, deps.api.verify, deps.api.authz));
   for (const router of routers) {
     app.use(router.routes());
     app.use(

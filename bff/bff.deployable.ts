@@ -4,6 +4,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, ListenOptions } from 'node:net';
 import { z } from 'zod';
 import { authEnv, databaseEnv, healthEnv, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
+import { authzEnv, createAuthz } from '../runtime/authz.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
 import { announcePort, natsCheck, postgresCheck } from '../runtime/health.ts';
@@ -39,6 +40,7 @@ export const bffConfig = logEnv
   .extend(natsEnv.shape)
   .extend(temporalEnv.shape)
   .extend(authEnv.shape)
+  .extend(authzEnv.shape)
   .extend(healthEnv.shape)
   .extend(eventsStreamEnv.shape)
   .extend({
@@ -67,6 +69,7 @@ export const bff = defineDeployable({
       retries: false,
     });
     const metrics = createHttpMetrics();
+    const authz = createAuthz(config);
     const projectionApplied = createPgListener(config.DATABASE_URL, PROJECTION_APPLIED_CHANNEL, logger);
     const jsm = await jetstreamManager(nats);
     const stream = { name: config.EVENTS_STREAM, subjectPrefix: config.EVENTS_SUBJECT_PREFIX };
@@ -89,6 +92,7 @@ export const bff = defineDeployable({
             ...tenantHandlers({
               pool,
               temporal: temporal.client,
+              authz,
               retryHorizonMs: config.SAGA_RETRY_HORIZON_MINUTES * 60_000,
             }),
           }),
@@ -100,6 +104,7 @@ export const bff = defineDeployable({
           ...(config.AUTH_JWKS_URL ? { jwksUrl: config.AUTH_JWKS_URL } : {}),
           ...(config.AUTH_JWKS_FILE ? { jwksFile: config.AUTH_JWKS_FILE } : {}),
         }),
+        authz,
       },
       readiness: {
         postgres: postgresCheck(pool),

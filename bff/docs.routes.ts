@@ -8,7 +8,7 @@ import type { BffState } from './request.middleware.ts';
 interface OpenApiOperation {
   operationId: string;
   summary: string;
-  'x-required-role': string;
+  'x-required-access': string;
   parameters: { name: string; in: string; required: boolean; description?: string; schema: unknown }[];
   requestBody?: { content: Record<string, { schema: unknown }> };
   responses: Record<string, { description: string; content: Record<string, { schema: unknown }> }>;
@@ -36,7 +36,7 @@ export function renderDocsPage(document: {
         .map(([status, r]) => `<tr><td>${status}</td><td>${escape(r.description)}</td></tr>`)
         .join('');
       return `<section id="${op.operationId}"><h2><code>${method.toUpperCase()} ${escape(path)}</code></h2>
-<p>${escape(op.summary)} — role: <b>${escape(op['x-required-role'])}</b>, auth: <code>Authorization: Bearer &lt;JWT&gt;</code></p>
+<p>${escape(op.summary)} — access: <b>${escape(op['x-required-access'])}</b>, auth: <code>Authorization: Bearer &lt;JWT&gt;</code></p>
 <h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>required</th><th>schema</th></tr>${params}</table>${body}
 <h4>Responses</h4><table><tr><th>status</th><th>meaning (error codes)</th></tr>${responses}</table></section>`;
     }),

@@ -29,6 +29,7 @@ const TITLES: Record<ErrorCode, string> = {
   SLUG_TAKEN: 'Tenant slug already taken',
   QUOTA_EXCEEDED: "The tenant's plan quota is used up",
   TENANT_STATE_CONFLICT: 'Tenant is not in a state that allows this',
+  MEMBER_IS_OWNER: "The owner's membership changes only with onboarding and offboarding",
   PAYLOAD_TOO_LARGE: 'Payload too large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency-Key reused with a different request',

@@ -34,7 +34,6 @@ export async function ensureDevSigningKey(secretsDir: string): Promise<DevKeyFil
 
 export interface TokenRequest {
   user: string;
-  tenant?: string;
   roles: string[];
   /** jose time span, e.g. "1h", "30d". */
   expiresIn: string;
@@ -43,7 +42,7 @@ export interface TokenRequest {
 export async function mintDevToken(files: DevKeyFiles, request: TokenRequest): Promise<string> {
   const jwk = JSON.parse(readFileSync(files.privateJwk, 'utf8')) as JWK;
   const key = await importJWK(jwk, 'ES256');
-  return new SignJWT({ roles: request.roles, ...(request.tenant ? { tenant: request.tenant } : {}) })
+  return new SignJWT({ roles: request.roles })
     .setProtectedHeader({ alg: 'ES256', kid: KID })
     .setSubject(request.user)
     .setIssuer(DEV_ISSUER)

@@ -31,7 +31,7 @@ const USAGE = `usage: npm run <command> [-- options]
   status [--json] [--test]
                      every component's URL, port, pid and health
   test [mocha args]  test stack + every gate of agent/gates.yml (or just the given mocha files)
-  token --user <id> [--tenant <id>] [--roles member,admin] [--ttl 1h] [--test]
+  token --user <id> [--roles platform-admin] [--ttl 1h] [--test]
                      print a local-dev bearer token for the BFF (just the token)
   rebuild <projection> [--test]
                      replay the outbox into fresh read-model tables and swap them in, with progress

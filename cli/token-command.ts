@@ -1,18 +1,18 @@
-// `npm run --silent token -- --tenant <id> --user <id> --roles member` prints a dev token.
+// `npm run --silent token -- --user <id> [--roles platform-admin]` prints a dev token. A token says
+// who the caller is; what they may do in a tenant is a relation in OpenFGA, not a claim.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ROLES } from '../contracts/roles.ts';
-import { resourceId } from '../contracts/ids.ts';
+import { PLATFORM_ADMIN } from '../contracts/roles.ts';
 import { ensureDevSigningKey, mintDevToken } from './dev-auth.ts';
 import type { StackSettings } from './stack/settings.ts';
 
-const USAGE = `usage: npm run --silent token -- --user <id> [--tenant <id>] [--roles ${ROLES.join('|')},…] [--ttl 1h] [--test]
-  Without --tenant the token is a plain user token. Roles are comma-separated or repeated.`;
+const USAGE = `usage: npm run --silent token -- --user <id> [--roles ${PLATFORM_ADMIN}] [--ttl 1h] [--test]
+  Access to a tenant comes from its membership (create one with POST /v1/tenants, or be added with
+  POST /v1/tenants/{id}/members), not from the token.`;
 
 const options = z.object({
   user: z.string().regex(/^[\w.@:-]{1,128}$/, 'must be 1-128 characters of letters, digits, _ . @ : -'),
-  tenant: resourceId.optional(),
-  roles: z.array(z.enum(ROLES)),
+  roles: z.array(z.literal(PLATFORM_ADMIN)),
   ttl: z.string().regex(/^\d+\s?(s|m|h|d)$/, 'must look like 30m, 1h or 7d'),
 });
 
@@ -27,7 +27,6 @@ export async function runTokenCommand(
       args,
       options: {
         user: { type: 'string' },
-        tenant: { type: 'string' },
         roles: { type: 'string', multiple: true },
         ttl: { type: 'string', default: '1h' },
         test: { type: 'boolean' },
@@ -45,7 +44,6 @@ export async function runTokenCommand(
   }
   const checked = options.safeParse({
     user: parsed.user,
-    tenant: parsed.tenant,
     roles: (parsed.roles ?? [])
       .flatMap((r) => r.split(','))
       .map((r) => r.trim())
@@ -58,9 +56,9 @@ export async function runTokenCommand(
     );
     return 64;
   }
-  const { user, tenant, roles, ttl } = checked.data;
+  const { user, roles, ttl } = checked.data;
   const files = await ensureDevSigningKey(settings.paths.secrets);
-  const token = await mintDevToken(files, { user, roles, expiresIn: ttl, ...(tenant ? { tenant } : {}) });
+  const token = await mintDevToken(files, { user, roles, expiresIn: ttl });
   process.stdout.write(`${token}\n`);
   return 0;
 }

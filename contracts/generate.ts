@@ -64,7 +64,8 @@ function operation(route: RouteContract) {
     operationId: route.operationId,
     summary: route.summary,
     security: [{ bearer: [] }],
-    'x-required-role': route.role,
+    'x-required-access':
+      route.access.object === 'none' ? 'signed-in' : `${route.access.relation} on ${route.access.object}`,
     parameters,
     ...(route.body
       ? {

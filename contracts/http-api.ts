@@ -10,11 +10,14 @@ import {
   counterView,
 } from './counter.contracts.ts';
 import type { ErrorCode } from './errors.ts';
-import type { Role } from './roles.ts';
+import type { RouteAccess } from './roles.ts';
 import { resourceId } from './ids.ts';
 import {
+  addMemberBody,
   approvalAccepted,
   createTenantBody,
+  memberPath,
+  membershipView,
   offboardingStarted,
   onboardingView,
   tenantCreated,
@@ -36,13 +39,13 @@ export interface RouteContract {
   idempotent: boolean;
   /** Accepts If-Match: "<version>" as the expected version. */
   ifMatch: boolean;
-  /** Role needed: in the token for the path's tenant, platform-wide, or just a signed-in user. */
-  role: Exclude<Role, 'admin'> | 'user';
+  /** The relation the caller needs (checked in OpenFGA), or `none` for any signed-in caller. */
+  access: RouteAccess;
   success: { status: number; description: string; schema: z.ZodType };
   errors: ErrorCode[];
 }
 
-const COMMON_ERRORS: ErrorCode[] = ['VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'INTERNAL'];
+const COMMON_ERRORS: ErrorCode[] = ['VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'INTERNAL', 'UNAVAILABLE'];
 const MUTATION_ERRORS: ErrorCode[] = [
   ...COMMON_ERRORS,
   'IDEMPOTENCY_KEY_MISSING',
@@ -70,9 +73,9 @@ function counterChange(
     body: counterChangeBody,
     idempotent: true,
     ifMatch: true,
-    role: 'member',
+    access: { object: 'counter', relation: 'can_write' },
     success: { status: 200, description: 'The counter after the change', schema: counterChangeResponse },
-    errors: [...MUTATION_ERRORS, ...extraErrors],
+    errors: [...MUTATION_ERRORS, 'NOT_FOUND', 'TENANT_STATE_CONFLICT', ...extraErrors],
   };
 }
 
@@ -86,14 +89,14 @@ export const HTTP_ROUTES: RouteContract[] = [
     query: counterReadQuery,
     idempotent: false,
     ifMatch: false,
-    role: 'viewer',
+    access: { object: 'counter', relation: 'can_read' },
     success: {
       status: 200,
       description:
         'The counter, with ETag "<version>"; with minVersion, X-Min-Version-Met says whether it was reached in time',
       schema: counterView,
     },
-    errors: COMMON_ERRORS,
+    errors: [...COMMON_ERRORS, 'NOT_FOUND'],
   },
   counterChange('incrementCounter', 'increment', 'Add `by` to a counter (a new counter must fit the plan quota)', [
     'QUOTA_EXCEEDED',
@@ -110,9 +113,9 @@ export const HTTP_ROUTES: RouteContract[] = [
     body: counterResetBody,
     idempotent: true,
     ifMatch: true,
-    role: 'member',
+    access: { object: 'counter', relation: 'can_write' },
     success: { status: 200, description: 'The counter after the reset', schema: counterChangeResponse },
-    errors: MUTATION_ERRORS,
+    errors: [...MUTATION_ERRORS, 'NOT_FOUND', 'TENANT_STATE_CONFLICT'],
   },
   {
     operationId: 'rebuildProjection',
@@ -123,7 +126,7 @@ export const HTTP_ROUTES: RouteContract[] = [
     params: z.object({ projection: resourceId }),
     idempotent: false,
     ifMatch: false,
-    role: 'platform-admin',
+    access: { object: 'platform', relation: 'admin' },
     success: {
       status: 202,
       description: 'The rebuild workflow was started (or is already running); follow it in the Temporal Web UI',
@@ -140,7 +143,7 @@ export const HTTP_ROUTES: RouteContract[] = [
     body: createTenantBody,
     idempotent: true,
     ifMatch: false,
-    role: 'user',
+    access: { object: 'none' },
     success: {
       status: 202,
       description:
@@ -164,7 +167,7 @@ export const HTTP_ROUTES: RouteContract[] = [
     params: tenantPath,
     idempotent: false,
     ifMatch: false,
-    role: 'viewer',
+    access: { object: 'tenant', relation: 'can_read' },
     success: { status: 200, description: 'The tenant, with ETag "<version>"', schema: tenantView },
     errors: [...COMMON_ERRORS, 'NOT_FOUND'],
   },
@@ -176,7 +179,7 @@ export const HTTP_ROUTES: RouteContract[] = [
     params: tenantPath,
     idempotent: false,
     ifMatch: false,
-    role: 'viewer',
+    access: { object: 'tenant', relation: 'can_read' },
     success: { status: 200, description: 'The saga as it is now', schema: onboardingView },
     errors: [...COMMON_ERRORS, 'NOT_FOUND'],
   },
@@ -188,7 +191,7 @@ export const HTTP_ROUTES: RouteContract[] = [
     params: tenantPath,
     idempotent: false,
     ifMatch: false,
-    role: 'platform-admin',
+    access: { object: 'tenant', relation: 'can_approve' },
     success: { status: 202, description: 'The approval was delivered to the saga', schema: approvalAccepted },
     errors: [...COMMON_ERRORS, 'NOT_FOUND'],
   },
@@ -196,16 +199,62 @@ export const HTTP_ROUTES: RouteContract[] = [
     operationId: 'deleteTenant',
     method: 'delete',
     path: '/v1/tenants/{tenantId}',
-    summary: 'Offboard a tenant: deactivate (writes stop), remove its resources, archive',
+    summary:
+      'Offboard an active tenant (deactivate: writes stop; remove its resources and every access; archive), or cancel an onboarding still in progress (the saga compensates)',
     params: tenantPath,
     idempotent: false,
     ifMatch: false,
-    role: 'owner',
+    access: { object: 'tenant', relation: 'can_delete' },
     success: {
       status: 202,
-      description: 'Offboarding started (or already running); follow it in the Temporal Web UI',
+      description:
+        'Offboarding started (or already running), or the onboarding is being cancelled; follow it in the Temporal Web UI. A compensated, failed or archived tenant answers 409 TENANT_STATE_CONFLICT',
       schema: offboardingStarted,
     },
-    errors: [...COMMON_ERRORS, 'NOT_FOUND'],
+    errors: [...COMMON_ERRORS, 'NOT_FOUND', 'TENANT_STATE_CONFLICT'],
+  },
+  {
+    operationId: 'addMember',
+    method: 'post',
+    path: '/v1/tenants/{tenantId}/members',
+    summary:
+      'Give a user a role in the tenant (admin, member or viewer; replaces the role they had): runs the membership workflow and answers when it has completed',
+    params: tenantPath,
+    body: addMemberBody,
+    idempotent: true,
+    ifMatch: false,
+    access: { object: 'tenant', relation: 'can_manage_members' },
+    success: {
+      status: 200,
+      description: 'The membership as the completed workflow left it: the user has the role from now on',
+      schema: membershipView,
+    },
+    errors: [
+      ...COMMON_ERRORS,
+      'NOT_FOUND',
+      'IDEMPOTENCY_KEY_MISSING',
+      'IDEMPOTENCY_KEY_REUSED',
+      'MEMBER_IS_OWNER',
+      'TENANT_STATE_CONFLICT',
+      'PAYLOAD_TOO_LARGE',
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+  },
+  {
+    operationId: 'removeMember',
+    method: 'delete',
+    path: '/v1/tenants/{tenantId}/members/{userId}',
+    summary:
+      "Remove a user's role in the tenant: runs the membership workflow and answers when it has completed (idempotent: removing a non-member answers the same)",
+    params: memberPath,
+    idempotent: false,
+    ifMatch: false,
+    access: { object: 'tenant', relation: 'can_manage_members' },
+    success: {
+      status: 200,
+      description: 'The membership as the completed workflow left it (role null: the user has no access from now on)',
+      schema: membershipView,
+    },
+    errors: [...COMMON_ERRORS, 'NOT_FOUND', 'MEMBER_IS_OWNER', 'TENANT_STATE_CONFLICT'],
   },
 ];

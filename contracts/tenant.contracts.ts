@@ -1,7 +1,8 @@
 // HTTP DTOs of tenant onboarding.
 import { z } from 'zod';
 import { resourceId } from './ids.ts';
-import { tenantName } from './text.ts';
+import { MEMBER_ROLES } from './roles.ts';
+import { tenantName, userId } from './text.ts';
 import { SAGA_STATUSES } from './workflow-names.ts';
 
 /** The aggregate type of tenant events in the outbox. */
@@ -73,6 +74,22 @@ export const approvalAccepted = z.object({ tenantId: resourceId, workflowId: z.s
 
 export const offboardingStarted = z.object({
   tenantId: resourceId,
+  /** The offboarding saga, or, for a tenant still onboarding, the onboarding saga being cancelled. */
   workflowId: z.string(),
-  status: z.literal('offboarding'),
+  /** `cancelling`: the onboarding was cancelled and compensates (undoes every step it did). */
+  status: z.enum(['offboarding', 'cancelling']),
+});
+
+/** `POST /v1/tenants/{tenantId}/members`: the user (a token's `sub`) and the role to give them. */
+export const addMemberBody = z.object({ userId, role: z.enum(MEMBER_ROLES) }).strict();
+
+export const memberPath = z.object({ tenantId: resourceId, userId });
+
+export const membershipView = z.object({
+  tenantId: resourceId,
+  userId: z.string(),
+  /** The role the user holds now; null after a removal. */
+  role: z.enum(MEMBER_ROLES).nullable(),
+  /** The membership workflow that made the change (Temporal Web UI). */
+  workflowId: z.string(),
 });

@@ -18,6 +18,8 @@ export type TaskQueue = (typeof TASK_QUEUES)[keyof typeof TASK_QUEUES];
 export const WORKFLOW_IDS = {
   onboarding: (tenantId: string) => `tenant-onboarding/${tenantId}`,
   offboarding: (tenantId: string) => `tenant-offboarding/${tenantId}`,
+  /** One membership change; `change` is derived from the request (its Idempotency-Key, or the removed user). */
+  membership: (tenantId: string, change: string) => `tenant-membership/${tenantId}/${change}`,
   relay: 'outbox-relay',
   projection: (projection: string) => `projection/${projection}`,
   rebuild: (projection: string) => `rebuild/${projection}`,
@@ -51,6 +53,7 @@ export const ONBOARDING_STEPS = [
   'create-schema',
   'create-nats-resources',
   'add-owner',
+  'grant-owner',
   'apply-quotas',
   'await-approval',
   'ensure-provisioned',
@@ -63,6 +66,7 @@ export const COMPENSATION_STEPS = {
   'create-schema': 'undo-create-schema',
   'create-nats-resources': 'undo-create-nats-resources',
   'add-owner': 'undo-add-owner',
+  'grant-owner': 'undo-grant-owner',
   'apply-quotas': 'undo-apply-quotas',
 } as const;
 /** The offboarding saga's steps, in order (forward only). */
@@ -72,6 +76,7 @@ export const OFFBOARDING_STEPS = [
   'drop-schema',
   'revert-quotas',
   'remove-owner',
+  'revoke-access',
   'archive',
 ] as const;
 

@@ -2,7 +2,7 @@
 //   business        a DomainError, i.e. a code of contracts/errors.ts. Retrying cannot help: an
 //                   activity fails at once (the saga compensates), the BFF answers the code.
 //   infrastructure  a server that is unreachable, restarting, overloaded or too slow: Postgres,
-//                   NATS or Temporal. Waited out: an activity stays retryable (the workflow's retry
+//                   NATS, Temporal or OpenFGA. Waited out: an activity stays retryable (the workflow's retry
 //                   policy bounds the wait, workflows/retry-policy.ts); the BFF answers 503 with
 //                   Retry-After.
 //   unexpected      anything else (a bug, data no one foresaw): retried a few times in case it is
@@ -18,10 +18,17 @@ import {
   IdleTransactionTimeoutError,
   StatementTimeoutError,
 } from 'slonik';
+import {
+  FgaApiError,
+  FgaApiInternalError,
+  FgaApiRateLimitExceededError,
+  FgaError,
+  FgaValidationError,
+} from '@openfga/sdk';
 import { DomainError } from '../services/kernel/errors.ts';
 import { postgresErrorCode } from '../services/kernel/postgres-errors.ts';
 
-export type Dependency = 'postgres' | 'nats' | 'temporal' | 'network';
+export type Dependency = 'postgres' | 'nats' | 'temporal' | 'openfga' | 'network';
 
 export type FailureClass =
   | { class: 'business'; code: DomainError['code'] }
@@ -77,6 +84,10 @@ export function unavailableDependency(error: unknown): Dependency | undefined {
     if (POSTGRES_CONNECTION.some((type) => current instanceof type)) return 'postgres';
     if (NATS_TRANSIENT.some((type) => current instanceof type)) return 'nats';
     if (current instanceof JetStreamApiError && current.code === 503) return 'nats';
+    if (current instanceof FgaApiInternalError || current instanceof FgaApiRateLimitExceededError) return 'openfga';
+    // The OpenFGA SDK reports a server it could not reach as a bare FgaError (no response, no cause).
+    if (current instanceof FgaError && !(current instanceof FgaApiError) && !(current instanceof FgaValidationError))
+      return 'openfga';
     if (current instanceof ServiceError) {
       const grpc = (current.cause as { code?: unknown } | undefined)?.code;
       return typeof grpc === 'number' && GRPC_TRANSIENT.has(grpc) ? 'temporal' : undefined;

@@ -7,6 +7,7 @@ import { createSmokeActivities } from '../activities/smoke/smoke.activities.ts';
 import { createOnboardingActivities } from '../activities/tenant-onboarding/onboarding.activities.ts';
 import { TASK_QUEUES } from '../contracts/workflow-names.ts';
 import { databaseEnv, healthEnv, httpHost, httpPort, logEnv, natsEnv, temporalEnv } from '../runtime/config.ts';
+import { authzEnv, createAuthz } from '../runtime/authz.ts';
 import { connectNats, connectTemporalClient } from '../runtime/connections.ts';
 import { defineDeployable } from '../runtime/deployable.ts';
 import { natsCheck, postgresCheck } from '../runtime/health.ts';
@@ -21,6 +22,7 @@ export const sagaWorker = defineDeployable({
     .extend(databaseEnv.shape)
     .extend(natsEnv.shape)
     .extend(temporalEnv.shape)
+    .extend(authzEnv.shape)
     .extend(healthEnv.shape)
     .extend({
       /** Dev and test only: lets armed faults fire at saga steps (services/tenant/faults.ts). Off unless set to "enabled". */
@@ -77,6 +79,7 @@ export const sagaWorker = defineDeployable({
             pool,
             tenants: createTenantService({ pool }),
             jsm: await jetstreamManager(nats),
+            authz: createAuthz(config),
             faultsEnabled: config.FAULT_INJECTION === 'enabled',
           }),
         },

@@ -5,12 +5,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import type { DatabasePool } from '../../services/kernel/database.ts';
+import type { MemberRole } from '../../contracts/roles.ts';
+import { MEMBER_RELATIONS, tenantObject, userObject, type Authz, type Tuple } from '../../runtime/authz.ts';
 import type { SagaStep } from '../../contracts/workflow-names.ts';
 import { isNotFound } from '../../runtime/events-stream.ts';
 import { asActivityFailure } from '../../runtime/failures.ts';
 import type { EventMetadata } from '../../services/kernel/outbox.ts';
 import { consumeFault } from '../../services/tenant/faults.ts';
-import type { ReserveInput, TenantService } from '../../services/tenant/tenant.commands.ts';
+import { loadTenant, type ReserveInput, type TenantService } from '../../services/tenant/tenant.commands.ts';
 import { tenantResourceNames } from '../../services/tenant/tenant.domain.ts';
 
 export interface StepInput {
@@ -22,12 +24,28 @@ export interface StepInput {
   step: SagaStep;
 }
 
+/** One membership change (workflows/tenant-onboarding/tenant-membership.workflow.ts); role null removes it. */
+export interface MembershipInput {
+  tenantId: string;
+  userId: string;
+  role: MemberRole | null;
+  metadata: EventMetadata;
+}
+
 export function createOnboardingActivities(deps: {
   pool: DatabasePool;
   tenants: TenantService;
   jsm: JetStreamManager;
+  authz: Authz;
   faultsEnabled: boolean;
 }) {
+  const classified = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw asActivityFailure(error, Context.current().info.attempt);
+    }
+  };
   /** Runs a step behind its fault point; what it throws is classified (runtime/failures.ts). */
   const step = async <T>(input: StepInput, work: () => Promise<T>): Promise<T> => {
     const name = input.step;
@@ -44,6 +62,16 @@ export function createOnboardingActivities(deps: {
     }
   };
   const stream = (tenantId: string) => tenantResourceNames(tenantId).stream;
+  /** The tuple that makes `relation` of the tenant out of its creator. */
+  const creatorTuple = (tenant: Pick<ReserveInput, 'tenantId' | 'ownerUserId'>, relation: 'initiator' | 'owner') => ({
+    user: userObject(tenant.ownerUserId),
+    relation,
+    object: tenantObject(tenant.tenantId),
+  });
+  const ownerTuple = async (tenantId: string) => {
+    const tenant = await loadTenant(deps.pool, tenantId);
+    return tenant ? [creatorTuple(tenant, 'owner')] : [];
+  };
 
   /** A JetStream stream for the tenant's own config/messages; created idempotently, then recorded. */
   const createNatsStream = async (input: StepInput) => {
@@ -67,8 +95,13 @@ export function createOnboardingActivities(deps: {
   };
 
   return {
+    /** Reserves, and lets the creator follow the onboarding (the `initiator` tuple; the BFF wrote it before the start too). */
     reserveTenant: (input: StepInput & { tenant: ReserveInput }) =>
-      step(input, () => deps.tenants.reserve(input.tenant, input.metadata)),
+      step(input, async () => {
+        const reserved = await deps.tenants.reserve(input.tenant, input.metadata);
+        await deps.authz.grant([creatorTuple(input.tenant, 'initiator')]);
+        return reserved;
+      }),
     releaseTenant: (input: StepInput) => step(input, () => deps.tenants.release(input.tenantId, input.metadata)),
 
     createTenantSchema: (input: StepInput) =>
@@ -89,6 +122,33 @@ export function createOnboardingActivities(deps: {
     removeOwnerMembership: (input: StepInput) =>
       step(input, () => deps.tenants.removeOwner(input.tenantId, input.metadata)),
 
+    /** The creator becomes the owner in OpenFGA: from here on their own token reads and writes the tenant. */
+    grantOwner: (input: StepInput) => step(input, async () => deps.authz.grant(await ownerTuple(input.tenantId))),
+    revokeOwner: (input: StepInput) => step(input, async () => deps.authz.revoke(await ownerTuple(input.tenantId))),
+    /** Offboarding: every tuple on the tenant goes (owner, members, initiator). */
+    revokeAllAccess: (input: StepInput) =>
+      step(input, async () => {
+        const tuples = await deps.authz.tuplesOn(tenantObject(input.tenantId));
+        await deps.authz.revoke(tuples);
+        return { revoked: tuples.length };
+      }),
+
+    /** The membership workflow's two steps: the row and its event, then the tuples. */
+    recordMembership: (input: MembershipInput) =>
+      classified(() => deps.tenants.setMember(input.tenantId, input.userId, input.role, input.metadata)),
+    syncMembershipTuples: (input: MembershipInput) =>
+      classified(async () => {
+        const user = userObject(input.userId);
+        const object = tenantObject(input.tenantId);
+        const others: Tuple[] = MEMBER_RELATIONS.filter((r) => r !== 'owner' && r !== input.role).map((relation) => ({
+          user,
+          relation,
+          object,
+        }));
+        await deps.authz.revoke(others);
+        if (input.role !== null) await deps.authz.grant([{ user, relation: input.role, object }]);
+      }),
+
     applyPlanQuotas: (input: StepInput) => step(input, () => deps.tenants.applyQuotas(input.tenantId, input.metadata)),
     revertPlanQuotas: (input: StepInput) =>
       step(input, () => deps.tenants.revertQuotas(input.tenantId, input.metadata)),
@@ -108,6 +168,7 @@ export function createOnboardingActivities(deps: {
         await again('create-schema', () => deps.tenants.createSchema(input.tenantId, input.metadata));
         await again('create-nats-resources', () => createNatsStream(input));
         await again('add-owner', () => deps.tenants.addOwner(input.tenantId, input.metadata));
+        await deps.authz.grant([creatorTuple(input.tenant, 'initiator'), creatorTuple(input.tenant, 'owner')]);
         await again('apply-quotas', () => deps.tenants.applyQuotas(input.tenantId, input.metadata));
         return { redone };
       }),

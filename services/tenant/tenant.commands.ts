@@ -4,6 +4,7 @@
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection, type ValueExpression } from 'slonik';
 import { z } from 'zod';
 import { resourceId } from '../../contracts/ids.ts';
+import type { MemberRole } from '../../contracts/roles.ts';
 import { plan, TENANT_AGGREGATE, TENANT_STATUSES, tenantSlug } from '../../contracts/tenant.contracts.ts';
 import { tenantName, userId } from '../../contracts/text.ts';
 import { runCommand } from '../kernel/command.ts';
@@ -288,6 +289,41 @@ export function createTenantService(deps: { pool: DatabasePool }) {
         },
         'ignore',
       ),
+
+    /**
+     * Gives `userId` a role (admin, member or viewer) in an active tenant, replacing the one they
+     * had, or removes their role (`null`; from a tenant in any status). Nothing when it already is so.
+     * The owner's membership belongs to onboarding and offboarding: MEMBER_IS_OWNER.
+     */
+    setMember: (tenantId: string, userId: string, role: MemberRole | null, metadata: EventMetadata) =>
+      change(tenantId, metadata, async (tx, state) => {
+        if (userId === state.ownerUserId)
+          throw new DomainError(
+            'MEMBER_IS_OWNER',
+            `${userId} owns tenant ${tenantId}; ownership changes only with onboarding and offboarding`,
+          );
+        if (role !== null && state.status !== 'active')
+          throw new DomainError(
+            'TENANT_STATE_CONFLICT',
+            `tenant ${tenantId} is ${state.status}; members are added to an active tenant only`,
+            { status: state.status },
+          );
+        const current = await tx.maybeOneFirst(sql.type(z.object({ role: z.string() }))`
+          select role from tenant_memberships where tenant_id = ${tenantId} and user_id = ${userId}`);
+        if ((current ?? null) === role) return null;
+        if (role === null) {
+          await tx.query(
+            sql.unsafe`delete from tenant_memberships where tenant_id = ${tenantId} and user_id = ${userId}`,
+          );
+          return { eventType: 'TenantMemberRemoved', payload: { userId, role: current } };
+        }
+        await tx.query(sql.unsafe`
+          insert into tenant_memberships (tenant_id, user_id, role) values (${tenantId}, ${userId}, ${role})
+          on conflict (tenant_id, user_id) do update set role = excluded.role`);
+        return current === null
+          ? { eventType: 'TenantMemberAdded', payload: { userId, role } }
+          : { eventType: 'TenantMemberRoleChanged', payload: { userId, from: current, to: role } };
+      }),
 
     applyQuotas: (tenantId: string, metadata: EventMetadata) =>
       change(tenantId, metadata, async (tx, state) => {

@@ -37,6 +37,7 @@ import { createPipeline, until, type Pipeline } from '../support/pipeline.ts';
 import { startTestWorker, type RunningTestWorker } from '../support/temporal-worker.ts';
 import { HISTORIES_DIR } from './fixtures.ts';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../../contracts/workflow-names.ts';
+import { testAuthz } from '../support/tenants.ts';
 
 const label = process.env.FIXTURE_LABEL;
 
@@ -59,7 +60,13 @@ describe('record replay fixtures', function () {
     const jsm = await jetstreamManager(nats);
     worker = await startTestWorker(
       {
-        ...createOnboardingActivities({ pool, tenants: createTenantService({ pool }), jsm, faultsEnabled: true }),
+        ...createOnboardingActivities({
+          pool,
+          tenants: createTenantService({ pool }),
+          jsm,
+          authz: testAuthz(),
+          faultsEnabled: true,
+        }),
         ...createSmokeActivities({ workerName: 'fixtures' }),
         ...createMaintenanceActivities({ pool }),
       },

@@ -36,6 +36,9 @@ export async function startTestBff(
     NATS_URL: stack.NATS_URL,
     TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
     AUTH_JWKS_FILE: stack.AUTH_JWKS_FILE,
+    OPENFGA_API_URL: stack.OPENFGA_API_URL,
+    OPENFGA_STORE_ID: stack.OPENFGA_STORE_ID,
+    ...(stack.OPENFGA_API_TOKEN ? { OPENFGA_API_TOKEN: stack.OPENFGA_API_TOKEN } : {}),
     BFF_PORT: String(chosenPort),
     ...extraEnv,
   });
@@ -48,7 +51,7 @@ export async function startTestBff(
   return { base: `http://127.0.0.1:${chosenPort}`, stop: () => running.stop() };
 }
 
-export async function devToken(request: Partial<TokenRequest> & { user?: string }): Promise<string> {
+export async function devToken(request: Partial<TokenRequest> = {}): Promise<string> {
   const stack = testStack();
   return mintDevToken(
     { privateJwk: stack.DEV_PRIVATE_JWK_FILE, jwks: stack.AUTH_JWKS_FILE },
@@ -56,7 +59,6 @@ export async function devToken(request: Partial<TokenRequest> & { user?: string 
       user: request.user ?? 'test-user',
       roles: request.roles ?? [],
       expiresIn: request.expiresIn ?? '10m',
-      ...(request.tenant ? { tenant: request.tenant } : {}),
     },
   );
 }

@@ -11,6 +11,7 @@ import { tenantResourceNames } from '../../services/tenant/tenant.domain.ts';
 import { createMigratedDatabase } from './database.ts';
 import { testStack } from './env.ts';
 import { startTestWorker, type RunningTestWorker } from './temporal-worker.ts';
+import { testAuthz } from './tenants.ts';
 
 export interface OnboardingHarness {
   /** The harness's own migrated database. */
@@ -31,7 +32,13 @@ export async function startOnboardingHarness(prefix: string): Promise<Onboarding
   const nats = await connectNats(testStack().NATS_URL, `${prefix}-test`);
   const jsm = await jetstreamManager(nats);
   const worker = await startTestWorker(
-    createOnboardingActivities({ pool, tenants: createTenantService({ pool }), jsm, faultsEnabled: true }),
+    createOnboardingActivities({
+      pool,
+      tenants: createTenantService({ pool }),
+      jsm,
+      authz: testAuthz(),
+      faultsEnabled: true,
+    }),
     prefix,
   );
   const count = (query: ReturnType<typeof sql.unsafe>) =>

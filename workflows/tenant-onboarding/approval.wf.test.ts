@@ -19,6 +19,7 @@ import { createMigratedDatabase, type FreshDatabase } from '../../test/support/d
 import { testStack } from '../../test/support/env.ts';
 import { approveSignal, tenantOnboarding, type OnboardingInput } from './tenant-onboarding.workflow.ts';
 import { WORKFLOW_IDS } from '../../contracts/workflow-names.ts';
+import { testAuthz } from '../../test/support/tenants.ts';
 
 describe('enterprise approval deadline (time-skipping server, real activities)', function () {
   this.timeout(180_000);
@@ -47,6 +48,7 @@ describe('enterprise approval deadline (time-skipping server, real activities)',
         pool,
         tenants: createTenantService({ pool }),
         jsm: await jetstreamManager(nats),
+        authz: testAuthz(),
         faultsEnabled: false,
       }),
     });

@@ -1,8 +1,15 @@
 // Tenant offboarding saga (id `tenant-offboarding/<tenantId>`, task queue `tenant-sagas`):
 // deactivate (writes stop: the counter service refuses tenants that are not active), remove the
-// tenant's resources, archive. Forward only: every step is idempotent by state and retried until
+// tenant's resources, revoke every tuple on it in OpenFGA (no one can reach it any more), archive. Forward only: every step is idempotent by state and retried until
 // it gets through, so the saga resumes after any failure, worker crash or reset.
-import { defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  defineQuery,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { OnboardingActivities, StepInput } from '../../activities/tenant-onboarding/onboarding.activities.ts';
 import {
   OFFBOARDING_STEPS,
@@ -39,6 +46,7 @@ const ACTIVITY: Record<OffboardingStep, (input: StepInput) => Promise<unknown>> 
   'drop-schema': act.dropTenantSchema,
   'revert-quotas': act.revertPlanQuotas,
   'remove-owner': act.removeOwnerMembership,
+  'revoke-access': act.revokeAllAccess,
   archive: act.archiveTenant,
 };
 
@@ -58,6 +66,8 @@ export async function tenantOffboarding(input: OffboardingInput): Promise<Offboa
   };
   if (visible) upsertSearchAttributes([{ key: TENANT_ID, value: input.tenantId }]);
   for (const step of OFFBOARDING_STEPS) {
+    // Added with OpenFGA (issue 16), behind a patch so runs started before it replay unchanged.
+    if (step === 'revoke-access' && !patched('revoke-access-tuples')) continue;
     status.currentStep = step;
     report('running', step);
     await ACTIVITY[step]({ tenantId: input.tenantId, slug: input.slug, metadata, step });

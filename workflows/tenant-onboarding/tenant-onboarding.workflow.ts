@@ -78,6 +78,8 @@ const SUMMARIES: Record<OnboardingStep | CompensationStep | 'mark-failed', strin
   'undo-create-nats-resources': "Undo: delete the tenant's NATS stream",
   'add-owner': 'Make the creator the owner',
   'undo-add-owner': "Undo: remove the owner's membership",
+  'grant-owner': 'Make the creator the owner in OpenFGA (their token can now use the tenant)',
+  'undo-grant-owner': "Undo: revoke the owner's tuple in OpenFGA",
   'apply-quotas': "Apply the plan's quotas",
   'undo-apply-quotas': "Undo: revert the plan's quotas",
   'await-approval': 'Mark the tenant as awaiting approval',
@@ -172,6 +174,14 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
       () => provisioning.addOwnerMembership.executeWithOptions(summary('add-owner'), [at('add-owner')]),
       () => untilDone.removeOwnerMembership.executeWithOptions(summary('undo-add-owner'), [at('undo-add-owner')]),
     );
+    // Added with OpenFGA (issue 16), behind a patch so runs started before it replay unchanged.
+    if (patched('grant-owner-tuple')) {
+      await run(
+        'grant-owner',
+        () => provisioning.grantOwner.executeWithOptions(summary('grant-owner'), [at('grant-owner')]),
+        () => untilDone.revokeOwner.executeWithOptions(summary('undo-grant-owner'), [at('undo-grant-owner')]),
+      );
+    }
     await run(
       'apply-quotas',
       () => provisioning.applyPlanQuotas.executeWithOptions(summary('apply-quotas'), [at('apply-quotas')]),
