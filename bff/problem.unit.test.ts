@@ -24,6 +24,8 @@ const ROUTES = [
   'getOnboarding',
   'approveOnboarding',
   'deleteTenant',
+  'addMember',
+  'removeMember',
 ];
 
 /** The BFF app with every route answered by `handler`, on a loopback port, logging into `lines`. */
@@ -40,7 +42,15 @@ async function withApp(
     readiness: {},
     api: {
       handlers: Object.fromEntries(ROUTES.map((name) => [name, handler])),
-      verify: async () => ({ userId: 'u', tenantId: 't1', roles: ['viewer'] }),
+      verify: async () => ({ userId: 'u', roles: [] }),
+      // These tests are about errors, not access: every check is allowed.
+      authz: {
+        check: async () => true,
+        grant: async () => {},
+        revoke: async () => {},
+        tuplesOn: async () => [],
+        forget: () => {},
+      },
     },
   });
   const server = app.listen(0, '127.0.0.1');

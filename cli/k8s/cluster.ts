@@ -97,11 +97,17 @@ export function installApp(
   options: { endpoints: ServerEndpoints; jwksFile: string; sets?: string[]; timeout?: string; bffPort?: number },
 ): ToolRun {
   ensureNamespace(cluster.control, NAMESPACE);
+  const { openfga } = options.endpoints;
+  if (!openfga) throw new Error('the local stack has no OpenFGA endpoint (run `npm run up` first)');
   const secret = {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: 'local-stack', namespace: NAMESPACE },
-    stringData: { 'database-url': options.endpoints.databaseUrl, 'nats-url': options.endpoints.natsUrl },
+    stringData: {
+      'database-url': options.endpoints.databaseUrl,
+      'nats-url': options.endpoints.natsUrl,
+      ...(openfga?.token ? { 'openfga-api-token': openfga.token } : {}),
+    },
   };
   cluster.control.kubectl(['apply', '-f', '-'], JSON.stringify(secret));
   const [repository, tag] = splitImage(cluster.image);
@@ -114,10 +120,13 @@ export function installApp(
       config: {
         TEMPORAL_ADDRESS: options.endpoints.temporalAddress,
         TEMPORAL_NAMESPACE: options.endpoints.temporalNamespace,
+        OPENFGA_API_URL: openfga.url,
+        OPENFGA_STORE_ID: openfga.storeId,
       },
       secretEnv: {
         DATABASE_URL: { secretName: 'local-stack', key: 'database-url' },
         NATS_URL: { secretName: 'local-stack', key: 'nats-url' },
+        ...(openfga.token ? { OPENFGA_API_TOKEN: { secretName: 'local-stack', key: 'openfga-api-token' } } : {}),
       },
       ...(options.bffPort ? { bff: { port: options.bffPort } } : {}),
     }),

@@ -28,8 +28,11 @@ export interface TenantFixture {
   members?: Record<string, 'admin' | 'member' | 'viewer'>;
 }
 
-/** An active tenant as onboarding leaves it (idempotent: a second call changes nothing). */
-export async function onboardedTenant(pool: DatabasePool, authz: Authz, fixture: TenantFixture): Promise<void> {
+/**
+ * An active tenant as onboarding leaves it (idempotent: a second call changes nothing). Without
+ * `authz`, only the database side (for tests below the BFF, which ask OpenFGA nothing).
+ */
+export async function onboardedTenant(pool: DatabasePool, fixture: TenantFixture, authz?: Authz): Promise<void> {
   const tenants = createTenantService({ pool });
   const metadata = { actor: fixture.owner, correlationId: 'test-fixture' };
   const { tenantId } = fixture;
@@ -46,9 +49,9 @@ export async function onboardedTenant(pool: DatabasePool, authz: Authz, fixture:
   await tenants.addOwner(tenantId, metadata);
   await tenants.applyQuotas(tenantId, metadata);
   await tenants.activate(tenantId, metadata);
-  await authz.grant([{ user: userObject(fixture.owner), relation: 'owner', object: tenantObject(tenantId) }]);
+  await authz?.grant([{ user: userObject(fixture.owner), relation: 'owner', object: tenantObject(tenantId) }]);
   for (const [userId, role] of Object.entries(fixture.members ?? {})) {
     await tenants.setMember(tenantId, userId, role, metadata);
-    await authz.grant([{ user: userObject(userId), relation: role, object: tenantObject(tenantId) }]);
+    await authz?.grant([{ user: userObject(userId), relation: role, object: tenantObject(tenantId) }]);
   }
 }
