@@ -29,6 +29,7 @@ import {
   type RelayLoopInput,
   type RelayLoopResult,
 } from './relay.activities.ts';
+import { activeTenantRows } from '../test/support/tenants.ts';
 
 /** The loop's expected failures are asserted; the activity environment need not print them. */
 const quiet = new DefaultLogger('ERROR');
@@ -72,6 +73,7 @@ describe('relay loop (lease, order, reconcile)', function () {
   beforeEach(async () => {
     db = await createMigratedDatabase(testStack().DATABASE_URL, 'relay_loop');
     pool = await createDatabasePool(db.url, { maximumPoolSize: 6 });
+    await activeTenantRows(pool, 'loop');
     listener = createPgListener(db.url, 'event_outbox', pino({ level: 'silent' }));
     stream = { name: `RLOOP_${randomUUID().slice(0, 8)}`, subjectPrefix: `rl${randomUUID().slice(0, 8)}` };
     await ensureEventsStream(jsm, stream);

@@ -13,6 +13,7 @@ import { testStack } from '../test/support/env.ts';
 import { converged, createPipeline, storedMessageIds, until, type Pipeline } from '../test/support/pipeline.ts';
 import { temporalCli } from '../test/support/temporal-cli.ts';
 import { WORKFLOW_IDS } from '../contracts/workflow-names.ts';
+import { activeTenantRows } from '../test/support/tenants.ts';
 
 describe('temporal workflow reset of the outbox relay (LastContinuedAsNew)', function () {
   this.timeout(300_000);
@@ -23,6 +24,9 @@ describe('temporal workflow reset of the outbox relay (LastContinuedAsNew)', fun
   before(async () => {
     db = await createMigratedDatabase(testStack().DATABASE_URL, 'relay_reset');
     pool = await createDatabasePool(db.url, { maximumPoolSize: 8 });
+    await activeTenantRows(pool, 'reset0');
+    await activeTenantRows(pool, 'reset1');
+    await activeTenantRows(pool, 'reset2');
     pipeline = await createPipeline(db.url, {
       RELAY_BATCH_SIZE: '50',
       RELAY_LOOPS_PER_RUN: '4',

@@ -20,6 +20,7 @@ import { createPgListener } from '../runtime/pg-listener.ts';
 import { takeLease } from '../services/kernel/lease.ts';
 import { createRelayActivities, jetStreamPublish, type Publish } from './relay.activities.ts';
 import { pino } from 'pino';
+import { activeTenantRows } from '../test/support/tenants.ts';
 
 describe('relay workflow with a failing publisher', function () {
   this.timeout(180_000);
@@ -35,6 +36,8 @@ describe('relay workflow with a failing publisher', function () {
   before(async () => {
     db = await createMigratedDatabase(testStack().DATABASE_URL, 'relay');
     pool = await createDatabasePool(db.url, { maximumPoolSize: 4 });
+    await activeTenantRows(pool, 'relay');
+    await activeTenantRows(pool, 'relay-can');
     nats = await connectNats(testStack().NATS_URL, 'relay-test');
     jsm = await jetstreamManager(nats);
     await ensureEventsStream(jsm, stream);

@@ -14,6 +14,7 @@ import { testStack } from '../../test/support/env.ts';
 import { createCounterCommands } from './counter.commands.ts';
 import { decide, evolve } from './counter.domain.ts';
 import { counterWrite, loadCounterForWrite } from './counter.store.ts';
+import { activeTenantRows } from '../../test/support/tenants.ts';
 
 describe('per-aggregate order on the outbox reader (invariant I3)', function () {
   this.timeout(30_000);
@@ -23,6 +24,7 @@ describe('per-aggregate order on the outbox reader (invariant I3)', function () 
   before(async () => {
     db = await createMigratedDatabase(testStack().DATABASE_URL, 'order');
     pool = await createDatabasePool(db.url, { maximumPoolSize: 4 });
+    await activeTenantRows(pool, 'order');
   });
   after(async () => {
     await pool?.end();

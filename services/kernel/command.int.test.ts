@@ -10,6 +10,7 @@ import { runCommand } from './command.ts';
 import { createDatabasePool, type DatabasePool } from './database.ts';
 import { DomainError } from './errors.ts';
 import { CAS_RETRY } from './retry.ts';
+import { activeTenantRows } from '../../test/support/tenants.ts';
 
 describe('command kernel: a conflict that outlasts the retries', function () {
   this.timeout(60_000);
@@ -19,6 +20,7 @@ describe('command kernel: a conflict that outlasts the retries', function () {
   before(async () => {
     db = await createMigratedDatabase(testStack().DATABASE_URL, 'kernel');
     pool = await createDatabasePool(db.url, { maximumPoolSize: 2 });
+    await activeTenantRows(pool, 'kernel');
   });
   after(async () => {
     await pool?.end();

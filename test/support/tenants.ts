@@ -2,6 +2,7 @@
 // a completed onboarding leaves behind — an active tenant with its owner and plan quota, and the
 // owner's tuple in OpenFGA — made by the tenant service's own commands, without running the saga.
 // The saga itself is proven by the onboarding tests and the stack e2e.
+import { sql } from 'slonik';
 import { createAuthz, tenantObject, userObject, type Authz } from '../../runtime/authz.ts';
 import type { DatabasePool } from '../../services/kernel/database.ts';
 import { createTenantService } from '../../services/tenant/tenant.commands.ts';
@@ -54,4 +55,16 @@ export async function onboardedTenant(pool: DatabasePool, fixture: TenantFixture
     await tenants.setMember(tenantId, userId, role, metadata);
     await authz?.grant([{ user: userObject(userId), relation: role, object: tenantObject(tenantId) }]);
   }
+}
+
+/**
+ * Only the rows that let counters be written (an active tenant and its quota), with no events: for
+ * tests of the relay and the outbox that count every outbox row.
+ */
+export async function activeTenantRows(pool: DatabasePool, tenantId: string, maxCounters = 1_000): Promise<void> {
+  await pool.query(sql.unsafe`
+    insert into tenants (tenant_id, slug, name, plan, status, owner_user_id, version)
+    values (${tenantId}, ${tenantId.toLowerCase()}, ${tenantId}, 'pro', 'active', 'u1', 1) on conflict do nothing`);
+  await pool.query(sql.unsafe`
+    insert into tenant_quotas (tenant_id, max_counters) values (${tenantId}, ${maxCounters}) on conflict do nothing`);
 }
