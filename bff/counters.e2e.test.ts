@@ -10,8 +10,9 @@ import { devToken, freePort, startTestBff, type TestBff } from '../test/support/
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
 import { testStack } from '../test/support/env.ts';
 import { call } from '../test/support/http.ts';
+import { onboardedTenant, testAuthz } from '../test/support/tenants.ts';
 
-const TENANT = 'acme';
+const TENANT = `acme-${randomUUID().slice(0, 8)}`;
 
 describe('counter API (BFF → service → Postgres)', function () {
   this.timeout(300_000);
@@ -26,7 +27,12 @@ describe('counter API (BFF → service → Postgres)', function () {
     pool = await createDatabasePool(db.url, { maximumPoolSize: 2 });
     port = await freePort();
     bff = await startTestBff(db.url, port);
-    member = await devToken({ tenant: TENANT, roles: ['member'] });
+    await onboardedTenant(
+      pool,
+      { tenantId: TENANT, owner: 'owner-1', members: { 'test-user': 'member', 'member-2': 'member' } },
+      testAuthz(),
+    );
+    member = await devToken({ user: 'test-user' });
   });
   after(async () => {
     await bff?.stop();
@@ -156,7 +162,7 @@ describe('counter API (BFF → service → Postgres)', function () {
   it("idempotency: keys are scoped by caller: another member's request with the same key is a request of its own", async () => {
     const counter = 'idem-callers';
     const key = randomUUID();
-    const other = await devToken({ user: 'member-2', tenant: TENANT, roles: ['member'] });
+    const other = await devToken({ user: 'member-2' });
     const first = await call(bff.base, 'POST', counterPath(counter, 'increment'), {
       token: member,
       headers: { 'idempotency-key': key },

@@ -13,9 +13,10 @@ import { devToken, startTestBff, type TestBff } from '../test/support/bff.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
 import { testStack } from '../test/support/env.ts';
 import { hostileText } from '../test/support/hostile-text.ts';
+import { onboardedTenant, testAuthz } from '../test/support/tenants.ts';
 import { call, type CallResult } from '../test/support/http.ts';
 
-const TENANT = 'acme';
+const TENANT = `acme-${randomUUID().slice(0, 8)}`;
 const RUNS = 40;
 
 /** Percent-encodes every UTF-16 code unit as its own bytes, so lone surrogates and NUL reach the path as they are. */
@@ -45,7 +46,12 @@ describe('hostile strings in every field → 400 VALIDATION_FAILED, nothing stor
     db = await createMigratedDatabase(testStack().DATABASE_URL, 'hostile');
     pool = await createDatabasePool(db.url, { maximumPoolSize: 2 });
     bff = await startTestBff(db.url);
-    member = await devToken({ tenant: TENANT, roles: ['member'] });
+    await onboardedTenant(
+      pool,
+      { tenantId: TENANT, owner: 'owner-1', members: { 'test-user': 'member' } },
+      testAuthz(),
+    );
+    member = await devToken({ user: 'test-user' });
   });
   after(async () => {
     await bff?.stop();
@@ -88,9 +94,8 @@ describe('hostile strings in every field → 400 VALIDATION_FAILED, nothing stor
         }),
     ],
     ['body: a key of its own', (key) => increment({ body: { by: 1, [key]: 1 } })],
-    ['claim: sub', async (user) => increment({ token: await devToken({ user, tenant: TENANT, roles: ['member'] }) })],
-    ['claim: tenant', async (tenant) => increment({ token: await devToken({ tenant, roles: ['member'] }) })],
-    ['claim: roles', async (role) => increment({ token: await devToken({ tenant: TENANT, roles: ['member', role] }) })],
+    ['claim: sub', async (user) => increment({ token: await devToken({ user }) })],
+    ['claim: roles', async (role) => increment({ token: await devToken({ roles: ['platform-admin', role] }) })],
     ['path: tenant id', (id) => increment({ path: `/v1/tenants/${rawPathSegment(id)}/counters/c1/increment` })],
     ['path: counter id', (id) => increment({ path: `/v1/tenants/${TENANT}/counters/${rawPathSegment(id)}/increment` })],
     [

@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { describe, it } from 'mocha';
 import { PRUNE_SCHEDULE_ID } from '../saga-worker/maintenance-schedule.ts';
 import { smokeWorkflow } from '../workflows/smoke/smoke.workflow.ts';
-import { testStack } from '../test/support/env.ts';
+import { openFgaTestEnv, testStack } from '../test/support/env.ts';
 import { startEntry, until } from '../test/support/processes.ts';
 import { TASK_QUEUES } from '../contracts/workflow-names.ts';
 
@@ -19,6 +19,7 @@ const baseEnv = (): NodeJS.ProcessEnv => {
     NATS_URL: stack.NATS_URL,
     TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
     AUTH_JWKS_FILE: stack.AUTH_JWKS_FILE,
+    ...openFgaTestEnv(),
   };
 };
 

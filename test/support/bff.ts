@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { bff, bffConfig } from '../../bff/bff.deployable.ts';
 import { mintDevToken, type TokenRequest } from '../../cli/dev-auth.ts';
 import type { Running } from '../../runtime/deployable.ts';
-import { testStack } from './env.ts';
+import { openFgaTestEnv, testStack } from './env.ts';
 
 export interface TestBff {
   base: string;
@@ -36,9 +36,7 @@ export async function startTestBff(
     NATS_URL: stack.NATS_URL,
     TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
     AUTH_JWKS_FILE: stack.AUTH_JWKS_FILE,
-    OPENFGA_API_URL: stack.OPENFGA_API_URL,
-    OPENFGA_STORE_ID: stack.OPENFGA_STORE_ID,
-    ...(stack.OPENFGA_API_TOKEN ? { OPENFGA_API_TOKEN: stack.OPENFGA_API_TOKEN } : {}),
+    ...openFgaTestEnv(),
     BFF_PORT: String(chosenPort),
     ...extraEnv,
   });

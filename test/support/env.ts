@@ -23,3 +23,13 @@ const testEnv = z.object({
 export function testStack() {
   return parseEnv(testEnv, process.env, 'the test suites (run them through `npm test`, which provides these)');
 }
+
+/** The OpenFGA variables the test stack gives a BFF or saga worker the tests start. */
+export function openFgaTestEnv(): Record<string, string> {
+  const stack = testStack();
+  return {
+    OPENFGA_API_URL: stack.OPENFGA_API_URL,
+    OPENFGA_STORE_ID: stack.OPENFGA_STORE_ID,
+    ...(stack.OPENFGA_API_TOKEN ? { OPENFGA_API_TOKEN: stack.OPENFGA_API_TOKEN } : {}),
+  };
+}

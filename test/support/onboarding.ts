@@ -12,17 +12,27 @@ import { createMigratedDatabase } from './database.ts';
 import { testStack } from './env.ts';
 import { startTestWorker, type RunningTestWorker } from './temporal-worker.ts';
 import { testAuthz } from './tenants.ts';
+import { tenantObject, type Authz } from '../../runtime/authz.ts';
 
 export interface OnboardingHarness {
   /** The harness's own migrated database. */
   databaseUrl: string;
   pool: DatabasePool;
   jsm: JetStreamManager;
+  /** The test stack's OpenFGA store the activities write tuples to. */
+  authz: Authz;
   worker: RunningTestWorker;
   /** The tenant's status ('none' when there is no row) and a count of each resource onboarding creates. */
-  leftovers(
-    tenantId: string,
-  ): Promise<{ status: string; schema: number; stream: number; resources: number; owners: number; quotas: number }>;
+  leftovers(tenantId: string): Promise<{
+    status: string;
+    schema: number;
+    stream: number;
+    resources: number;
+    owners: number;
+    /** The owner's tuple in OpenFGA (granted by the grant-owner step, revoked by its undo and by offboarding). */
+    ownerTuples: number;
+    quotas: number;
+  }>;
   stop(): Promise<void>;
 }
 
@@ -31,12 +41,13 @@ export async function startOnboardingHarness(prefix: string): Promise<Onboarding
   const pool = await createDatabasePool(db.url, { maximumPoolSize: 6 });
   const nats = await connectNats(testStack().NATS_URL, `${prefix}-test`);
   const jsm = await jetstreamManager(nats);
+  const authz = testAuthz();
   const worker = await startTestWorker(
     createOnboardingActivities({
       pool,
       tenants: createTenantService({ pool }),
       jsm,
-      authz: testAuthz(),
+      authz,
       faultsEnabled: true,
     }),
     prefix,
@@ -47,6 +58,7 @@ export async function startOnboardingHarness(prefix: string): Promise<Onboarding
     databaseUrl: db.url,
     pool,
     jsm,
+    authz,
     worker,
     async leftovers(tenantId) {
       const names = tenantResourceNames(tenantId);
@@ -66,6 +78,7 @@ export async function startOnboardingHarness(prefix: string): Promise<Onboarding
         owners: await count(
           sql.unsafe`select count(*) from tenant_memberships where tenant_id = ${tenantId} and role = 'owner'`,
         ),
+        ownerTuples: (await authz.tuplesOn(tenantObject(tenantId))).filter((t) => t.relation === 'owner').length,
         quotas: await count(sql.unsafe`select count(*) from tenant_quotas where tenant_id = ${tenantId}`),
       };
     },

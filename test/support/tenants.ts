@@ -59,12 +59,20 @@ export async function onboardedTenant(pool: DatabasePool, fixture: TenantFixture
 
 /**
  * Only the rows that let counters be written (an active tenant and its quota), with no events: for
- * tests of the relay and the outbox that count every outbox row.
+ * tests of the relay, the outbox and the pipeline that count every outbox row. With `authz`, the
+ * owner's tuple too, for writes through the BFF.
  */
-export async function activeTenantRows(pool: DatabasePool, tenantId: string, maxCounters = 1_000): Promise<void> {
+export async function activeTenantRows(
+  pool: DatabasePool,
+  tenantId: string,
+  options: { owner?: string; authz?: Authz; maxCounters?: number } = {},
+): Promise<void> {
+  const owner = options.owner ?? 'u1';
   await pool.query(sql.unsafe`
     insert into tenants (tenant_id, slug, name, plan, status, owner_user_id, version)
-    values (${tenantId}, ${tenantId.toLowerCase()}, ${tenantId}, 'pro', 'active', 'u1', 1) on conflict do nothing`);
+    values (${tenantId}, ${tenantId.toLowerCase()}, ${tenantId}, 'pro', 'active', ${owner}, 1) on conflict do nothing`);
   await pool.query(sql.unsafe`
-    insert into tenant_quotas (tenant_id, max_counters) values (${tenantId}, ${maxCounters}) on conflict do nothing`);
+    insert into tenant_quotas (tenant_id, max_counters) values (${tenantId}, ${options.maxCounters ?? 1_000})
+    on conflict do nothing`);
+  await options.authz?.grant([{ user: userObject(owner), relation: 'owner', object: tenantObject(tenantId) }]);
 }

@@ -72,6 +72,7 @@ describe('temporal workflow reset of a failed onboarding saga (dev server, real 
       stream: 0,
       resources: 0,
       owners: 0,
+      ownerTuples: 0,
       quotas: 0,
     });
     assert.deepEqual(
@@ -94,6 +95,7 @@ describe('temporal workflow reset of a failed onboarding saga (dev server, real 
       stream: 1,
       resources: 2,
       owners: 1,
+      ownerTuples: 1,
       quotas: 1,
     });
     const all = await events(tenantId);

@@ -24,8 +24,9 @@ import { tenantOffboarding } from './tenant-offboarding.workflow.ts';
 import { createCounterCommands } from '../../services/counter/counter.commands.ts';
 import { DomainError } from '../../services/kernel/errors.ts';
 import { ONBOARDING_STEPS, WORKFLOW_IDS } from '../../contracts/workflow-names.ts';
+import { tenantObject } from '../../runtime/authz.ts';
 
-const PRE_PIVOT_STEPS = ONBOARDING_STEPS.slice(0, 5);
+const PRE_PIVOT_STEPS = ONBOARDING_STEPS.slice(0, ONBOARDING_STEPS.indexOf('apply-quotas') + 1);
 const EXPECTED_EVENTS = [
   'TenantReserved',
   'TenantResourceProvisioned',
@@ -78,6 +79,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
         stream: 1,
         resources: 2,
         owners: 1,
+        ownerTuples: 1,
         quotas: 1,
       });
       assert.deepEqual(await eventsOf(input.tenantId), EXPECTED_EVENTS);
@@ -142,6 +144,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
         stream: 0,
         resources: 0,
         owners: 0,
+        ownerTuples: 0,
         quotas: 0,
       });
       assert.deepEqual(await eventsOf(input.tenantId), []);
@@ -162,7 +165,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
       const left = await leftovers(input.tenantId);
       assert.deepEqual(
         { ...left, status: undefined },
-        { status: undefined, schema: 0, stream: 0, resources: 0, owners: 0, quotas: 0 },
+        { status: undefined, schema: 0, stream: 0, resources: 0, owners: 0, ownerTuples: 0, quotas: 0 },
       );
       assert.ok(
         left.status === 'compensated' || (step === 'reserve' && left.status === 'none'),
@@ -183,6 +186,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
         stream: 1,
         resources: 2,
         owners: 1,
+        ownerTuples: 1,
         quotas: 1,
       });
       assert.deepEqual(await eventsOf(input.tenantId), EXPECTED_EVENTS);
@@ -212,11 +216,19 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
           assert.equal(outcome, 'failed');
           assert.deepEqual(
             { ...left, status: left.status === 'none' ? 'compensated' : left.status },
-            { status: 'compensated', schema: 0, stream: 0, resources: 0, owners: 0, quotas: 0 },
+            { status: 'compensated', schema: 0, stream: 0, resources: 0, owners: 0, ownerTuples: 0, quotas: 0 },
           );
         } else {
           assert.equal(outcome, 'completed');
-          assert.deepEqual(left, { status: 'active', schema: 1, stream: 1, resources: 2, owners: 1, quotas: 1 });
+          assert.deepEqual(left, {
+            status: 'active',
+            schema: 1,
+            stream: 1,
+            resources: 2,
+            owners: 1,
+            ownerTuples: 1,
+            quotas: 1,
+          });
           assert.deepEqual(await eventsOf(input.tenantId), EXPECTED_EVENTS);
         }
       }),
@@ -236,6 +248,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
       stream: 1,
       resources: 2,
       owners: 1,
+      ownerTuples: 1,
       quotas: 1,
     });
     assert.deepEqual(await eventsOf(input.tenantId), EXPECTED_EVENTS);
@@ -283,6 +296,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
       stream: 0,
       resources: 0,
       owners: 0,
+      ownerTuples: 0,
       quotas: 0,
     });
     await assert.rejects(
@@ -292,7 +306,12 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
         command: { type: 'increment', by: 1 },
         metadata: {},
       }),
-      (error: unknown) => error instanceof DomainError && error.code === 'FORBIDDEN',
+      (error: unknown) => error instanceof DomainError && error.code === 'TENANT_STATE_CONFLICT',
+    );
+    assert.deepEqual(
+      await harness.authz.tuplesOn(tenantObject(input.tenantId)),
+      [],
+      'every tuple on the tenant is revoked (owner and initiator)',
     );
     assert.deepEqual((await eventsOf(input.tenantId)).slice(EXPECTED_EVENTS.length), [
       'TenantDeactivated',
@@ -321,6 +340,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
       stream: 0,
       resources: 0,
       owners: 0,
+      ownerTuples: 0,
       quotas: 0,
     });
     assert.equal(await sagaStatusOf(handle), 'compensated');

@@ -220,16 +220,19 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
   }
 
   // The pivot: from here on the saga only moves forward, retrying until it gets through — even
-  // past a failure the activity calls non-retryable (there is nothing left to compensate to).
-  await run('activate', () =>
-    untilItSucceeds(() => untilDone.activateTenant.executeWithOptions(summary('activate'), [at('activate')]), status),
-  );
-  await run('send-welcome', () =>
-    untilItSucceeds(
-      () => untilDone.sendWelcome.executeWithOptions(summary('send-welcome'), [at('send-welcome')]),
-      status,
-    ),
-  );
+  // past a failure the activity calls non-retryable (there is nothing left to compensate to), and
+  // past a cancellation (DELETE of a tenant that is being activated): the tenant ends active.
+  await CancellationScope.nonCancellable(async () => {
+    await run('activate', () =>
+      untilItSucceeds(() => untilDone.activateTenant.executeWithOptions(summary('activate'), [at('activate')]), status),
+    );
+    await run('send-welcome', () =>
+      untilItSucceeds(
+        () => untilDone.sendWelcome.executeWithOptions(summary('send-welcome'), [at('send-welcome')]),
+        status,
+      ),
+    );
+  });
   report('completed', null);
   return status;
 }

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { createDatabasePool, type DatabasePool } from '../../services/kernel/database.ts';
 import { armFault } from '../../services/tenant/faults.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../../test/support/database.ts';
-import { testStack } from '../../test/support/env.ts';
+import { openFgaTestEnv, testStack } from '../../test/support/env.ts';
 import { startEntry, until, type Started } from '../../test/support/processes.ts';
 import { onboardingStatusQuery, tenantOnboarding } from './tenant-onboarding.workflow.ts';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../../contracts/workflow-names.ts';
@@ -29,6 +29,7 @@ describe('onboarding survives a SIGKILLed saga worker', function () {
       DATABASE_URL: db.url,
       NATS_URL: stack.NATS_URL,
       TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
+      ...openFgaTestEnv(),
       FAULT_INJECTION: 'enabled',
       DEPLOY_ENVIRONMENT: 'test',
     });
