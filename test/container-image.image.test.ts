@@ -35,7 +35,7 @@ describe('the container image on the test stack (podman, host network)', functio
   const ports = { bff: 0, sagaWorker: 0, relay: 0, projector: 0 };
   const started: string[] = [];
   const bff = () => `http://127.0.0.1:${ports.bff}`;
-  /** The tenant the first scenario onboards, and its owner's token; the SIGTERM scenarios write to it. */
+  /** The tenant the first scenario onboards, and its creator's (now its owner's) token; the SIGTERM scenarios write to it. */
   const tenant = { id: '', owner: '' };
 
   const container = (name: string) => `dwb-image-test-${id}-${name}`;
@@ -121,6 +121,11 @@ describe('the container image on the test stack (podman, host network)', functio
       SAGA_WORKER_HTTP_PORT: String(ports.sagaWorker),
       RELAY_HTTP_PORT: String(ports.relay),
       PROJECTOR_HTTP_PORT: String(ports.projector),
+      // The test stack's OpenFGA (on loopback, reached over the host network): the BFF checks every
+      // route there, the saga worker writes the owner's tuple.
+      OPENFGA_API_URL: stack.OPENFGA_API_URL,
+      OPENFGA_STORE_ID: stack.OPENFGA_STORE_ID,
+      ...(stack.OPENFGA_API_TOKEN ? { OPENFGA_API_TOKEN: stack.OPENFGA_API_TOKEN } : {}),
     };
   });
   afterEach(function () {
@@ -188,20 +193,20 @@ describe('the container image on the test stack (podman, host network)', functio
     });
     assert.equal(created.status, 202, created.text);
     const tenantId = String(created.json.tenantId);
-    const owner = await devToken({ user: 'founder', tenant: tenantId, roles: ['owner'] });
-    Object.assign(tenant, { id: tenantId, owner });
+    // The creator follows the onboarding with the same token, and owns the tenant once it completes.
+    Object.assign(tenant, { id: tenantId, owner: founder });
     await until('the onboarding saga to complete', async () => {
-      const status = await call(bff(), 'GET', `/v1/tenants/${tenantId}/onboarding`, { token: owner });
+      const status = await call(bff(), 'GET', `/v1/tenants/${tenantId}/onboarding`, { token: founder });
       return status.json.sagaStatus === 'completed';
     });
 
     const increment = await call(bff(), 'POST', `/v1/tenants/${tenantId}/counters/visits/increment`, {
-      token: owner,
+      token: founder,
       headers: { 'idempotency-key': randomUUID() },
       body: { by: 3 },
     });
     assert.equal(increment.status, 200, increment.text);
-    const read = await call(bff(), 'GET', `/v1/tenants/${tenantId}/counters/visits?minVersion=1`, { token: owner });
+    const read = await call(bff(), 'GET', `/v1/tenants/${tenantId}/counters/visits?minVersion=1`, { token: founder });
     assert.equal(read.headers.get('x-min-version-met'), 'true', 'the relay and the projector carried it over');
     assert.deepEqual(read.json, { tenantId, counterId: 'visits', value: 3, version: 1 });
   });
@@ -230,9 +235,8 @@ describe('the container image on the test stack (podman, host network)', functio
     });
     assert.equal(created.status, 202, created.text);
     const tenantId = String(created.json.tenantId);
-    const owner = await devToken({ user: 'founder', tenant: tenantId, roles: ['owner'] });
     await until('the saga to be running a step', async () => {
-      const status = await call(bff(), 'GET', `/v1/tenants/${tenantId}/onboarding`, { token: owner });
+      const status = await call(bff(), 'GET', `/v1/tenants/${tenantId}/onboarding`, { token: founder });
       return status.json.sagaStatus === 'running';
     });
     const stopped = await stop('saga-worker');
@@ -240,7 +244,7 @@ describe('the container image on the test stack (podman, host network)', functio
     assert.ok(stopped.seconds < GRACE_SECONDS, `stopped in ${stopped.seconds} s`);
     await start('saga-worker', 'dist/saga-worker/saga-worker.main.js');
     await until('the onboarding saga to complete on the new worker', async () => {
-      const status = await call(bff(), 'GET', `/v1/tenants/${tenantId}/onboarding`, { token: owner });
+      const status = await call(bff(), 'GET', `/v1/tenants/${tenantId}/onboarding`, { token: founder });
       return status.json.sagaStatus === 'completed';
     });
   });

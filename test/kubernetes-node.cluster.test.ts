@@ -53,6 +53,7 @@ describe('the chart on a real Kubernetes node', function () {
   let bff: string;
   const stream = `CLUSTER_${id.toUpperCase()}`;
   const namespace = `cluster-${id}`;
+  /** The tenant the first scenario onboards, and its creator's (now its owner's) token. */
   const tenant = { id: '', owner: '' };
 
   const install = (sets: string[] = [], timeout = '300s') =>
@@ -63,6 +64,11 @@ describe('the chart on a real Kubernetes node', function () {
         natsUrl: testStack().NATS_URL,
         temporalAddress: testStack().TEMPORAL_ADDRESS,
         temporalNamespace: namespace,
+        openfga: {
+          url: testStack().OPENFGA_API_URL,
+          storeId: testStack().OPENFGA_STORE_ID,
+          token: testStack().OPENFGA_API_TOKEN,
+        },
       },
       jwksFile: testStack().AUTH_JWKS_FILE,
       bffPort: Number(new URL(bff).port),
@@ -217,7 +223,8 @@ describe('the chart on a real Kubernetes node', function () {
     });
     assert.equal(created.status, 202, created.text);
     tenant.id = String(created.json.tenantId);
-    tenant.owner = await devToken({ user: 'founder', tenant: tenant.id, roles: ['owner'] });
+    // The creator follows the onboarding with the same token, and owns the tenant once it completes.
+    tenant.owner = founder;
     await until('the onboarding saga to complete', async () => {
       const status = await call(bff, 'GET', `/v1/tenants/${tenant.id}/onboarding`, { token: tenant.owner });
       return status.json.sagaStatus === 'completed';
@@ -280,9 +287,8 @@ describe('the chart on a real Kubernetes node', function () {
     assert.deepEqual(outcome.httpErrors, []);
     for (const saga of sagas) {
       const tenantId = String(saga.json.tenantId);
-      const owner = await devToken({ user: 'founder', tenant: tenantId, roles: ['owner'] });
       await until(`onboarding of ${tenantId}`, async () => {
-        const status = await call(bff, 'GET', `/v1/tenants/${tenantId}/onboarding`, { token: owner });
+        const status = await call(bff, 'GET', `/v1/tenants/${tenantId}/onboarding`, { token: founder });
         return status.json.sagaStatus === 'completed';
       });
     }

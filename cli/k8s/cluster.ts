@@ -106,7 +106,7 @@ export function installApp(
     stringData: {
       'database-url': options.endpoints.databaseUrl,
       'nats-url': options.endpoints.natsUrl,
-      ...(openfga?.token ? { 'openfga-api-token': openfga.token } : {}),
+      ...(openfga.token ? { 'openfga-api-token': openfga.token } : {}),
     },
   };
   cluster.control.kubectl(['apply', '-f', '-'], JSON.stringify(secret));
