@@ -51,7 +51,7 @@ function bind(
   return async (ctx) => {
     const params = route.params.safeParse(ctx.params);
     if (!params.success) throw validationProblem('invalid path', params.error);
-    await authorize(authz, ctx.state.principal, route.access, params.data as { tenantId?: string; counterId?: string });
+    await authorize(authz, ctx.state.principal, route.access, params.data);
 
     const input: RouteInput = {
       params: params.data as Record<string, string>,

@@ -154,7 +154,7 @@ export async function authorize(
     authz.check({ user, relation, object, contextualTuples: [...structuralTuples(tenantId, counterId), ...admin] });
   const allowed =
     access.object === 'counter'
-      ? await check(access.relation, counterObject(tenantId, params.counterId!), params.counterId!)
+      ? await check(access.relation, counterObject(tenantId, params.counterId!), params.counterId)
       : await check(access.relation, tenant);
   if (allowed) return;
   if (access.relation !== 'can_read' && (await check('can_read', tenant))) {

@@ -291,7 +291,8 @@ export function createTenantService(deps: { pool: DatabasePool }) {
       ),
 
     /**
-     * Gives `userId` a role (admin, member or viewer) in an active tenant, replacing the one they
+     * Gives `userId` a role (admin, member or viewer) in an active tenant (or one awaiting approval,
+     * so its owner can prepare the team), replacing the one they
      * had, or removes their role (`null`; from a tenant in any status). Nothing when it already is so.
      * The owner's membership belongs to onboarding and offboarding: MEMBER_IS_OWNER.
      */
@@ -302,10 +303,10 @@ export function createTenantService(deps: { pool: DatabasePool }) {
             'MEMBER_IS_OWNER',
             `${userId} owns tenant ${tenantId}; ownership changes only with onboarding and offboarding`,
           );
-        if (role !== null && state.status !== 'active')
+        if (role !== null && state.status !== 'active' && state.status !== 'awaiting-approval')
           throw new DomainError(
             'TENANT_STATE_CONFLICT',
-            `tenant ${tenantId} is ${state.status}; members are added to an active tenant only`,
+            `tenant ${tenantId} is ${state.status}; members are added to an active tenant (or one awaiting approval) only`,
             { status: state.status },
           );
         const current = await tx.maybeOneFirst(sql.type(z.object({ role: z.string() }))`

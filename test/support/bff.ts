@@ -2,6 +2,7 @@
 import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { bff, bffConfig } from '../../bff/bff.deployable.ts';
+import { sagaWorker } from '../../saga-worker/saga-worker.deployable.ts';
 import { mintDevToken, type TokenRequest } from '../../cli/dev-auth.ts';
 import type { Running } from '../../runtime/deployable.ts';
 import { openFgaTestEnv, testStack } from './env.ts';
@@ -47,6 +48,25 @@ export async function startTestBff(
     },
   });
   return { base: `http://127.0.0.1:${chosenPort}`, stop: () => running.stop() };
+}
+
+/** The saga worker deployable in-process on `databaseUrl`: runs the sagas and membership workflows the BFF starts. */
+export async function startTestSagaWorker(databaseUrl: string): Promise<Running> {
+  const stack = testStack();
+  const config = sagaWorker.config.parse({
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: databaseUrl,
+    NATS_URL: stack.NATS_URL,
+    TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
+    ...openFgaTestEnv(),
+    SAGA_WORKER_HTTP_PORT: '0',
+  });
+  return sagaWorker.start(config, {
+    logger: pino({ level: 'silent' }),
+    fail: (error) => {
+      throw error;
+    },
+  });
 }
 
 export async function devToken(request: Partial<TokenRequest> = {}): Promise<string> {
