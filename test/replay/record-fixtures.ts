@@ -2,7 +2,7 @@
 // paths on the test stack (real activities, real servers) and exports each history with the same
 // function as `npm run history -- export`. Not part of `npm test`; run it when workflow code changes:
 //
-//   FIXTURE_LABEL=v3 npm test -- test/replay/record-fixtures.ts
+//   FIXTURE_LABEL=v4 npm test -- test/replay/record-fixtures.ts
 //
 // Existing fixtures are never overwritten: they are histories that running workflows may still
 // have, and the replay suite keeps proving the current code can continue them.
@@ -31,6 +31,7 @@ import {
   type OnboardingInput,
 } from '../../workflows/tenant-onboarding/tenant-onboarding.workflow.ts';
 import { tenantOffboarding } from '../../workflows/tenant-onboarding/tenant-offboarding.workflow.ts';
+import { tenantMembership } from '../../workflows/tenant-onboarding/tenant-membership.workflow.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../support/database.ts';
 import { testStack } from '../support/env.ts';
 import { createPipeline, until, type Pipeline } from '../support/pipeline.ts';
@@ -168,6 +169,23 @@ describe('record replay fixtures', function () {
     });
     await handle.result();
     await record(worker.client, 'completed', handle.workflowId);
+  });
+
+  it('membership: a member added, then removed', async () => {
+    const input = newTenant('free');
+    await (await onboard(input)).result();
+    for (const [scenario, role] of [
+      ['added', 'member'],
+      ['removed', null],
+    ] as const) {
+      const handle = await worker.client.workflow.start(tenantMembership, {
+        taskQueue: worker.taskQueue,
+        workflowId: WORKFLOW_IDS.membership(input.tenantId, `${scenario}-${randomUUID().slice(0, 8)}`),
+        args: [{ tenantId: input.tenantId, userId: 'member-1', role, requestedBy: 'owner-1' }],
+      });
+      await handle.result();
+      await record(worker.client, scenario, handle.workflowId);
+    }
   });
 
   it('smoke and idempotency-key pruning', async () => {

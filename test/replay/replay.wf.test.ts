@@ -65,7 +65,7 @@ describe('workflow replay: every committed history replays against the current c
     }
   });
 
-  it('the onboarding patches: v1 (before both), v2 (ensure-provisioned) and v3 (attributes on status change) all replay', () => {
+  it('the saga patches: v1 (before all), v2 (ensure-provisioned), v3 (attributes on status change) and v4 (OpenFGA tuples) all replay', () => {
     const patchesIn = (fixture: Fixture) =>
       (fixture.history.events ?? []).flatMap((event) =>
         Object.values(event.markerRecordedEventAttributes?.details ?? {}).flatMap((details) =>
@@ -101,6 +101,20 @@ describe('workflow replay: every committed history replays against the current c
       assert.ok(upserts(f) < upserts(before), `${f.file}: ${upserts(f)} upserts, v2 had ${upserts(before)}`);
       assert.equal(results.get(f.file)?.error, undefined);
     }
+
+    // v4 (issue 16): the owner's tuple in OpenFGA is a step of its own (grant-owner), and offboarding
+    // revokes every tuple (revoke-access); histories from before either patch still replay.
+    assert.ok(happy('v4').length >= 2, 'happy-path fixtures of v4');
+    for (const f of happy('v4')) {
+      assert.ok(patchesIn(f).includes('grant-owner-tuple'), `${f.file} ran the grant-owner patch`);
+      assert.equal(results.get(f.file)?.error, undefined);
+    }
+    const offboarding = (label: string) =>
+      fixtures.filter((f) => f.workflowType === 'tenantOffboarding' && f.label === label);
+    assert.ok(offboarding('v1').length >= 1 && offboarding('v4').length >= 1, 'offboarding before and after the patch');
+    for (const f of offboarding('v1')) assert.deepEqual(patchesIn(f), [], `${f.file} predates the patch`);
+    for (const f of offboarding('v4')) assert.deepEqual(patchesIn(f), ['revoke-access-tuples'], f.file);
+    for (const f of [...offboarding('v1'), ...offboarding('v4')]) assert.equal(results.get(f.file)?.error, undefined);
   });
 
   it('fails on a changed workflow: a reordered onboarding step is a determinism error', async () => {
