@@ -10,6 +10,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { RESULTS_DIR, runBench } from './run.ts';
 import { ensureDevSigningKey } from '../cli/dev-auth.ts';
 import { natsUrl } from '../cli/stack/nats.ts';
+import { openFgaHealthy, openFgaToken, openFgaUrl } from '../cli/stack/openfga.ts';
 import { databaseUrl } from '../cli/stack/postgres.ts';
 import { ensureBuild } from '../cli/build-command.ts';
 import { runEntry, say, settingsFor } from '../cli/entry.ts';
@@ -54,6 +55,9 @@ async function runBenchCommand(args: string[], settings: StackSettings, say: (li
   }
   if (!(await temporalHealthy(address)))
     throw new StackError(`Temporal is not answering on ${address}: run \`npm run up\` first`);
+  const openFga = settings.external.openfga?.url ?? openFgaUrl(settings);
+  if (!(await openFgaHealthy(openFga)))
+    throw new StackError(`OpenFGA is not answering on ${openFga}: run \`npm run up\` first`);
   const mode = values.full ? 'full' : values.tiny ? 'tiny' : 'quick';
   const out = values.out ?? (mode === 'tiny' ? mkdtempSync(join(tmpdir(), 'bench-results-')) : RESULTS_DIR);
   const unwritable = checkOutDir(out);
@@ -72,6 +76,7 @@ async function runBenchCommand(args: string[], settings: StackSettings, say: (li
       temporalAddress: address,
       pgBin: dirname(realpathSync(join(ensurePostgresBinaries(say), 'pg_ctl'))), // pgbench sits beside the server binaries
       keys: await ensureDevSigningKey(settings.paths.secrets),
+      openfga: settings.external.openfga ?? { url: openFga, token: openFgaToken(settings) },
     },
     out,
     say,

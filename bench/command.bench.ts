@@ -3,7 +3,8 @@
 // client, each the median of 3 runs with the CPU it cost per command (client and servers share the cores):
 //   pgbench running the same SQL statements (the floor: Postgres alone),
 //   the service command called in-process (adds slonik, zod, the domain),
-//   HTTP through the BFF process (adds Koa, auth, validation, JSON, the network).
+//   HTTP through the BFF process (adds Koa, auth and its OpenFGA check, validation, JSON, the network).
+// Each writes to an active tenant of its own with a plan quota (benchTenant), as the service requires.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import autocannon from 'autocannon';
 import { mintDevToken } from '../cli/dev-auth.ts';
 import { createCounterCommands } from '../services/counter/counter.commands.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
-import { BENCH_BFF_PORT, runsOf, type BenchContext } from './context.ts';
+import { BENCH_BFF_PORT, BENCH_OWNER, benchTenant, runsOf, type BenchContext } from './context.ts';
 import { closedLoop, latencyMeasure, medianOf, postgresPids, row, withCpu, type Measure, type Row } from './measure.ts';
 
 export const commandLoad = (ctx: BenchContext) => ({
@@ -34,8 +35,7 @@ WITH locked AS (SELECT pg_advisory_xact_lock(hashtextextended('bench-pg/counter/
     SELECT 'bench-pg', 'bench', 'counter.increment', ':c-:k', md5(':c-:k'), now() + make_interval(hours => 24) FROM limited
     ON CONFLICT DO NOTHING RETURNING 1)
 SELECT count(*) AS claimed, set_config('lock_timeout', '0', true) AS lifted FROM claim;
-SELECT c.value, c.version,
-       EXISTS (SELECT 1 FROM tenants t WHERE t.tenant_id = 'bench-pg' AND t.status IN ('offboarding', 'archived')) AS closed
+SELECT c.value, c.version, (SELECT t.status FROM tenants t WHERE t.tenant_id = 'bench-pg') AS status
   FROM (SELECT) one LEFT JOIN counters c ON c.tenant_id = 'bench-pg' AND c.counter_id = ${counter} \\gset
 WITH cas AS (UPDATE counters SET value = :value + 1, updated_at = now(), version = :version + 1
     WHERE tenant_id = 'bench-pg' AND counter_id = ${counter} AND version = :version RETURNING version),
@@ -59,6 +59,7 @@ export async function pgbenchCommands(ctx: BenchContext, load: Load): Promise<Me
   const { durationMs } = commandLoad(ctx);
   const commands = createCounterCommands({ pool: ctx.pool });
   const counters = load.oneCounter ? ['pg-hot'] : [...Array(concurrency).keys()].map((c) => `pg${c}`);
+  await benchTenant(ctx, 'bench-pg');
   for (const counterId of counters) {
     await commands.execute({ tenantId: 'bench-pg', counterId, command: { type: 'increment', by: 1 }, metadata: {} });
   }
@@ -115,6 +116,7 @@ export async function pgbenchCommands(ctx: BenchContext, load: Load): Promise<Me
 
 export async function serviceCommands(ctx: BenchContext, withKey = true): Promise<Measure> {
   const { concurrency, durationMs } = commandLoad(ctx);
+  await benchTenant(ctx, 'bench-svc');
   const pool = await createDatabasePool(ctx.databaseUrl, { maximumPoolSize: concurrency });
   try {
     const commands = createCounterCommands({ pool });
@@ -144,12 +146,8 @@ export async function httpCommands(ctx: BenchContext, load: Load): Promise<Measu
   const { concurrency } = load;
   const { durationMs } = commandLoad(ctx);
   await ctx.deployable('bff');
-  const token = await mintDevToken(ctx.endpoints.keys, {
-    user: 'bench',
-    roles: ['member'],
-    tenant: 'bench-http',
-    expiresIn: '1h',
-  });
+  await benchTenant(ctx, 'bench-http');
+  const token = await mintDevToken(ctx.endpoints.keys, { user: BENCH_OWNER, roles: [], expiresIn: '1h' });
   let nextCounter = 0;
   const result = await autocannon({
     url: `http://127.0.0.1:${BENCH_BFF_PORT}`,

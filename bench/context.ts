@@ -1,6 +1,7 @@
 // What every benchmark gets: the stack's servers, a database of its own, a Temporal namespace of its
-// own (`bench`) and an events stream of its own, so a run never touches the dev stack's data, and
-// the deployables started as separate processes (the many-process topology) inside that sandbox.
+// own (`bench`), an events stream of its own and an OpenFGA store of its own, so a run never touches
+// the dev stack's data, and the deployables started as separate processes (the many-process
+// topology) inside that sandbox.
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
@@ -9,13 +10,17 @@ import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Client, Connection, isGrpcServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
+import { openFgaEnv } from '../cli/stack/openfga.ts';
 import { ensureSearchAttributes } from '../cli/stack/temporal.ts';
+import { createAuthz, type Authz, type AuthzConfig } from '../runtime/authz.ts';
 import type { DeployableName } from '../runtime/deployable.ts';
 import type { EventsStream } from '../runtime/events-stream.ts';
 import { connectNats, type NatsConnection } from '../runtime/connections.ts';
 import { createDatabasePool, type DatabasePool } from '../services/kernel/database.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
 import { EPHEMERAL_HEALTH_PORTS, repoRoot, type Started } from '../test/support/processes.ts';
+import { onboardedTenant } from '../test/support/tenants.ts';
+import { createBenchStore, type OpenFgaServer } from './authz-store.ts';
 import { sleep, waitFor } from './measure.ts';
 
 export type BenchMode = 'tiny' | 'quick' | 'full';
@@ -31,6 +36,8 @@ export interface StackEndpoints {
   /** Folder with `pgbench`. */
   pgBin: string;
   keys: { jwks: string; privateJwk: string };
+  /** The authorization server (the bench makes a store of its own there). */
+  openfga: OpenFgaServer;
 }
 
 export interface BenchContext {
@@ -44,6 +51,9 @@ export interface BenchContext {
   stream: EventsStream;
   namespace: string;
   client: Client;
+  /** The bench's OpenFGA store, reached without a decision cache (its deployables keep their default one). */
+  authzConfig: AuthzConfig;
+  authz: Authz;
   /** Prefix of this run's tenant ids (their NATS streams are removed at the end). */
   tenantPrefix: string;
   scratch: string;
@@ -97,6 +107,8 @@ export async function openBenchContext(
   );
   await ensureSearchAttributes(endpoints.temporalAddress, namespace);
   const client = new Client({ connection, namespace });
+  const store = await createBenchStore(endpoints.openfga, `bench-${id}`);
+  const authz = createAuthz(store.config);
   const scratch = mkdtempSync(join(tmpdir(), 'bench-'));
   const processes: Partial<Record<DeployableName, Started>> = {};
   const env: NodeJS.ProcessEnv = {
@@ -108,6 +120,11 @@ export async function openBenchContext(
     TEMPORAL_NAMESPACE: namespace,
     EVENTS_STREAM: stream.name,
     EVENTS_SUBJECT_PREFIX: stream.subjectPrefix,
+    ...openFgaEnv({
+      url: store.config.OPENFGA_API_URL,
+      storeId: store.config.OPENFGA_STORE_ID,
+      token: store.config.OPENFGA_API_TOKEN,
+    }),
     AUTH_JWKS_FILE: endpoints.keys.jwks,
     BFF_PORT: String(BENCH_BFF_PORT),
     FAULT_INJECTION: 'disabled',
@@ -117,7 +134,7 @@ export async function openBenchContext(
   };
   const tenantPrefix = `tb${id}`;
   say(
-    `• bench sandbox: database ${db.url.replace(/\/\/[^@]*@/, '//…@')}, namespace ${namespace}, stream ${stream.name}`,
+    `• bench sandbox: database ${db.url.replace(/\/\/[^@]*@/, '//…@')}, namespace ${namespace}, stream ${stream.name}, OpenFGA store ${store.config.OPENFGA_STORE_ID}`,
   );
 
   return {
@@ -131,6 +148,8 @@ export async function openBenchContext(
     stream,
     namespace,
     client,
+    authzConfig: store.config,
+    authz,
     scratch,
     tenantPrefix,
     env,
@@ -190,8 +209,20 @@ export async function openBenchContext(
       await pool.end();
       await connection.close();
       await db.drop();
+      await store.drop();
     },
   };
+}
+
+/** Who owns the benchmarks' tenants: the `user` of the tokens the bench mints. */
+export const BENCH_OWNER = 'bench';
+
+/**
+ * An active tenant owned by BENCH_OWNER, as onboarding leaves it, in the bench's database and store
+ * (idempotent). Its plan, pro, allows 1,000 counters: more than any benchmark writes to.
+ */
+export async function benchTenant(ctx: BenchContext, tenantId: string): Promise<void> {
+  await onboardedTenant(ctx.pool, { tenantId, owner: BENCH_OWNER, plan: 'pro' }, ctx.authz);
 }
 
 async function terminate(started: Started): Promise<void> {

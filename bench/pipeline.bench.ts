@@ -19,7 +19,7 @@ import {
   type OutboxCheckpoint,
 } from '../services/kernel/outbox.ts';
 import { rebuildProjection } from '../workflows/projections/rebuild-projection.workflow.ts';
-import { runsOf, type BenchContext } from './context.ts';
+import { benchTenant, runsOf, type BenchContext } from './context.ts';
 import { latencyMeasure, medianOf, row, sleep, waitFor, type Measure, type Row } from './measure.ts';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 
@@ -136,6 +136,7 @@ export async function freshnessRows(ctx: BenchContext): Promise<Row[]> {
   const seconds = ctx.mode === 'tiny' ? 2 : ctx.mode === 'quick' ? 10 : 30;
   await ctx.deployable('relay');
   await ctx.deployable('projector');
+  await benchTenant(ctx, 'bench-fresh');
   ctx.say(`  freshness: ${rate} commands/s for ${seconds} s (${runsOf(ctx.mode)} runs)…`);
   const project = await medianOf(runsOf(ctx.mode), 'p99', () => commitToReadModel(ctx, rate, seconds));
   const baseline = await medianOf(runsOf(ctx.mode), 'p99', () => publishToConsume(ctx, rate, seconds));

@@ -8,6 +8,7 @@ import { databaseUrl } from '../cli/stack/postgres.ts';
 import { createCounterCommands } from '../services/counter/counter.commands.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
 import { createMigratedDatabase } from '../test/support/database.ts';
+import { onboardedTenant } from '../test/support/tenants.ts';
 import { closedLoop } from './measure.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -15,6 +16,8 @@ const concurrency = 16;
 const db = await createMigratedDatabase(databaseUrl(loadStackSettings('dev', process.env)), 'profile');
 const pool = await createDatabasePool(db.url, { maximumPoolSize: concurrency });
 try {
+  // Counters are written only in an active tenant with a plan quota (its database side is enough here).
+  await onboardedTenant(pool, { tenantId: 'profile', owner: 'profile', plan: 'pro' });
   const commands = createCounterCommands({ pool });
   const increment = async (worker: number) => {
     await commands.execute({
