@@ -32,6 +32,7 @@ describe('bench: every benchmark once at tiny size', function () {
     const groups = new Set(report.rows.map((r) => r.group));
     for (const group of [
       'command',
+      'authz',
       'peer',
       'relay',
       'freshness',

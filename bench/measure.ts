@@ -77,19 +77,31 @@ function cpuTicks(pid: number | 'self', children = false): number {
   }
 }
 
-/** Every Postgres server process on this machine (the bench's cluster is the only busy one). */
-export function postgresPids(): number[] {
+/** The processes on this machine whose /proc/<pid>/`file` passes `test` (one that ends meanwhile does not). */
+function pidsWhere(file: 'comm' | 'cmdline', test: (text: string) => boolean): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+        return test(readFileSync(`/proc/${pid}/${file}`, 'utf8'));
       } catch {
         return false;
       }
     })
     .map(Number);
 }
+
+/** Every Postgres server process on this machine (the bench's cluster is the only busy one). */
+export const postgresPids = (): number[] => pidsWhere('comm', (comm) => comm.trim() === 'postgres');
+
+/** The OpenFGA server serving HTTP on `url`'s host and port, if it runs on this machine (the local stack starts it so). */
+export const openFgaPids = (url: string): number[] =>
+  pidsWhere('cmdline', (cmdline) =>
+    cmdline
+      .split('\0')
+      .join(' ')
+      .includes(`--http-addr ${new URL(url).host}`),
+  );
 
 /**
  * Measures `work` and adds the CPU it cost per operation: the load generator (this process and the

@@ -1,5 +1,5 @@
 // `npm run bench [-- --full]`: every benchmark against its baseline in the same run, in a sandbox on
-// the stack that `npm run up` started (its own database, Temporal namespace and NATS stream).
+// the stack that `npm run up` started (its own database, Temporal namespace, NATS stream and OpenFGA store).
 // Writes bench/results/latest.{json,md} and growth.svg; prints the table.
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { measureLag } from '../runtime/pipeline-lag.ts';
 import { PROJECTION_NAMES } from '../services/read-models/projections.ts';
 import { tenantOnboarding } from '../workflows/tenant-onboarding/tenant-onboarding.workflow.ts';
+import { authzRows } from './authz.bench.ts';
 import { commandRows } from './command.bench.ts';
 import { openBenchContext, type BenchContext, type BenchMode, type StackEndpoints } from './context.ts';
 import { emmettRows } from './emmett.bench.ts';
@@ -50,6 +51,9 @@ export async function runBench(
       const command = await samplePeak(ctx, memory, ['bff'], () => commandRows(ctx));
       rows.push(...command.rows);
       rows.push(...(await emmettRows(ctx, command.service)));
+    });
+    await step("authorization: the BFF's OpenFGA check vs a one-tuple check, and its decision cache", async () => {
+      rows.push(...(await authzRows(ctx)));
     });
     await step('relay: outbox → JetStream vs raw publish', async () => {
       await recordIdle(ctx, memory, 'relay', () =>
