@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'mocha';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { WORKFLOW_IDS } from '../contracts/workflow-names.ts';
+import { createDatabasePool } from '../services/kernel/database.ts';
 import { tenantOnboarding, type OnboardingStatus } from '../workflows/tenant-onboarding/tenant-onboarding.workflow.ts';
 import { devToken, startTestBff, type TestBff } from './support/bff.ts';
 import { createMigratedDatabase, type FreshDatabase } from './support/database.ts';
@@ -18,8 +19,12 @@ import { startOnboardingHarness, type OnboardingHarness } from './support/onboar
 import { until } from './support/processes.ts';
 import { ownsServers, restartNats, restartPostgres } from './support/servers.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+import { onboardedTenant, testAuthz } from './support/tenants.ts';
 
-const TENANT = 'outage';
+/** The tenant the writers write to (onboarded by the fixture in each database), its owner and a member who writes. */
+const TENANT = `outage-${randomUUID().slice(0, 8)}`;
+const OWNER = 'outage-owner';
+const WRITER = 'outage-writer';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('outages: waited out, not compensated; answered 503', function () {
@@ -32,6 +37,11 @@ describe('outages: waited out, not compensated; answered 503', function () {
     before(async function () {
       if (!ownsServers()) this.skip(); // servers given by DATABASE_URL / NATS_URL are not ours to stop
       harness = await startOnboardingHarness('outage');
+      await onboardedTenant(
+        harness.pool,
+        { tenantId: TENANT, owner: OWNER, members: { [WRITER]: 'member' } },
+        testAuthz(),
+      );
       bff = await startTestBff(harness.databaseUrl);
     });
     after(async () => {
@@ -40,7 +50,7 @@ describe('outages: waited out, not compensated; answered 503', function () {
     });
 
     it('every saga completes (none compensated), every write is stored once', async () => {
-      const token = await devToken({ tenant: TENANT, roles: ['member'] });
+      const token = await devToken({ user: WRITER });
       const { client, taskQueue } = harness.worker;
       const sagas: string[] = [];
       let stop = false;
@@ -89,9 +99,10 @@ describe('outages: waited out, not compensated; answered 503', function () {
       };
       const writers = Promise.all([0, 1, 2, 3].map(writer));
 
+      // The sagas' tenants only: the writers' tenant is active from the start.
       const completed = () =>
         harness.pool.oneFirst(sql.type(z.object({ n: z.coerce.number() }))`
-        select count(*) as n from tenants where status = 'active'`);
+        select count(*) as n from tenants where status = 'active' and tenant_id <> ${TENANT}`);
       await until('some sagas completed before the outages', async () => (await completed()) >= 3, 60_000);
       await restartPostgres(30_000);
       const afterPostgres = sagas.length;
@@ -117,7 +128,7 @@ describe('outages: waited out, not compensated; answered 503', function () {
         [],
         'every saga completed; none compensated',
       );
-      assert.equal(await completed(), sagas.length, 'every tenant is active');
+      assert.equal(await completed(), sagas.length, "every saga's tenant is active");
 
       assert.ok(unavailable > 0, 'the writers met the Postgres outage as 503s');
       assert.deepEqual(otherStatuses, [], 'no answer but 200 and 503');
@@ -141,13 +152,19 @@ describe('outages: waited out, not compensated; answered 503', function () {
 
     before(async () => {
       db = await createMigratedDatabase(testStack().DATABASE_URL, 'outage_bff');
+      const pool = await createDatabasePool(db.url, { maximumPoolSize: 2 });
+      try {
+        await onboardedTenant(pool, { tenantId: TENANT, owner: OWNER, members: { [WRITER]: 'member' } }, testAuthz());
+      } finally {
+        await pool.end();
+      }
       const dbUrl = new URL(db.url);
       postgres = await startTcpProxy({ host: dbUrl.hostname, port: Number(dbUrl.port) });
       dbUrl.port = String(postgres.port);
       const [temporalHost, temporalPort] = testStack().TEMPORAL_ADDRESS.split(':');
       temporal = await startTcpProxy({ host: temporalHost!, port: Number(temporalPort) });
       bff = await startTestBff(dbUrl.toString(), undefined, { TEMPORAL_ADDRESS: `127.0.0.1:${temporal.port}` });
-      token = await devToken({ tenant: TENANT, roles: ['member'] });
+      token = await devToken({ user: WRITER });
     });
     after(async () => {
       await bff?.stop();
