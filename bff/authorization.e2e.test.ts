@@ -224,6 +224,20 @@ describe('isolation matrix: 7 principals × every route (OpenFGA decides)', func
     assert.deepEqual([owner.status, owner.json.code], [409, 'MEMBER_IS_OWNER']);
   });
 
+  it('the creator cancels an onboarding awaiting approval (it compensates); a DELETE of the compensated tenant is 409', async () => {
+    const pending = await onboard('owner', 'enterprise');
+    const cancelled = await send('owner', 'DELETE', `/v1/tenants/${pending}`);
+    expectStatus(cancelled, 202);
+    assert.equal(cancelled.json.status, 'cancelling');
+    await until('the compensation', async () => {
+      return (await send('owner', 'GET', `/v1/tenants/${pending}/onboarding`)).json.sagaStatus === 'compensated';
+    });
+    const again = await send('owner', 'DELETE', `/v1/tenants/${pending}`);
+    assert.deepEqual([again.status, again.json.code], [409, 'TENANT_STATE_CONFLICT'], again.text);
+    const write = await send('owner', 'POST', `/v1/tenants/${pending}/counters/c1/increment`, { by: 1 });
+    assert.deepEqual([write.status, write.json.code], [403, 'FORBIDDEN'], 'the owner tuple went with the compensation');
+  });
+
   it('the README shows this matrix', () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     assert.ok(readme.includes(matrixMarkdown()), `README.md lacks the matrix:\n${matrixMarkdown()}`);

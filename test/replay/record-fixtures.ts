@@ -38,7 +38,7 @@ import { createPipeline, until, type Pipeline } from '../support/pipeline.ts';
 import { startTestWorker, type RunningTestWorker } from '../support/temporal-worker.ts';
 import { HISTORIES_DIR } from './fixtures.ts';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../../contracts/workflow-names.ts';
-import { testAuthz } from '../support/tenants.ts';
+import { activeTenantRows, testAuthz } from '../support/tenants.ts';
 
 const label = process.env.FIXTURE_LABEL;
 
@@ -234,6 +234,7 @@ describe('record replay fixtures', function () {
         return true;
       });
       const commands = createCounterCommands({ pool });
+      await activeTenantRows(pool, 'fixtures');
       for (let i = 0; i < 200; i++) {
         await commands.execute({
           tenantId: 'fixtures',
