@@ -7,6 +7,8 @@ const base = {
   DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/app',
   NATS_URL: 'nats://127.0.0.1:4222',
   TEMPORAL_ADDRESS: '127.0.0.1:7233',
+  OPENFGA_API_URL: 'http://127.0.0.1:8080',
+  OPENFGA_STORE_ID: '01JSTORE',
 };
 
 describe('saga worker config: fault injection', () => {
