@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { HTTP_ROUTES } from '../contracts/http-api.ts';
 import type { Running } from '../runtime/deployable.ts';
-import { devToken, startTestBff, startTestSagaWorker, type TestBff } from '../test/support/bff.ts';
+import { devToken, freePort, startTestBff, startTestSagaWorker, type TestBff } from '../test/support/bff.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
 import { testStack } from '../test/support/env.ts';
 import { call, type CallResult } from '../test/support/http.ts';
@@ -236,6 +236,17 @@ describe('isolation matrix: 7 principals × every route (OpenFGA decides)', func
     assert.deepEqual([again.status, again.json.code], [409, 'TENANT_STATE_CONFLICT'], again.text);
     const write = await send('owner', 'POST', `/v1/tenants/${pending}/counters/c1/increment`, { by: 1 });
     assert.deepEqual([write.status, write.json.code], [403, 'FORBIDDEN'], 'the owner tuple went with the compensation');
+  });
+
+  it('an OpenFGA that cannot be reached is 503 UNAVAILABLE with Retry-After, never a 500', async () => {
+    const cut = await startTestBff(db.url, undefined, { OPENFGA_API_URL: `http://127.0.0.1:${await freePort()}` });
+    try {
+      const response = await call(cut.base, 'GET', `/v1/tenants/${tenant}/counters/big`, { token: tokens.viewer });
+      assert.deepEqual([response.status, response.json.code], [503, 'UNAVAILABLE'], response.text);
+      assert.ok(Number(response.headers.get('retry-after')) > 0, 'Retry-After says when to try again');
+    } finally {
+      await cut.stop();
+    }
   });
 
   it('the README shows this matrix', () => {

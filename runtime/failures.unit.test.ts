@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import { ServiceError } from '@temporalio/client';
 import { errors as nats } from '@nats-io/transport-node';
+import { FgaError, FgaValidationError } from '@openfga/sdk';
 import { describe, it } from 'mocha';
 import { BackendTerminatedError, ConnectionError } from 'slonik';
 import { DomainError } from '../services/kernel/errors.ts';
@@ -42,6 +43,16 @@ describe('failure classes', () => {
     ['Temporal UNAVAILABLE', grpc(14), { class: 'infrastructure', dependency: 'temporal' }],
     ['Temporal past the deadline', grpc(4), { class: 'infrastructure', dependency: 'temporal' }],
     ['Temporal INVALID_ARGUMENT', grpc(3), { class: 'unexpected' }],
+    [
+      'OpenFGA not reachable (the SDK reports a bare FgaError)',
+      new FgaError(errno('ECONNREFUSED')),
+      { class: 'infrastructure', dependency: 'openfga' },
+    ],
+    [
+      'OpenFGA refusing a malformed request',
+      new FgaValidationError('user', 'user must be type:id'),
+      { class: 'unexpected' },
+    ],
     ['a socket refused', errno('ECONNREFUSED'), { class: 'infrastructure', dependency: 'network' }],
     ['a socket reset', errno('ECONNRESET'), { class: 'infrastructure', dependency: 'network' }],
     ['a bug', new TypeError("Cannot read properties of undefined (reading 'id')"), { class: 'unexpected' }],
