@@ -148,29 +148,28 @@ export async function httpCommands(ctx: BenchContext, load: Load): Promise<Measu
   await ctx.deployable('bff');
   await benchTenant(ctx, 'bench-http');
   const token = await mintDevToken(ctx.endpoints.keys, { user: BENCH_OWNER, roles: [], expiresIn: '1h' });
+  // One counter per connection: autocannon resets a request's context after each request, so the
+  // counter is fixed when each connection (its Client) is set up, and each request gets a new key.
+  const increment = (counter: string): autocannon.Request => ({
+    method: 'POST',
+    path: `/v1/tenants/bench-http/counters/${counter}/increment`,
+    setupRequest: (request) => ({
+      ...request,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'idempotency-key': randomUUID(),
+      },
+      body: '{"by":1}',
+    }),
+  });
   let nextCounter = 0;
   const result = await autocannon({
     url: `http://127.0.0.1:${BENCH_BFF_PORT}`,
     connections: concurrency,
     duration: durationMs / 1000,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request, context: { counter?: number }) => {
-          context.counter ??= load.oneCounter ? 0 : nextCounter++;
-          return {
-            ...request,
-            path: `/v1/tenants/bench-http/counters/${load.oneCounter ? 'http-hot' : `http${context.counter}`}/increment`,
-            headers: {
-              authorization: `Bearer ${token}`,
-              'content-type': 'application/json',
-              'idempotency-key': randomUUID(),
-            },
-            body: '{"by":1}',
-          };
-        },
-      },
-    ],
+    requests: [increment(load.oneCounter ? 'http-hot' : 'http0')],
+    setupClient: (client) => client.setRequests([increment(load.oneCounter ? 'http-hot' : `http${nextCounter++}`)]),
   });
   const errors = result.non2xx + result.errors + result.timeouts;
   if (result.requests.total === 0 || errors > result.requests.total / 100)
