@@ -1,16 +1,19 @@
 // The chaos tier (issue 15, item 8). A private stack started by `up --topology kubernetes` (one
-// process per deployable) carries a mixed load: counter increments over HTTP, each retried under
-// its Idempotency-Key until acknowledged (two writers share a counter); onboardings through POST
-// /v1/tenants, some armed to fail at a step (they must compensate) or to fail twice and go on (they
-// must complete); slow clients (a body trickling in, headers that never end) and impatient ones
-// (aborted, or cut mid-body, then retried). Meanwhile, one after another: SIGKILL of each
-// deployable, then a stop and start of Postgres, NATS and Temporal — each repaired as an operator
-// does, by running `up` again.
+// process per deployable) carries a mixed load: counter increments over HTTP by a member of an
+// onboarded tenant (test/support/tenants.ts, on this stack's database and OpenFGA), each retried
+// under its Idempotency-Key until acknowledged (two writers share a counter); onboardings through
+// POST /v1/tenants, some armed to fail at a step (they must compensate) or to fail twice and go on
+// (they must complete); slow clients (a body trickling in, headers that never end) and impatient
+// ones (aborted, or cut mid-body, then retried). Meanwhile, one after another: SIGKILL of each
+// deployable, then a stop and start of Postgres, NATS, Temporal and OpenFGA — each repaired as an
+// operator does, by running `up` again. While OpenFGA is down, every route the BFF must check is
+// answered 503 (issue 16), and the sagas' tuple writes wait for it.
 //
 // Afterwards: every acknowledged increment is stored exactly once (value = acknowledged = events, in
 // the table and in the read model); every outbox event is in JetStream once and applied to the read
 // models, which equal the fold of the outbox; every saga completed, or compensated where a fault was
-// armed for it and nowhere else; no answer was a 5xx but 503, nor a 4xx but a 409 to retry.
+// armed for it and nowhere else, and its creator is the owner in OpenFGA exactly when it completed;
+// no answer was a 5xx but 503, nor a 4xx but a 409 to retry.
 //
 // The SLO and its bound: a write is answered 2xx within WRITE_SLO_MS (1 s) and the pipeline is within
 // LAG_SLO (runtime/pipeline-lag.ts: published within 5 s, projected within 10 s). After each fault the
@@ -29,11 +32,13 @@ import { after, before, describe, it } from 'mocha';
 import { devKeyFiles, mintDevToken } from '../cli/dev-auth.ts';
 import { sleep } from '../cli/stack/processes.ts';
 import type { OnboardingStep } from '../contracts/workflow-names.ts';
+import type { Authz } from '../runtime/authz.ts';
 import { armFault } from '../services/tenant/faults.ts';
 import { withPipeline } from '../cli/pipeline-access.ts';
 import {
   bffLogAudit,
   counterAudit,
+  creatorOwns,
   lagBreaches,
   pipelineAudit,
   sagaOutcomes,
@@ -56,6 +61,7 @@ import {
   type Server,
 } from './support/chaos-stack.ts';
 import { repoRoot } from './support/processes.ts';
+import { onboardedTenant } from './support/tenants.ts';
 
 const RECOVERY_BOUND_SECONDS = 60;
 /** Past this, a fault counts as not recovered and the next one is injected anyway. */
@@ -76,11 +82,22 @@ const FAULTS: ({ kind: 'SIGKILL'; target: Deployable } | { kind: 'stop/start'; t
   { kind: 'stop/start', target: 'postgres' },
   { kind: 'stop/start', target: 'nats' },
   { kind: 'stop/start', target: 'temporal' },
+  { kind: 'stop/start', target: 'openfga' },
 ];
 
 /** Onboarding steps armed to fail for good (the saga compensates) or twice (it completes). */
-const FAIL_AT: OnboardingStep[] = ['create-schema', 'create-nats-resources', 'add-owner', 'apply-quotas'];
-const TRANSIENT_AT: OnboardingStep[] = ['reserve', 'create-schema', 'add-owner', 'apply-quotas'];
+const FAIL_AT: OnboardingStep[] = [
+  'create-schema',
+  'create-nats-resources',
+  'add-owner',
+  'grant-owner',
+  'apply-quotas',
+];
+const TRANSIENT_AT: OnboardingStep[] = ['reserve', 'create-schema', 'add-owner', 'grant-owner', 'apply-quotas'];
+/** The tenant the counter load writes to: onboarded by the fixture, its owner, and the member who writes. */
+const OWNER = 'chaos-owner';
+const WRITER = 'chaos-writer';
+const FOUNDER = 'chaos-founder';
 const PLANNED_TENANTS = 200;
 const SLOW_HEADER_CONNECTIONS = 8;
 const ONBOARDING_EVERY_MS = 1_500;
@@ -95,10 +112,15 @@ describe('chaos: faults under a mixed load lose and double nothing, and the SLO 
   const stack = chaosStack();
   const run = randomUUID().slice(0, 6);
   const tenant = `chaos${run}`;
+  let authz: Authz;
 
   before(async function () {
     this.timeout(300_000);
     await stack.up();
+    authz = await stack.authz();
+    await withPipeline(stack.settings, ({ pool }) =>
+      onboardedTenant(pool, { tenantId: tenant, owner: OWNER, members: { [WRITER]: 'member' } }, authz),
+    );
   });
 
   after(async function () {
@@ -122,8 +144,8 @@ describe('chaos: faults under a mixed load lose and double nothing, and the SLO 
   it('SIGKILL of each deployable and a stop/start of each server: nothing lost or doubled, every saga as intended', async () => {
     const started = Date.now();
     const keys = devKeyFiles(stack.settings.paths.secrets);
-    const memberToken = await mintDevToken(keys, { user: 'chaos-writer', tenant, roles: ['member'], expiresIn: '1h' });
-    const founderToken = await mintDevToken(keys, { user: 'chaos-founder', roles: [], expiresIn: '1h' });
+    const memberToken = await mintDevToken(keys, { user: WRITER, roles: [], expiresIn: '1h' });
+    const founderToken = await mintDevToken(keys, { user: FOUNDER, roles: [], expiresIn: '1h' });
     const writes = newTally();
     const onboardingTally = newTally();
     let stopping = false;
@@ -214,11 +236,13 @@ describe('chaos: faults under a mixed load lose and double nothing, and the SLO 
     }
 
     const figures: Record<string, unknown>[] = [];
+    const answersDuring = new Map<string, Record<string, number>>();
     for (const fault of FAULTS) {
       const name = `${fault.kind} ${fault.target}`;
       const pidsBefore = Object.fromEntries(
         (['bff', 'saga-worker', 'relay', 'projector'] as const).map((d) => [d, stack.pidOf(d)]),
       );
+      const answersBefore = { ...writes.byStatus };
       const injectedAt = Date.now();
       const pid =
         fault.kind === 'SIGKILL' ? await killDeployable(stack, fault.target) : await stopServer(stack, fault.target);
@@ -235,6 +259,12 @@ describe('chaos: faults under a mixed load lose and double nothing, and the SLO 
         return repair !== undefined;
       });
       await repairing;
+      const answers = Object.fromEntries(
+        Object.entries(writes.byStatus)
+          .map(([status, n]) => [status, n - (answersBefore[status] ?? 0)] as const)
+          .filter(([, n]) => n > 0),
+      );
+      answersDuring.set(name, answers);
       const said = (repair?.stdout ?? '')
         .split('\n')
         .filter((line) => /already up|started|recovered|restarting|adopted|not ready/.test(line))
@@ -251,6 +281,8 @@ describe('chaos: faults under a mixed load lose and double nothing, and the SLO 
           .filter(([d]) => stack.pidOf(d as Deployable) !== pidsBefore[d])
           .map(([d]) => d),
         ...recovered,
+        // What the writers were answered from the fault until the stack was back within its SLO.
+        writeAnswers: answers,
       });
       console.log(
         `chaos: ${name}: ${recovered.recoverySeconds === null ? `not back within the SLO after ${GIVE_UP_SECONDS} s` : `back within the SLO after ${recovered.recoverySeconds.toFixed(1)} s`}`,
@@ -290,15 +322,17 @@ describe('chaos: faults under a mixed load lose and double nothing, and the SLO 
       doubled += Math.max(0, events - want);
     }
     const statuses = await tenantStatuses(stack.settings, tenantIds);
+    const owners = await creatorOwns(authz, tenantIds, FOUNDER);
     const unexpectedSagas = accepted
       .map(({ plan, tenantId }) => {
         const intended =
           plan.fault?.mode === 'fail' ? `compensated after INJECTED_FAULT at ${plan.fault.step}` : 'completed';
         const status = intended === 'completed' ? 'active' : 'compensated';
         const got = outcomes.get(tenantId);
-        return got === intended && statuses.get(tenantId) === status
+        const owns = owners.get(tenantId);
+        return got === intended && statuses.get(tenantId) === status && owns === (intended === 'completed')
           ? undefined
-          : `${plan.slug} (${tenantId}): ${got} / read model ${statuses.get(tenantId)}, intended ${intended}`;
+          : `${plan.slug} (${tenantId}): ${got} / read model ${statuses.get(tenantId)} / creator owns it in OpenFGA: ${owns}, intended ${intended}`;
       })
       .filter(Boolean);
     const bffLog = bffLogAudit(stack.settings.paths.logs);
@@ -393,6 +427,12 @@ describe('chaos: faults under a mixed load lose and double nothing, and the SLO 
     assert.ok(report.clientFaults.abortedRequests > 0 && report.clientFaults.cutMidBody > 0, 'clients gave up');
     assert.ok(bffLog.aborted > 0, 'the BFF logged aborted requests as 499');
     assert.ok(report.sagas.completed > 0 && report.sagas.compensatedAsIntended > 0, JSON.stringify(report.sagas));
+    // OpenFGA's absence was met: the checks of the BFF failed, and it answered 503 (any other answer fails above).
+    const openFgaDown = answersDuring.get('stop/start openfga');
+    assert.ok(
+      (openFgaDown?.['503'] ?? 0) > 0,
+      `writes answered 503 while OpenFGA was down: ${JSON.stringify(openFgaDown)}`,
+    );
     // And the SLO came back in time after every fault.
     assert.deepEqual(
       figures.filter((f) => !recoveredInTime(f)).map((f) => `${String(f.fault)}: ${JSON.stringify(f)}`),

@@ -1,6 +1,7 @@
 // What the chaos tier checks after its faults, read from the stack itself: the outbox against
-// JetStream and the read models, the counters against what their clients were told, each saga's end,
-// and the BFF's own access log for answers no client saw (an aborted request is logged as 499).
+// JetStream and the read models, the counters against what their clients were told, each saga's end
+// and the owner tuple it left in OpenFGA, and the BFF's own access log for answers no client saw (an
+// aborted request is logged as 499).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
@@ -10,6 +11,7 @@ import { z } from 'zod';
 import { withPipeline } from '../../cli/pipeline-access.ts';
 import type { StackSettings } from '../../cli/stack/settings.ts';
 import { WORKFLOW_IDS } from '../../contracts/workflow-names.ts';
+import { tenantObject, userObject, type Authz } from '../../runtime/authz.ts';
 import { measureLag, sloBreaches } from '../../runtime/pipeline-lag.ts';
 import { countDeadLetters } from '../../services/read-models/dead-letters.ts';
 import { loadProjectionCheckpoint, PROJECTION_NAMES } from '../../services/read-models/projections.ts';
@@ -110,6 +112,18 @@ export async function tenantStatuses(settings: StackSettings, tenantIds: string[
       select tenant_id as "tenantId", status from rm_tenants where tenant_id = any(${sql.array(tenantIds, 'text')})`),
   );
   return new Map(rows.map((row) => [row.tenantId, row.status]));
+}
+
+/** Per tenant: whether `creator` holds the owner relation in OpenFGA (a stored tuple, not a check through a cache). */
+export async function creatorOwns(authz: Authz, tenantIds: string[], creator: string): Promise<Map<string, boolean>> {
+  const owner = userObject(creator);
+  const owns = await Promise.all(
+    tenantIds.map(async (tenantId) => {
+      const tuples = await authz.tuplesOn(tenantObject(tenantId));
+      return [tenantId, tuples.some((t) => t.relation === 'owner' && t.user === owner)] as const;
+    }),
+  );
+  return new Map(owns);
 }
 
 /**

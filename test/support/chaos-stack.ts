@@ -2,12 +2,16 @@
 // kubernetes`: one process per deployable) on a private state folder and ports, and the faults an
 // operator meets on it: a deployable SIGKILLed, a server stopped. The repair is `up` again, the
 // command README tells an operator to run. Nothing here touches the test stack or a dev stack.
+// Its OpenFGA is the stack's own (on the private ports below), the one its deployables ask.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { CredentialsMethod, OpenFgaClient } from '@openfga/sdk';
+import { OPENFGA_STORE, openFgaToken, openFgaUrl } from '../../cli/stack/openfga.ts';
 import { stopPid } from '../../cli/stack/processes.ts';
 import { isOurProcess, readRecord } from '../../cli/stack/record.ts';
 import { loadStackSettings, type StackSettings } from '../../cli/stack/settings.ts';
+import { createAuthz, type Authz } from '../../runtime/authz.ts';
 import { repoRoot } from './processes.ts';
 
 /** One process per deployable, so each can be killed alone (platform/generated/local-stack.json). */
@@ -32,7 +36,7 @@ const PORTS = {
 };
 
 export type Deployable = 'bff' | 'saga-worker' | 'relay' | 'projector';
-export type Server = 'postgres' | 'nats' | 'temporal';
+export type Server = 'postgres' | 'nats' | 'temporal' | 'openfga';
 
 export interface CliResult {
   code: number | null;
@@ -53,6 +57,8 @@ export interface ChaosStack {
   down(): Promise<CliResult>;
   /** The recorded pid of a deployable's process or of a server, when it is running. */
   pidOf(component: Deployable | Server): number | undefined;
+  /** The store of this stack's OpenFGA that its deployables use (after `up`), without a decision cache. */
+  authz(): Promise<Authz>;
 }
 
 export function chaosStack(): ChaosStack {
@@ -100,6 +106,24 @@ export function chaosStack(): ChaosStack {
       const entry = component in record ? record[component as Server] : record.apps?.[component];
       return entry && isOurProcess(entry) ? entry.pid : undefined;
     },
+    async authz() {
+      const url = openFgaUrl(settings);
+      const token = openFgaToken(settings);
+      // The store `up` created by this name and gave the deployables.
+      const admin = new OpenFgaClient({
+        apiUrl: url,
+        credentials: { method: CredentialsMethod.ApiToken, config: { token } },
+      });
+      const { stores } = await admin.listStores({ name: OPENFGA_STORE });
+      if (stores.length !== 1) throw new Error(`${stores.length} OpenFGA stores named ${OPENFGA_STORE} on ${url}`);
+      const storeId = stores[0]!.id;
+      return createAuthz({
+        OPENFGA_API_URL: url,
+        OPENFGA_STORE_ID: storeId,
+        OPENFGA_API_TOKEN: token,
+        AUTHZ_CACHE_MS: 0,
+      });
+    },
   };
 }
 
@@ -113,7 +137,7 @@ export async function killDeployable(stack: ChaosStack, name: Deployable): Promi
 
 /**
  * Stops a server as its service manager would: Postgres by a fast shutdown (SIGINT, what `pg_ctl
- * stop -m fast` sends; SIGTERM would wait for every client to leave), NATS and Temporal by SIGTERM.
+ * stop -m fast` sends; SIGTERM would wait for every client to leave), the others by SIGTERM.
  */
 export async function stopServer(stack: ChaosStack, name: Server): Promise<number> {
   const pid = stack.pidOf(name);
