@@ -3,14 +3,17 @@
 // denial never is; `forget` drops a user's remembered decisions; odd subs become valid object ids.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'mocha';
 import { testStack } from '../test/support/env.ts';
-import { createAuthz, structuralTuples, tenantObject, userObject } from './authz.ts';
+import { CALL_TIMEOUT_MS, createAuthz, structuralTuples, tenantObject, userObject } from './authz.ts';
+import { unavailableDependency } from './failures.ts';
 
-const authzWithCache = (ms: number) => {
+const authzWithCache = (ms: number, url = testStack().OPENFGA_API_URL) => {
   const stack = testStack();
   return createAuthz({
-    OPENFGA_API_URL: stack.OPENFGA_API_URL,
+    OPENFGA_API_URL: url,
     OPENFGA_STORE_ID: stack.OPENFGA_STORE_ID,
     ...(stack.OPENFGA_API_TOKEN ? { OPENFGA_API_TOKEN: stack.OPENFGA_API_TOKEN } : {}),
     AUTHZ_CACHE_MS: ms,
@@ -50,6 +53,25 @@ describe('runtime/authz.ts on the real OpenFGA server', function () {
     assert.equal(await writer.check(question), false, 'the server already says no');
     cached.forget(user);
     assert.equal(await cached.check(question), false, 'forgotten: asked again');
+  });
+
+  it('a server that accepts but never answers is "openfga unavailable" after the call timeout, not a hang', async () => {
+    const silent = createServer(() => {}); // takes the connection, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const error = await authzWithCache(0, `http://127.0.0.1:${port}`)
+        .check({ user: userObject('x'), relation: 'viewer', object: tenant })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      assert.match(String(error), new RegExp(`timeout of ${CALL_TIMEOUT_MS}ms exceeded`));
+      assert.equal(unavailableDependency(error), 'openfga');
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 
   it('turns any sub into a valid OpenFGA user id: spaces, #, :, and 255 characters', async () => {

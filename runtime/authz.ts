@@ -75,6 +75,9 @@ export interface Authz {
   forget(user: string): void;
 }
 
+/** How long one call to OpenFGA may take before it counts as the server being unavailable. */
+export const CALL_TIMEOUT_MS = 2_000;
+
 /** The most allows remembered at once; the oldest goes first. */
 const CACHE_ENTRIES = 10_000;
 
@@ -87,6 +90,8 @@ export function createAuthz(config: AuthzConfig): Authz {
       : {}),
     // One quick retry of a 429/5xx; an outage is the caller's to wait out (503 in the BFF, a retried activity).
     retryParams: { maxRetry: 1, minWaitInMs: 50 },
+    // A server that accepts but does not answer costs at most this per attempt (the SDK waits 10 s).
+    baseOptions: { timeout: CALL_TIMEOUT_MS },
   });
   const allowed = new Map<string, number>();
   const keyOf = (r: CheckRequest) =>
