@@ -1,6 +1,8 @@
-// /openapi.json (generated from the zod contracts, the same document as contracts/generated) and
-// /docs, a plain HTML page rendered from it.
+// /openapi.json (generated from the zod contracts, the same document as contracts/generated),
+// /asyncapi.json (the events on the wire, contracts/asyncapi.ts) and /docs, a plain HTML page.
 import Router from '@koa/router';
+import { renderAsyncApi } from '../contracts/asyncapi.ts';
+import { EVENT_CONTRACTS } from '../contracts/events.ts';
 import { renderOpenApi } from '../contracts/generate.ts';
 import { HTTP_ROUTES } from '../contracts/http-api.ts';
 import type { BffState } from './request.middleware.ts';
@@ -43,7 +45,7 @@ export function renderDocsPage(document: {
   );
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(document.info.title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem;vertical-align:top;text-align:left}pre{margin:0;font-size:.8rem}</style>
-</head><body><h1>${escape(document.info.title)}</h1><p>${escape(document.info.description)} Machine-readable: <a href="/openapi.json">/openapi.json</a>.</p>
+</head><body><h1>${escape(document.info.title)}</h1><p>${escape(document.info.description)} Machine-readable: <a href="/openapi.json">/openapi.json</a>; the events: <a href="/asyncapi.json">/asyncapi.json</a>.</p>
 ${sections.join('\n')}</body></html>`;
 }
 
@@ -53,6 +55,10 @@ export function docsRoutes(): Router<BffState> {
   const router = new Router<BffState>();
   router.get('/openapi.json', (ctx) => {
     ctx.body = document;
+  });
+  const events = renderAsyncApi(EVENT_CONTRACTS);
+  router.get('/asyncapi.json', (ctx) => {
+    ctx.body = events;
   });
   router.get('/docs', (ctx) => {
     ctx.type = 'text/html';

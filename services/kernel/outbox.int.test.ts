@@ -18,12 +18,12 @@ import {
 let sequence = 0;
 const event = (aggregateId: string): NewEvent => ({
   tenantId: 'gapfree',
-  aggregateType: 'probe',
+  aggregateType: 'counter',
   aggregateId,
   aggregateVersion: ++sequence,
-  eventType: 'Probed',
+  eventType: 'CounterIncremented',
   schemaVersion: 1,
-  payload: { n: sequence },
+  payload: { by: 1, value: sequence, version: sequence },
   metadata: {},
 });
 
@@ -43,6 +43,33 @@ async function readAll(pool: DatabasePool, from: OutboxCheckpoint, batch = 50) {
     checkpoint = checkpointOf(rows[rows.length - 1]!);
   }
 }
+
+describe('outbox: only contract events are written', function () {
+  let db: FreshDatabase;
+  let pool: DatabasePool;
+  before(async () => {
+    db = await createMigratedDatabase(testStack().DATABASE_URL, 'contractevents');
+    pool = await createDatabasePool(db.url, { maximumPoolSize: 1 });
+  });
+  after(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  it('refuses an event without a contract and a payload its contract refuses; stores nothing', async () => {
+    const unknown = { ...event('x'), eventType: 'Probed' } as unknown as NewEvent;
+    await assert.rejects(
+      pool.transaction((tx) => appendEvents(tx, [unknown])),
+      /no contract for counter event Probed v1/,
+    );
+    const broken = { ...event('x'), payload: { by: -1, value: 1, version: 1 } };
+    await assert.rejects(
+      pool.transaction((tx) => appendEvents(tx, [broken])),
+      /CounterIncremented v1 payload breaks its contract: by/,
+    );
+    assert.equal(await pool.oneFirst(sql.unsafe`select count(*)::int from event_outbox`), 0);
+  });
+});
 
 describe('outbox: gap-free reader (tx_id below snapshot xmin, ordered by (tx_id, position))', function () {
   this.timeout(120_000);

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type CommonQueryMethods, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
+import { eventContract, type EventType } from '../../contracts/events.ts';
 
 export interface EventMetadata {
   correlationId?: string;
@@ -19,10 +20,23 @@ export interface NewEvent {
   aggregateType: string;
   aggregateId: string;
   aggregateVersion: number;
-  eventType: string;
+  /** Only event types of contracts/ (a type error otherwise); the payload is checked against its contract. */
+  eventType: EventType;
   schemaVersion: number;
   payload: Record<string, unknown>;
   metadata: EventMetadata;
+}
+
+/** Throws for an event no contract describes, or whose payload its contract refuses: a bug, never stored. */
+function assertContract(event: NewEvent): void {
+  const contract = eventContract(event.aggregateType, event.eventType, event.schemaVersion);
+  if (!contract)
+    throw new Error(`no contract for ${event.aggregateType} event ${event.eventType} v${event.schemaVersion}`);
+  const checked = contract.payload.safeParse(event.payload);
+  if (!checked.success)
+    throw new Error(
+      `${event.eventType} v${event.schemaVersion} payload breaks its contract: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+    );
 }
 
 /** Appends events in the caller's transaction (invariant I1) and returns their ids in order. */
@@ -39,6 +53,7 @@ export async function appendEvents(tx: CommonQueryMethods, events: readonly NewE
  */
 export function insertEvents(events: readonly NewEvent[], ids: readonly string[], gate?: string): FragmentSqlToken {
   const from = gate ? sql.fragment`from ${sql.identifier([gate])}` : sql.fragment``;
+  events.forEach(assertContract);
   const rows = events.map(
     (event, i) => sql.fragment`
       select ${ids[i]!}::uuid, ${event.tenantId}::text, ${event.aggregateType}::text, ${event.aggregateId}::text,

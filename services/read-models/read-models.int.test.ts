@@ -84,16 +84,34 @@ describe('read models: set-based apply', function () {
     assert.equal(counterProjection().rowOf(event('tenant', 't', 1, 'TenantReserved', {})), null);
   });
 
+  it('tenants: an event that breaks its contract, or has none, is refused before any statement', () => {
+    const tenants = tenantProjection();
+    assert.throws(
+      () => tenants.rowOf(event('tenant', 't', 2, 'TenantMemberAdded', { userId: 'u1', version: 2 })),
+      /role/,
+    );
+    assert.throws(
+      () => tenants.rowOf(event('tenant', 't', 2, 'TenantRenamed', { version: 2 })),
+      /unknown tenant event/,
+    );
+  });
+
   it('tenants: reservation, transitions and member changes of one batch fold into one row', async () => {
     const tenants = tenantProjection();
-    const reserved = event('tenant', 't1', 1, 'TenantReserved', { slug: 't-one', name: 'T one', plan: 'pro' });
+    const reserved = event('tenant', 't1', 1, 'TenantReserved', {
+      slug: 't-one',
+      name: 'T one',
+      plan: 'pro',
+      ownerUserId: 'u0',
+      version: 1,
+    });
     const batch = [
       reserved,
-      event('tenant', 't1', 2, 'TenantStatusChanged', { from: 'provisioning', to: 'active' }),
-      event('tenant', 't1', 3, 'TenantMemberAdded', { userId: 'u1' }),
-      event('tenant', 't1', 4, 'TenantMemberAdded', { userId: 'u2' }),
-      event('tenant', 't1', 5, 'TenantMemberRemoved', { userId: 'u1' }),
-      event('tenant', 'never-reserved', 2, 'TenantMemberAdded', { userId: 'u3' }),
+      event('tenant', 't1', 2, 'TenantActivated', { from: 'provisioning', to: 'active', version: 2 }),
+      event('tenant', 't1', 3, 'TenantMemberAdded', { userId: 'u1', role: 'member', version: 3 }),
+      event('tenant', 't1', 4, 'TenantMemberAdded', { userId: 'u2', role: 'viewer', version: 4 }),
+      event('tenant', 't1', 5, 'TenantMemberRemoved', { userId: 'u1', role: 'member', version: 5 }),
+      event('tenant', 'never-reserved', 2, 'TenantMemberAdded', { userId: 'u3', role: 'admin', version: 2 }),
     ];
     assert.equal(await applyBatch(pool, tenants, batch), 5);
     assert.deepEqual(await readTenant(pool, 't1'), {
@@ -110,7 +128,7 @@ describe('read models: set-based apply', function () {
     const later = [
       reserved,
       batch[4]!,
-      event('tenant', 't1', 6, 'TenantStatusChanged', { from: 'active', to: 'offboarding' }),
+      event('tenant', 't1', 6, 'TenantDeactivated', { from: 'active', to: 'offboarding', version: 6 }),
     ];
     assert.equal(await applyBatch(pool, tenants, later), 1, 'only version 6 is new');
     assert.deepEqual(

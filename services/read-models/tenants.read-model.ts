@@ -3,11 +3,9 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { TENANT_AGGREGATE, tenantView } from '../../contracts/tenant.contracts.ts';
+import { tenantEvents, type TenantEventType } from '../../contracts/tenant.events.ts';
 import type { OutboxEvent } from '../kernel/outbox.ts';
 import type { Projection } from './projections.ts';
-
-const reserved = z.object({ slug: z.string(), name: z.string(), plan: z.string() });
-const transitioned = z.object({ to: z.string() });
 
 /** What one tenant event contributes: identity (reservation), a status, a member delta, or only its version. */
 export type TenantRow = {
@@ -21,9 +19,21 @@ export type TenantRow = {
   members: number;
 };
 
-/** Checks a tenant event (throws for a poison event); null for other aggregates. */
+/** Checks a tenant event against its contract (throws for a poison event); null for other aggregates. */
 export function tenantRow(event: OutboxEvent): TenantRow | null {
   if (event.aggregateType !== TENANT_AGGREGATE) return null;
+  const type = event.eventType as TenantEventType;
+  const contract = Object.hasOwn(tenantEvents, type) ? tenantEvents[type] : undefined;
+  if (!contract) throw new Error(`unknown tenant event type ${event.eventType}`);
+  if (event.schemaVersion !== contract.schemaVersion)
+    throw new Error(
+      `${event.eventType} schema version ${event.schemaVersion} is not supported (expected ${contract.schemaVersion})`,
+    );
+  const payload: { version: number; to?: string } = contract.payload.parse(event.payload);
+  if (payload.version !== event.aggregateVersion)
+    throw new Error(
+      `${event.eventType} payload version ${payload.version} differs from aggregate version ${event.aggregateVersion}`,
+    );
   const row: TenantRow = {
     tenant_id: event.tenantId,
     version: event.aggregateVersion,
@@ -34,11 +44,14 @@ export function tenantRow(event: OutboxEvent): TenantRow | null {
     status: null,
     members: 0,
   };
-  if (event.eventType === 'TenantReserved') return { ...row, ...reserved.parse(event.payload) };
-  if (event.eventType === 'TenantMemberAdded') return { ...row, members: 1 };
-  if (event.eventType === 'TenantMemberRemoved') return { ...row, members: -1 };
-  if ('to' in event.payload) return { ...row, status: transitioned.parse(event.payload).to };
-  return row; // resources, quotas, welcome: only the version moves
+  if (type === 'TenantReserved') {
+    const { slug, name, plan } = tenantEvents.TenantReserved.payload.parse(event.payload);
+    return { ...row, slug, name, plan };
+  }
+  if (type === 'TenantMemberAdded') return { ...row, members: 1 };
+  if (type === 'TenantMemberRemoved') return { ...row, members: -1 };
+  if (payload.to !== undefined) return { ...row, status: payload.to };
+  return row; // resources, quotas, welcome, role changes: only the version moves
 }
 
 const appliedRow = z.object({ applied: z.coerce.number() });

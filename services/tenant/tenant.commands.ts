@@ -4,7 +4,8 @@
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection, type ValueExpression } from 'slonik';
 import { z } from 'zod';
 import { resourceId } from '../../contracts/ids.ts';
-import type { MemberRole } from '../../contracts/roles.ts';
+import { TENANT_ROLES, type MemberRole } from '../../contracts/roles.ts';
+import type { TenantEventBody, TenantEventType } from '../../contracts/tenant.events.ts';
 import { plan, TENANT_AGGREGATE, TENANT_STATUSES, tenantSlug } from '../../contracts/tenant.contracts.ts';
 import { tenantName, userId } from '../../contracts/text.ts';
 import { runCommand } from '../kernel/command.ts';
@@ -44,11 +45,19 @@ export async function slugTakenByOther(db: CommonQueryMethods, slug: string, ten
   return row !== null;
 }
 
-interface TenantChange {
-  eventType: string;
-  payload: Record<string, unknown>;
-  columns?: Record<string, ValueExpression>;
-}
+/** A change the tenant service writes: a contract event (contracts/tenant.events.ts) and the columns it sets. */
+type TransitionEventType =
+  | 'TenantReopened'
+  | 'TenantReleased'
+  | 'TenantAwaitingApproval'
+  | 'TenantActivated'
+  | 'TenantFailed'
+  | 'TenantDeactivated'
+  | 'TenantArchived';
+
+type TenantChange = {
+  [K in TenantEventType]: { eventType: K; payload: TenantEventBody<K>; columns?: Record<string, ValueExpression> };
+}[TenantEventType];
 
 /** What a change did: whether it wrote anything, and the tenant's version afterwards. */
 export interface ChangeResult {
@@ -113,12 +122,12 @@ export function createTenantService(deps: { pool: DatabasePool }) {
     return response;
   };
 
+  /** A change of status with its event; `reason` only for TenantFailed. */
   const transition = (
     tenantId: string,
     to: TenantStatus,
-    eventType: string,
+    eventType: Exclude<TransitionEventType, 'TenantFailed'> | { failed: string },
     metadata: EventMetadata,
-    extra: Record<string, unknown> = {},
   ) =>
     change(
       tenantId,
@@ -132,11 +141,15 @@ export function createTenantService(deps: { pool: DatabasePool }) {
             { status: state.status },
           );
         }
-        return {
-          eventType,
-          payload: { from: state.status, to, ...extra },
-          columns: { status: to, ...(typeof extra.reason === 'string' ? { failure: extra.reason } : {}) },
-        };
+        const payload = { from: state.status, to };
+        if (typeof eventType !== 'string')
+          return {
+            eventType: 'TenantFailed',
+            payload: { ...payload, reason: eventType.failed },
+            columns: { status: to, failure: eventType.failed },
+          };
+        const changed: TenantChange = { eventType, payload, columns: { status: to } };
+        return changed;
       },
       to === 'compensated' ? 'ignore' : 'error',
     );
@@ -244,7 +257,7 @@ export function createTenantService(deps: { pool: DatabasePool }) {
     activate: (tenantId: string, metadata: EventMetadata) =>
       transition(tenantId, 'active', 'TenantActivated', metadata),
     markFailed: (tenantId: string, reason: string, metadata: EventMetadata) =>
-      transition(tenantId, 'failed', 'TenantFailed', metadata, { reason }),
+      transition(tenantId, 'failed', { failed: reason }, metadata),
     deactivate: (tenantId: string, metadata: EventMetadata) =>
       transition(tenantId, 'offboarding', 'TenantDeactivated', metadata),
     archive: (tenantId: string, metadata: EventMetadata) =>
@@ -309,10 +322,11 @@ export function createTenantService(deps: { pool: DatabasePool }) {
             `tenant ${tenantId} is ${state.status}; members are added to an active tenant (or one awaiting approval) only`,
             { status: state.status },
           );
-        const current = await tx.maybeOneFirst(sql.type(z.object({ role: z.string() }))`
+        const current = await tx.maybeOneFirst(sql.type(z.object({ role: z.enum(TENANT_ROLES) }))`
           select role from tenant_memberships where tenant_id = ${tenantId} and user_id = ${userId}`);
         if ((current ?? null) === role) return null;
         if (role === null) {
+          if (current === null) return null;
           await tx.query(
             sql.unsafe`delete from tenant_memberships where tenant_id = ${tenantId} and user_id = ${userId}`,
           );
