@@ -1,9 +1,13 @@
-// `npm run contracts` (write) and `npm run contracts -- --check` (the drift gate).
+// `npm run contracts` (write) and `npm run contracts -- --check` (the drift gate). Both run the event
+// schema compatibility gate (contracts/compatibility.ts) against the committed files first: a breaking
+// change is reported, never written over the committed schema it breaks.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { EVENT_CONTRACTS } from '../contracts/events.ts';
+import { checkCompatibility } from '../contracts/compatibility.ts';
+import { EVENT_CONTRACTS, type EventContract } from '../contracts/events.ts';
 import { contractDrift, GENERATED_DIR, renderContracts } from '../contracts/generate.ts';
 import { HTTP_ROUTES } from '../contracts/http-api.ts';
+import { eventVersions, UPCASTERS, type Upcaster } from '../contracts/upcasters.ts';
 import { repoRoot } from './stack/settings.ts';
 
 export function readGenerated(root: string): Map<string, string> {
@@ -25,16 +29,28 @@ export function readGenerated(root: string): Map<string, string> {
   return files;
 }
 
-/** Returns the drift lines (empty when in sync); with `write`, rewrites the generated folder first. */
-export function syncContracts(options: { write: boolean; root?: string }): string[] {
+/**
+ * Returns the compatibility problems and drift lines (empty when in sync); with `write` and no
+ * compatibility problem, rewrites the generated folder first. `events` and `upcasters` default to
+ * the real registries (tests pass changed ones).
+ */
+export function syncContracts(options: {
+  write: boolean;
+  root?: string;
+  events?: readonly EventContract[];
+  upcasters?: readonly Upcaster[];
+}): string[] {
   const root = options.root ?? repoRoot;
-  const generated = renderContracts(HTTP_ROUTES, EVENT_CONTRACTS);
-  if (options.write) {
+  const events = options.events ?? EVENT_CONTRACTS;
+  const upcasters = options.upcasters ?? UPCASTERS;
+  const { problems, held } = checkCompatibility(events, upcasters, readGenerated(root));
+  const generated = renderContracts(HTTP_ROUTES, eventVersions(events, upcasters));
+  if (options.write && problems.length === 0) {
     rmSync(join(root, GENERATED_DIR), { recursive: true, force: true });
     for (const [path, content] of generated) {
       mkdirSync(dirname(join(root, path)), { recursive: true });
       writeFileSync(join(root, path), content);
     }
   }
-  return contractDrift(generated, readGenerated(root));
+  return [...problems, ...contractDrift(generated, readGenerated(root), held)];
 }
