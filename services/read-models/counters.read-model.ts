@@ -6,6 +6,7 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import type { CounterView } from '../../contracts/counter.contracts.ts';
 import { counterEvents, COUNTER_AGGREGATE, type CounterEventType } from '../../contracts/counter.events.ts';
+import { upcast } from '../../contracts/upcasters.ts';
 import type { OutboxEvent } from '../kernel/outbox.ts';
 import type { Projection } from './projections.ts';
 
@@ -39,12 +40,10 @@ export function counterRow(event: OutboxEvent): CounterRow | null {
   const type = event.eventType as CounterEventType;
   const contract = counterEvents[type];
   if (!contract) throw new Error(`unknown counter event type ${event.eventType}`);
-  if (event.schemaVersion !== contract.schemaVersion) {
-    throw new Error(
-      `${event.eventType} schema version ${event.schemaVersion} is not supported (expected ${contract.schemaVersion})`,
-    );
-  }
-  const payload = contract.payload.parse(event.payload);
+  // An older schemaVersion is read through its upcasters; a newer one, unknown here, throws.
+  const payload = contract.payload.parse(
+    upcast(COUNTER_AGGREGATE, event.eventType, event.schemaVersion, event.payload).payload,
+  );
   if (payload.version !== event.aggregateVersion) {
     throw new Error(
       `${event.eventType} payload version ${payload.version} differs from aggregate version ${event.aggregateVersion}`,

@@ -4,6 +4,7 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { TENANT_AGGREGATE, tenantView } from '../../contracts/tenant.contracts.ts';
 import { tenantEvents, type TenantEventType } from '../../contracts/tenant.events.ts';
+import { upcast } from '../../contracts/upcasters.ts';
 import type { OutboxEvent } from '../kernel/outbox.ts';
 import type { Projection } from './projections.ts';
 
@@ -25,11 +26,9 @@ export function tenantRow(event: OutboxEvent): TenantRow | null {
   const type = event.eventType as TenantEventType;
   const contract = Object.hasOwn(tenantEvents, type) ? tenantEvents[type] : undefined;
   if (!contract) throw new Error(`unknown tenant event type ${event.eventType}`);
-  if (event.schemaVersion !== contract.schemaVersion)
-    throw new Error(
-      `${event.eventType} schema version ${event.schemaVersion} is not supported (expected ${contract.schemaVersion})`,
-    );
-  const payload: { version: number; to?: string } = contract.payload.parse(event.payload);
+  // An older schemaVersion is read through its upcasters; a newer one, unknown here, throws.
+  const body = upcast(TENANT_AGGREGATE, event.eventType, event.schemaVersion, event.payload).payload;
+  const payload: { version: number; to?: string } = contract.payload.parse(body);
   if (payload.version !== event.aggregateVersion)
     throw new Error(
       `${event.eventType} payload version ${payload.version} differs from aggregate version ${event.aggregateVersion}`,
@@ -45,7 +44,7 @@ export function tenantRow(event: OutboxEvent): TenantRow | null {
     members: 0,
   };
   if (type === 'TenantReserved') {
-    const { slug, name, plan } = tenantEvents.TenantReserved.payload.parse(event.payload);
+    const { slug, name, plan } = tenantEvents.TenantReserved.payload.parse(body);
     return { ...row, slug, name, plan };
   }
   if (type === 'TenantMemberAdded') return { ...row, members: 1 };
