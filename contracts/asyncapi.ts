@@ -1,10 +1,11 @@
 // The AsyncAPI 3 document of the events on the wire, generated from the same event contracts as the
 // JSON Schemas (contracts/events.ts): one channel per event type on the JetStream subject
 // `<prefix>.<tenantId>.<aggregateType>.<eventType>` (runtime/events-stream.ts), one message per
-// contract version. The message is what the relay publishes today: the outbox row as JSON, with the
+// contract version. The message is a CloudEvent in structured mode (contracts/envelope.ts), with the
 // event id as `Nats-Msg-Id` (the broker's dedup key). Committed as contracts/generated/asyncapi.json
 // (the drift gate) and served by the BFF at /asyncapi.json.
 import { z } from 'zod';
+import { CLOUDEVENTS_CONTENT_TYPE, eventEnvelope } from './envelope.ts';
 import type { EventContract } from './events.ts';
 
 /** The subject prefix of a default deployment (EVENTS_SUBJECT_PREFIX). */
@@ -16,44 +17,16 @@ const schemaOf = (schema: z.ZodType) => {
   return generated;
 };
 
-/** The published message: the outbox row, its `payload` described by the event's contract. */
+/** The published message: a CloudEvent (contracts/envelope.ts) whose `data` the event's contract describes. */
 function envelope(contract: EventContract): Record<string, unknown> {
-  const decimal = { type: 'string', pattern: '^[0-9]+$' };
-  return {
-    type: 'object',
-    required: [
-      'eventId',
-      'position',
-      'txId',
-      'tenantId',
-      'aggregateType',
-      'aggregateId',
-      'aggregateVersion',
-      'eventType',
-      'schemaVersion',
-      'payload',
-      'metadata',
-      'occurredAt',
-    ],
-    properties: {
-      eventId: { type: 'string', format: 'uuid', description: 'Unique per event; also the Nats-Msg-Id header' },
-      position: { ...decimal, description: 'Position in the outbox (storage detail)' },
-      txId: { ...decimal, description: 'The writing transaction (storage detail)' },
-      tenantId: { type: 'string' },
-      aggregateType: { const: contract.aggregateType },
-      aggregateId: { type: 'string' },
-      aggregateVersion: { type: 'integer', minimum: 1, description: 'Per aggregate: 1, 2, 3, … without gaps' },
-      eventType: { const: contract.eventType },
-      schemaVersion: { const: contract.schemaVersion },
-      payload: schemaOf(contract.payload),
-      metadata: {
-        type: 'object',
-        description: 'correlationId, causationId, actor, idempotencyKey, workflowId, workflowRunId when known',
-        additionalProperties: { type: 'string' },
-      },
-      occurredAt: { type: 'number', description: 'When the event was written, in ms since the epoch' },
-    },
-  };
+  return schemaOf(
+    eventEnvelope.extend({
+      type: z.literal(contract.eventType),
+      aggregatetype: z.literal(contract.aggregateType),
+      schemaversion: z.literal(contract.schemaVersion),
+      data: contract.payload,
+    }),
+  );
 }
 
 export function renderAsyncApi(contracts: readonly EventContract[]): Record<string, unknown> {
@@ -71,11 +44,14 @@ export function renderAsyncApi(contracts: readonly EventContract[]): Record<stri
         name: eventType,
         title: `${eventType} (schema version ${contract.schemaVersion})`,
         ...(contract.payload.description ? { summary: contract.payload.description } : {}),
-        contentType: 'application/json',
+        contentType: CLOUDEVENTS_CONTENT_TYPE,
         headers: {
           type: 'object',
-          required: ['Nats-Msg-Id'],
-          properties: { 'Nats-Msg-Id': { type: 'string', format: 'uuid', description: 'The event id' } },
+          required: ['Nats-Msg-Id', 'Content-Type'],
+          properties: {
+            'Nats-Msg-Id': { type: 'string', format: 'uuid', description: 'The event id (the CloudEvent id)' },
+            'Content-Type': { const: CLOUDEVENTS_CONTENT_TYPE },
+          },
         },
         payload: envelope(contract),
       };
@@ -102,7 +78,7 @@ export function renderAsyncApi(contracts: readonly EventContract[]): Record<stri
       description:
         'Every domain event, as the outbox relay publishes it to the JetStream stream EVENTS (subjects under the prefix EVENTS_SUBJECT_PREFIX, `events` by default). Generated from contracts/events.ts.',
     },
-    defaultContentType: 'application/json',
+    defaultContentType: CLOUDEVENTS_CONTENT_TYPE,
     channels,
     operations,
     components: { messages },

@@ -6,6 +6,7 @@ import { Parser } from '@asyncapi/parser';
 import { Ajv } from 'ajv';
 import { describe, it } from 'mocha';
 import { renderAsyncApi } from './asyncapi.ts';
+import { toEnvelope } from './envelope.ts';
 import { EVENT_CONTRACTS } from './events.ts';
 
 describe('AsyncAPI document of the events', () => {
@@ -21,13 +22,11 @@ describe('AsyncAPI document of the events', () => {
     assert.equal(parsed?.channels().length, new Set(EVENT_CONTRACTS.map((c) => c.eventType)).size);
   });
 
-  it("a message schema accepts a relayed outbox row and refuses one whose payload breaks the event's contract", () => {
+  it("a message schema accepts a CloudEvent as the relay publishes it and refuses one that breaks the event's contract", () => {
     const messages = (document.components as { messages: Record<string, { payload: object }> }).messages;
     const validate = new Ajv({ strict: false }).compile(messages['CounterIncremented.v1']!.payload);
-    const row = {
+    const row = toEnvelope({
       eventId: '0b9a4d6e-4a5c-4c39-9d6f-2f1a7f6c1e11',
-      position: '42',
-      txId: '7312',
       tenantId: 'acme',
       aggregateType: 'counter',
       aggregateId: 'visits',
@@ -37,9 +36,10 @@ describe('AsyncAPI document of the events', () => {
       payload: { by: 2, value: 7, version: 3 },
       metadata: { actor: 'alice', correlationId: 'r-1' },
       occurredAt: 1_764_000_000_000,
-    };
+    });
     assert.equal(validate(row), true, JSON.stringify(validate.errors));
-    assert.equal(validate({ ...row, payload: { by: 2, value: 7 } }), false, 'payload without its version');
-    assert.equal(validate({ ...row, eventType: 'CounterReset' }), false, 'another event type');
+    assert.equal(validate({ ...row, data: { by: 2, value: 7 } }), false, 'data without its version');
+    assert.equal(validate({ ...row, type: 'CounterReset' }), false, 'another event type');
+    assert.equal(validate({ ...row, specversion: '0.3' }), false, 'another CloudEvents version');
   });
 });

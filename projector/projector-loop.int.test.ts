@@ -30,6 +30,7 @@ import {
   type ProjectLoopResult,
   type ProjectorActivities,
 } from './projector.activities.ts';
+import { toEnvelope } from '../contracts/envelope.ts';
 
 /** The loop's expected failures are asserted; the activity environment need not print them. */
 const quiet = new DefaultLogger('ERROR');
@@ -50,7 +51,7 @@ describe('projection loop (continuous consumer, lease)', function () {
     for (let i = 0; i < n; i++) {
       version++;
       const event = counterIncremented('loop', 'c', version);
-      await js.publish(subjectOf(stream, event), JSON.stringify(event), { msgID: event.eventId });
+      await js.publish(subjectOf(stream, event), JSON.stringify(toEnvelope(event)), { msgID: event.eventId });
     }
   };
   const run = (input: Omit<ProjectLoopInput, 'projection'>) =>
@@ -119,7 +120,7 @@ describe('projection loop (continuous consumer, lease)', function () {
     const js = jetstream(nats);
     const forge = async (changes: Partial<OutboxEvent>, subjectTenant = 'loop') => {
       const event: OutboxEvent = { ...counterIncremented('loop', 'c', 4), position: '1', txId: '1', ...changes };
-      await js.publish(subjectOf(stream, { ...event, tenantId: subjectTenant }), JSON.stringify(event));
+      await js.publish(subjectOf(stream, { ...event, tenantId: subjectTenant }), JSON.stringify(toEnvelope(event)));
     };
     await forge({ aggregateVersion: 1000, payload: { by: 1, value: 999_999, version: 1000 } }); // a jump
     await forge({ payload: { by: 1, value: 777, version: 4 } }, 'other'); // the next version, on another tenant's subject

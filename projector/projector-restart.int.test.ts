@@ -25,6 +25,7 @@ import { testStack } from '../test/support/env.ts';
 import { counterIncremented } from '../test/support/pipeline.ts';
 import { until } from '../test/support/processes.ts';
 import { createProjectorActivities, type ProjectLoopInput, type ProjectLoopResult } from './projector.activities.ts';
+import { toEnvelope } from '../contracts/envelope.ts';
 
 describe('projection loop across a crash of NATS', function () {
   this.timeout(90_000);
@@ -64,7 +65,9 @@ describe('projection loop across a crash of NATS', function () {
     for (let i = 0; i < n; i++) {
       version++;
       const event = counterIncremented('restart', 'c', version);
-      await jetstream(nats).publish(subjectOf(stream, event), JSON.stringify(event), { msgID: event.eventId });
+      await jetstream(nats).publish(subjectOf(stream, event), JSON.stringify(toEnvelope(event)), {
+        msgID: event.eventId,
+      });
     }
   };
   const value = async () => (await readCounterSummary(pool, { tenantId: 'restart', counterId: 'c' })).value;

@@ -19,7 +19,7 @@ import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg 
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import type { DatabasePool } from '../services/kernel/database.ts';
 import { holdLease, leaseHolder, takeLease } from '../services/kernel/lease.ts';
-import { outboxEvent } from '../services/kernel/outbox.ts';
+import { eventEnvelope, fromEnvelope } from '../contracts/envelope.ts';
 import { inTransaction } from '../services/kernel/transaction.ts';
 import { isNotFound, subjectOf, type EventsStream } from '../runtime/events-stream.ts';
 import {
@@ -105,7 +105,7 @@ export function createProjectorActivities(deps: {
             if (message.seq <= checkpoint) continue; // applied by an earlier loop: never twice
             let row: unknown;
             try {
-              const event = outboxEvent.parse(message.json());
+              const event = fromEnvelope(eventEnvelope.parse(message.json()));
               const subject = subjectOf(deps.stream, event);
               if (message.subject !== subject)
                 throw new Error(`arrived on ${message.subject}, but its body belongs on ${subject}`);
@@ -280,9 +280,7 @@ async function park(
     event = { unparsable: message.string() };
   }
   const eventId =
-    message.headers?.get('Nats-Msg-Id') ||
-    (event as { eventId?: string }).eventId ||
-    '00000000-0000-0000-0000-000000000000';
+    message.headers?.get('Nats-Msg-Id') || (event as { id?: string }).id || '00000000-0000-0000-0000-000000000000';
   await tx.query(sql.unsafe`
     insert into projection_dead_letters (projection, event_id, stream_sequence, subject, event, error, attempts)
     values (${projection}, ${eventId}, ${message.seq}, ${message.subject}, ${sql.jsonb(event as never)},

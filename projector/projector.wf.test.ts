@@ -22,6 +22,7 @@ import {
   readCounterSummary,
   type CounterRow,
 } from '../services/read-models/counters.read-model.ts';
+import { toEnvelope } from '../contracts/envelope.ts';
 
 let position = 0;
 function counterEvent(counterId: string, version: number, payload: Record<string, unknown>): OutboxEvent {
@@ -88,7 +89,7 @@ describe('projection workflow with poison events', function () {
       counterEvent('c1', 2, { by: 1, value: 2, version: 2 }),
     ];
     for (const event of events)
-      await js.publish(subjectOf(stream, event), JSON.stringify(event), { msgID: event.eventId });
+      await js.publish(subjectOf(stream, event), JSON.stringify(toEnvelope(event)), { msgID: event.eventId });
 
     const handle = await worker.client.workflow.start(projection, {
       taskQueue: worker.taskQueue,

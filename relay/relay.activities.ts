@@ -1,6 +1,7 @@
 // The relay's activity: a loop that publishes the outbox to JetStream for as long as its workflow
 // lets it (a minute by default), heartbeating, inside one Temporal activity. Each batch is a gap-free
-// read after the checkpoint, published with Nats-Msg-Id = event id, and committed with the
+// read after the checkpoint, published as a CloudEvent (contracts/envelope.ts: the wire format, not
+// the outbox row) with Nats-Msg-Id = event id, and committed with the
 // checkpoint only once every event is acked, so the checkpoint never passes an unacked event
 // (docs/architecture.md, "Event pipeline"). The next batch is read while the acks are outstanding.
 //
@@ -12,6 +13,8 @@
 // before committing) must be the outbox's next events, and the checkpoint moves over them.
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { JetStreamClient, JetStreamManager, PubAck } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
+import { CLOUDEVENTS_CONTENT_TYPE, toEnvelope } from '../contracts/envelope.ts';
 import type { DatabasePool } from '../services/kernel/database.ts';
 import { holdLease, leaseHolder, takeLease, type Lease } from '../services/kernel/lease.ts';
 import {
@@ -51,12 +54,16 @@ export interface RelayLoopInput {
 }
 
 export function jetStreamPublish(js: JetStreamClient): Publish {
-  return (subject, event, after) =>
-    js.publish(subject, JSON.stringify(event), {
+  return (subject, event, after) => {
+    const head = headers();
+    head.set('Content-Type', CLOUDEVENTS_CONTENT_TYPE);
+    return js.publish(subject, JSON.stringify(toEnvelope(event)), {
+      headers: head,
       msgID: event.eventId,
       expect: { lastSequence: after },
       timeout: 10_000,
     });
+  };
 }
 
 export function createRelayActivities(deps: {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { CounterView } from '../../contracts/counter.contracts.ts';
 import { counterEvents, COUNTER_AGGREGATE, type CounterEventType } from '../../contracts/counter.events.ts';
 import { upcast } from '../../contracts/upcasters.ts';
-import type { OutboxEvent } from '../kernel/outbox.ts';
+import type { EventRecord } from '../../contracts/envelope.ts';
 import type { Projection } from './projections.ts';
 
 /** Table names, so a rebuild can fill fresh copies with the same code. */
@@ -35,7 +35,7 @@ export type CounterRow = {
 };
 
 /** Checks a counter event against its contract (throws for a poison event); null for other aggregates. */
-export function counterRow(event: OutboxEvent): CounterRow | null {
+export function counterRow(event: EventRecord): CounterRow | null {
   if (event.aggregateType !== COUNTER_AGGREGATE) return null;
   const type = event.eventType as CounterEventType;
   const contract = counterEvents[type];

@@ -3,7 +3,16 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import type { DatabasePool } from '../kernel/database.ts';
+import { eventEnvelope, fromEnvelope, type EventRecord } from '../../contracts/envelope.ts';
 import { outboxEvent } from '../kernel/outbox.ts';
+
+/** A parked message's event: a CloudEvent, or an outbox row (parked before the wire had its own envelope). */
+function parkedEvent(stored: unknown): { success: true; data: EventRecord } | { success: false; error: string } {
+  const envelope = eventEnvelope.safeParse(stored);
+  if (envelope.success) return { success: true, data: fromEnvelope(envelope.data) };
+  const legacy = outboxEvent.safeParse(stored);
+  return legacy.success ? { success: true, data: legacy.data } : { success: false, error: envelope.error.message };
+}
 import { inTransaction } from '../kernel/transaction.ts';
 import { followVersions, type Projection } from './projections.ts';
 
@@ -53,12 +62,14 @@ export async function redriveDeadLetters(
   const results: RedriveResult[] = [];
   for (const row of rows) {
     const projection = projections[row.projection];
-    const parsed = outboxEvent.safeParse(row.event);
+    const parsed = parkedEvent(row.event);
     if (!projection || !parsed.success) {
       results.push({
         id: row.id,
         outcome: 'failed',
-        error: projection ? `not an outbox event: ${parsed.error?.message}` : `unknown projection ${row.projection}`,
+        error: !projection
+          ? `unknown projection ${row.projection}`
+          : `not an event envelope: ${parsed.success ? '' : parsed.error}`,
       });
       continue;
     }

@@ -3,7 +3,7 @@
 // `projection/<name>` each); the BFF and the CLI read them. Shared, so no deployable owns them.
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import type { OutboxEvent } from '../kernel/outbox.ts';
+import type { EventRecord } from '../../contracts/envelope.ts';
 import { counterProjection } from './counters.read-model.ts';
 import { tenantProjection } from './tenants.read-model.ts';
 
@@ -15,7 +15,7 @@ import { tenantProjection } from './tenants.read-model.ts';
  * version one by one (a jump is parked, not applied).
  */
 export interface Projection<Row> {
-  rowOf(event: OutboxEvent): Row | null;
+  rowOf(event: EventRecord): Row | null;
   apply(db: CommonQueryMethods, rows: Row[]): Promise<number>;
   /** The aggregate a row belongs to (a key unique within the projection) and the version it carries. */
   versionOf(row: Row): { aggregate: string; version: number };

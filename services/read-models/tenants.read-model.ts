@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { TENANT_AGGREGATE, tenantView } from '../../contracts/tenant.contracts.ts';
 import { tenantEvents, type TenantEventType } from '../../contracts/tenant.events.ts';
 import { upcast } from '../../contracts/upcasters.ts';
-import type { OutboxEvent } from '../kernel/outbox.ts';
+import type { EventRecord } from '../../contracts/envelope.ts';
 import type { Projection } from './projections.ts';
 
 /** What one tenant event contributes: identity (reservation), a status, a member delta, or only its version. */
@@ -21,7 +21,7 @@ export type TenantRow = {
 };
 
 /** Checks a tenant event against its contract (throws for a poison event); null for other aggregates. */
-export function tenantRow(event: OutboxEvent): TenantRow | null {
+export function tenantRow(event: EventRecord): TenantRow | null {
   if (event.aggregateType !== TENANT_AGGREGATE) return null;
   const type = event.eventType as TenantEventType;
   const contract = Object.hasOwn(tenantEvents, type) ? tenantEvents[type] : undefined;
