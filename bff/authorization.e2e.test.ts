@@ -13,7 +13,11 @@ import { devToken, freePort, startTestBff, startTestSagaWorker, type TestBff } f
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
 import { testStack } from '../test/support/env.ts';
 import { call, type CallResult } from '../test/support/http.ts';
-import { createPipeline, type Pipeline } from '../test/support/pipeline.ts';
+import { converged, createPipeline, type Pipeline } from '../test/support/pipeline.ts';
+import { decodeStream } from '../test/support/asyncapi-consumer.ts';
+import { createDatabasePool } from '../services/kernel/database.ts';
+import { sql } from 'slonik';
+import { z } from 'zod';
 import { repoRoot, until } from '../test/support/processes.ts';
 
 const PRINCIPALS = ['platformAdmin', 'owner', 'admin', 'member', 'viewer', 'otherTenant', 'noTenant'] as const;
@@ -246,6 +250,30 @@ describe('isolation matrix: 7 principals × every route (OpenFGA decides)', func
       assert.ok(Number(response.headers.get('retry-after')) > 0, 'Retry-After says when to try again');
     } finally {
       await cut.stop();
+    }
+  });
+
+  it('a consumer written only against /asyncapi.json decodes every event this run emitted, of every type', async () => {
+    const pool = await createDatabasePool(db.url, { maximumPoolSize: 1 });
+    try {
+      await converged(pool, 60_000);
+      const outbox = async () =>
+        pool.oneFirst(sql.type(z.object({ n: z.coerce.number() }))`select count(*) as n from event_outbox`);
+      await until('the relay to publish every event', async () => {
+        return (await pipeline.jsm.streams.info(pipeline.stream)).state.messages === (await outbox());
+      });
+      const document = (await call(bff.base, 'GET', '/asyncapi.json')).json;
+      const decoded = await decodeStream(document, pipeline.jsm, pipeline.stream);
+      assert.deepEqual(decoded.failures, []);
+      const emitted = await pool.any(sql.type(z.object({ type: z.string(), n: z.coerce.number() }))`
+        select event_type as type, count(*) as n from event_outbox group by 1 order by 1`);
+      assert.deepEqual(
+        [...decoded.byType].sort(([a], [b]) => a.localeCompare(b)).map(([type, n]) => ({ type, n })),
+        emitted,
+      );
+      assert.ok(emitted.length >= 15, `${emitted.length} event types in this run`);
+    } finally {
+      await pool.end();
     }
   });
 

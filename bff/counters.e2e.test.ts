@@ -251,13 +251,15 @@ describe('counter API (BFF → service → Postgres)', function () {
     );
   });
 
-  it('serves /openapi.json (the committed, generated document) and a human-readable /docs page', async () => {
+  it('serves /openapi.json and /asyncapi.json (the committed, generated documents) and a human-readable /docs page', async () => {
     const { readFileSync } = await import('node:fs');
-    const committed = JSON.parse(
-      readFileSync(new URL('../contracts/generated/openapi.json', import.meta.url), 'utf8'),
-    ) as unknown;
-    const served = await call(bff.base, 'GET', '/openapi.json');
-    assert.deepEqual(served.json, committed);
+    for (const name of ['openapi.json', 'asyncapi.json']) {
+      const committed = JSON.parse(
+        readFileSync(new URL(`../contracts/generated/${name}`, import.meta.url), 'utf8'),
+      ) as unknown;
+      const served = await call(bff.base, 'GET', `/${name}`);
+      assert.deepEqual(served.json, committed, name);
+    }
     const docs = await call(bff.base, 'GET', '/docs');
     assert.match(docs.headers.get('content-type') ?? '', /text\/html/);
     assert.match(docs.text, /POST \/v1\/tenants\/\{tenantId\}\/counters\/\{counterId\}\/increment/);

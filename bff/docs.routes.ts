@@ -3,6 +3,7 @@
 import Router from '@koa/router';
 import { renderAsyncApi } from '../contracts/asyncapi.ts';
 import { EVENT_CONTRACTS } from '../contracts/events.ts';
+import { eventVersions, UPCASTERS } from '../contracts/upcasters.ts';
 import { renderOpenApi } from '../contracts/generate.ts';
 import { HTTP_ROUTES } from '../contracts/http-api.ts';
 import type { BffState } from './request.middleware.ts';
@@ -56,7 +57,7 @@ export function docsRoutes(): Router<BffState> {
   router.get('/openapi.json', (ctx) => {
     ctx.body = document;
   });
-  const events = renderAsyncApi(EVENT_CONTRACTS);
+  const events = renderAsyncApi(eventVersions(EVENT_CONTRACTS, UPCASTERS));
   router.get('/asyncapi.json', (ctx) => {
     ctx.body = events;
   });

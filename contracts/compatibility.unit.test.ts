@@ -58,6 +58,7 @@ describe('contracts: the event schema compatibility gate', () => {
     );
     assert.deepEqual(problemsOf(events), []);
     assert.deepEqual(syncContracts({ write: false, events }), [
+      'changed: contracts/generated/asyncapi.json', // its messages carry the event schemas
       `changed: ${eventsDir}/CounterIncremented.v1.schema.json`,
       `changed: ${eventsDir}/TenantReserved.v1.schema.json`,
     ]);
@@ -136,6 +137,7 @@ describe('contracts: the event schema compatibility gate', () => {
   it('a breaking change with a schemaVersion bump and an upcaster passes; v1 stays generated beside v2', () => {
     assert.deepEqual(problemsOf(bumped, [toV2]), []);
     assert.deepEqual(syncContracts({ write: false, events: bumped, upcasters: [toV2] }), [
+      'changed: contracts/generated/asyncapi.json', // a message per version: v2 joins v1
       `missing: ${eventsDir}/CounterIncremented.v2.schema.json`,
     ]);
   });
@@ -146,7 +148,10 @@ describe('contracts: the event schema compatibility gate', () => {
       problem!,
       /^no upcaster: CounterIncremented v1 is committed .* the contract is at v2 and there is no upcaster v1 → v2: add it to contracts\/upcasters\.ts/,
     );
-    assert.deepEqual(rest, [`missing: ${eventsDir}/CounterIncremented.v2.schema.json`]);
+    assert.deepEqual(rest, [
+      'changed: contracts/generated/asyncapi.json',
+      `missing: ${eventsDir}/CounterIncremented.v2.schema.json`,
+    ]);
   });
 
   /** Runs `test` on a copy of the committed artefacts. */

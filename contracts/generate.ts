@@ -1,5 +1,6 @@
 // Generates the committed contract artefacts from the zod schemas: contracts/generated/openapi.json
-// (OpenAPI 3.1) and one JSON Schema per event version. `npm run contracts` writes them; the drift gate
+// (OpenAPI 3.1), contracts/generated/asyncapi.json (AsyncAPI 3, contracts/asyncapi.ts) and one JSON
+// Schema per event version. `npm run contracts` writes them; the drift gate
 // (`npm run contracts -- --check`, part of `npm test`) regenerates and fails on any difference. Before
 // either, the compatibility gate (contracts/compatibility.ts) compares each event schema with its
 // committed file.
@@ -7,6 +8,7 @@ import { z } from 'zod';
 import { ERROR_STATUS, problem, type ErrorCode } from './errors.ts';
 import type { EventContract } from './events.ts';
 import type { RouteContract } from './http-api.ts';
+import { renderAsyncApi } from './asyncapi.ts';
 
 export const GENERATED_DIR = 'contracts/generated';
 
@@ -119,6 +121,7 @@ export function renderContracts(
   const files = new Map<string, string>();
   const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
   files.set(`${GENERATED_DIR}/openapi.json`, json(renderOpenApi(routes)));
+  files.set(`${GENERATED_DIR}/asyncapi.json`, json(renderAsyncApi(events)));
   for (const event of events) files.set(eventSchemaPath(event), json(renderEventSchema(event)));
   return files;
 }

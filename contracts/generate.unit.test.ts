@@ -35,10 +35,12 @@ describe('contracts: generated artefacts and the drift gate', () => {
       { aggregateType: 'counter', eventType: 'CounterFrozen', schemaVersion: 1, payload: z.object({}) },
     ];
     assert.deepEqual(contractDrift(renderContracts(HTTP_ROUTES, added), readGenerated(repoRoot)), [
+      'changed: contracts/generated/asyncapi.json',
       'missing: contracts/generated/events/CounterFrozen.v1.schema.json',
     ]);
     const removed = EVENT_CONTRACTS.filter((e) => e.eventType !== 'CounterReset');
     assert.deepEqual(contractDrift(renderContracts(HTTP_ROUTES, removed), readGenerated(repoRoot)), [
+      'changed: contracts/generated/asyncapi.json',
       'stale: contracts/generated/events/CounterReset.v1.schema.json',
     ]);
   });
