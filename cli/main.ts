@@ -102,8 +102,14 @@ async function main(argv: string[]): Promise<number> {
         say(check ? '✓ contracts/generated matches the zod contracts' : '✓ contracts/generated written');
         return 0;
       }
+      // A breaking event change or a missing upcaster is fixed in the contracts; writing refuses it.
+      const incompatible = drift.some((line) => /^(breaking|no upcaster|upcaster):/.test(line));
       say(
-        `✗ contracts/generated differs from the zod contracts:\n  ${drift.join('\n  ')}\n  run \`npm run contracts\` and commit the result`,
+        `✗ contracts/generated differs from the zod contracts:\n  ${drift.join('\n  ')}\n  ${
+          incompatible
+            ? 'fix the event contracts as said above (a new schemaVersion with its upcaster), then run `npm run contracts`'
+            : 'run `npm run contracts` and commit the result'
+        }`,
       );
       return 1;
     }
