@@ -10,6 +10,8 @@ import { devToken, freePort, startTestBff, type TestBff } from '../test/support/
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
 import { testStack } from '../test/support/env.ts';
 import { call } from '../test/support/http.ts';
+import { chromium } from 'playwright-core';
+import { HTTP_ROUTES } from '../contracts/http-api.ts';
 import { onboardedTenant, testAuthz } from '../test/support/tenants.ts';
 
 const TENANT = `acme-${randomUUID().slice(0, 8)}`;
@@ -251,7 +253,7 @@ describe('counter API (BFF → service → Postgres)', function () {
     );
   });
 
-  it('serves /openapi.json and /asyncapi.json (the committed, generated documents) and a human-readable /docs page', async () => {
+  it('serves /openapi.json and /asyncapi.json (the committed, generated documents) and /docs, rendered by Swagger UI', async () => {
     const { readFileSync } = await import('node:fs');
     for (const name of ['openapi.json', 'asyncapi.json']) {
       const committed = JSON.parse(
@@ -262,6 +264,28 @@ describe('counter API (BFF → service → Postgres)', function () {
     }
     const docs = await call(bff.base, 'GET', '/docs');
     assert.match(docs.headers.get('content-type') ?? '', /text\/html/);
-    assert.match(docs.text, /POST \/v1\/tenants\/\{tenantId\}\/counters\/\{counterId\}\/increment/);
+    assert.doesNotMatch(docs.text, /https?:\/\//, 'no asset from another site (no CDN)');
+    assert.equal((await call(bff.base, 'GET', '/docs/assets/constructor')).status, 404);
+
+    // Swagger UI (swagger-ui-dist, served from here) renders every operation in a real browser.
+    const browser = await chromium.launch({
+      executablePath: testStack().CHROMIUM_PATH,
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-dev-shm-usage', '--disable-gpu'],
+    });
+    try {
+      const page = await browser.newPage();
+      const offsite: string[] = [];
+      page.on('request', (request) => {
+        if (!request.url().startsWith(bff.base)) offsite.push(request.url());
+      });
+      await page.goto(`${bff.base}/docs`);
+      await page.waitForSelector('.opblock-summary-path', { timeout: 30_000 });
+      const paths = await page.locator('.opblock-summary-path').allTextContents();
+      assert.equal(paths.length, HTTP_ROUTES.length, paths.join('\n'));
+      assert.ok(paths.some((p) => p.includes('/v1/tenants/{tenantId}/counters/{counterId}/increment')));
+      assert.deepEqual(offsite, [], 'the page loads nothing from elsewhere');
+    } finally {
+      await browser.close();
+    }
   });
 });
