@@ -3,13 +3,13 @@ import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import { PROJECTION_NAMES } from '../services/read-models/projections.ts';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 import { rebuildProjection } from '../workflows/projections/rebuild-projection.workflow.ts';
-import type { RouteHandler } from './api.router.ts';
+import type { RouteHandlers } from './api.router.ts';
 import { HttpProblem } from './problem.ts';
 
-export function adminHandlers(deps: { temporal: Client }): Record<string, RouteHandler> {
+export function adminHandlers(deps: { temporal: Client }): Pick<RouteHandlers, 'rebuildProjection'> {
   return {
     rebuildProjection: async (input) => {
-      const projection = input.params.projection!;
+      const { projection } = input.params;
       if (!PROJECTION_NAMES.includes(projection)) {
         throw new HttpProblem(
           'NOT_FOUND',

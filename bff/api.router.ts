@@ -10,12 +10,20 @@ import { readJsonBody } from './json-body.ts';
 import { HttpProblem } from './problem.ts';
 import type { BffState } from './request.middleware.ts';
 
-export interface RouteInput {
-  params: Record<string, string>;
-  query: Record<string, unknown>;
-  body: unknown;
+type Parsed<T, Otherwise> = T extends z.ZodType ? z.infer<T> : Otherwise;
+
+/** What a handler gets: the route's path, query and body as its contract parsed them, and the caller. */
+export interface RouteInput<R extends RouteContract = RouteContract> {
+  params: z.infer<R['params']>;
+  query: Parsed<R['query'], Record<string, never>>;
+  body: Parsed<R['body'], undefined>;
   principal: Principal;
-  idempotencyKey?: string;
+  /** Present on every idempotent route (a missing key is refused before the handler). */
+  idempotencyKey: R['idempotent'] extends true
+    ? string
+    : R['idempotent'] extends false
+      ? undefined
+      : string | undefined;
   expectedVersion?: number;
   /** The client's If-None-Match, for conditional GETs. */
   ifNoneMatch?: string;
@@ -27,7 +35,14 @@ export type RouteOutcome =
   | { status: 202; body: unknown; headers?: Record<string, string> }
   | { status: 304; version: number; headers?: Record<string, string> };
 
-export type RouteHandler = (input: RouteInput) => Promise<RouteOutcome>;
+type Route = (typeof HTTP_ROUTES)[number];
+export type OperationId = Route['operationId'];
+export type RouteOf<K extends OperationId> = Extract<Route, { operationId: K }>;
+export type RouteHandler<K extends OperationId> = (input: RouteInput<RouteOf<K>>) => Promise<RouteOutcome>;
+/** One handler per contract route, each typed by its route. */
+export type RouteHandlers = { [K in OperationId]: RouteHandler<K> };
+/** Any handler, as the router calls it (its input was parsed by the route's own schemas). */
+export type AnyRouteHandler = (input: RouteInput) => Promise<RouteOutcome>;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/;
 const IF_MATCH = /^"(\d{1,15})"$/;
@@ -45,7 +60,7 @@ function koaPath(template: string): string {
 
 function bind(
   route: RouteContract,
-  handler: RouteHandler,
+  handler: AnyRouteHandler,
   authz: Authz,
 ): RouterMiddleware<BffState & { principal: Principal }> {
   return async (ctx) => {
@@ -54,10 +69,11 @@ function bind(
     await authorize(authz, ctx.state.principal, route.access, params.data);
 
     const input: RouteInput = {
-      params: params.data as Record<string, string>,
+      params: params.data,
       query: {},
       body: undefined,
       principal: ctx.state.principal,
+      idempotencyKey: undefined,
       requestId: ctx.state.requestId,
     };
     if (route.query || Object.keys(ctx.query).length > 0) {
@@ -115,15 +131,11 @@ function acceptsEmptyObject(schema: z.ZodType): boolean {
 }
 
 /** The /v1 API: every contract route bound to its handler (missing handlers are a start-up error). */
-export function apiRouter(
-  handlers: Record<string, RouteHandler>,
-  verify: TokenVerifier,
-  authz: Authz,
-): Router<BffState> {
+export function apiRouter(handlers: RouteHandlers, verify: TokenVerifier, authz: Authz): Router<BffState> {
   const router = new Router<BffState & { principal: Principal }>();
   router.use('/v1', authMiddleware(verify));
   for (const route of HTTP_ROUTES) {
-    const handler = handlers[route.operationId];
+    const handler = handlers[route.operationId] as AnyRouteHandler | undefined;
     if (!handler) throw new Error(`no handler for contract route ${route.operationId}`);
     router[route.method](route.operationId, koaPath(route.path), bind(route, handler, authz));
   }

@@ -2,7 +2,7 @@
 import Koa from 'koa';
 import type { Logger } from '../runtime/logger.ts';
 import type { Authz } from '../runtime/authz.ts';
-import { apiRouter, type RouteHandler } from './api.router.ts';
+import { apiRouter, type RouteHandlers } from './api.router.ts';
 import type { TokenVerifier } from './auth.ts';
 import { docsRoutes } from './docs.routes.ts';
 import type { ReadinessChecks } from '../runtime/health.ts';
@@ -16,7 +16,7 @@ export interface BffDependencies {
   metrics: HttpMetrics;
   readiness: ReadinessChecks;
   /** The /v1 API; absent in tests of the operational endpoints alone. */
-  api?: { handlers: Record<string, RouteHandler>; verify: TokenVerifier; authz: Authz };
+  api?: { handlers: RouteHandlers; verify: TokenVerifier; authz: Authz };
 }
 
 export function createBffApp(deps: BffDependencies): Koa<BffState> {

@@ -12,7 +12,7 @@ import { createDatabasePool } from '../services/kernel/database.ts';
 import { createCounterCommands } from '../services/counter/counter.commands.ts';
 import { createBffApp } from './bff.app.ts';
 import { malformedRequestResponse } from './problem.ts';
-import type { RouteHandler } from './api.router.ts';
+import type { AnyRouteHandler } from './api.router.ts';
 import { createTokenVerifier } from './auth.ts';
 import { counterHandlers } from './counters.handlers.ts';
 import { adminHandlers } from './admin.handlers.ts';
@@ -74,13 +74,15 @@ export const bff = defineDeployable({
     const jsm = await jetstreamManager(nats);
     const stream = { name: config.EVENTS_STREAM, subjectPrefix: config.EVENTS_SUBJECT_PREFIX };
     registerPipelineMetrics(metrics.registry, () => measureLag(pool, jsm, stream, PROJECTION_NAMES));
-    const withTemporalDeadline = (handlers: Record<string, RouteHandler>): Record<string, RouteHandler> =>
-      Object.fromEntries(
-        Object.entries(handlers).map(([name, handler]) => [
-          name,
-          (input) => temporal.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => handler(input)),
-        ]),
-      );
+    /** Every Temporal call of these handlers gets the deadline (each handler is its route's own). */
+    const withTemporalDeadline = <H extends object>(handlers: H): H => {
+      const wrapped: Record<string, AnyRouteHandler> = {};
+      for (const [name, handler] of Object.entries(handlers) as [string, AnyRouteHandler][]) {
+        wrapped[name] = (input) =>
+          temporal.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => handler(input));
+      }
+      return wrapped as H;
+    };
     const app = createBffApp({
       logger,
       metrics,

@@ -10,27 +10,13 @@ import { describe, it } from 'mocha';
 import { pino } from 'pino';
 import { ConnectionError } from 'slonik';
 import { createBffApp } from './bff.app.ts';
-import type { RouteHandler } from './api.router.ts';
+import { HTTP_ROUTES } from '../contracts/http-api.ts';
+import type { AnyRouteHandler, RouteHandlers } from './api.router.ts';
 import { createHttpMetrics } from './metrics.ts';
-
-const ROUTES = [
-  'getCounter',
-  'incrementCounter',
-  'decrementCounter',
-  'resetCounter',
-  'rebuildProjection',
-  'createTenant',
-  'getTenant',
-  'getOnboarding',
-  'approveOnboarding',
-  'deleteTenant',
-  'addMember',
-  'removeMember',
-];
 
 /** The BFF app with every route answered by `handler`, on a loopback port, logging into `lines`. */
 async function withApp(
-  handler: RouteHandler,
+  handler: AnyRouteHandler,
   body: (port: number, lines: string[], metrics: () => Promise<string>) => Promise<void>,
 ) {
   const lines: string[] = [];
@@ -41,7 +27,8 @@ async function withApp(
     metrics,
     readiness: {},
     api: {
-      handlers: Object.fromEntries(ROUTES.map((name) => [name, handler])),
+      // The same handler for every route (these tests are about errors, not what a route does).
+      handlers: Object.fromEntries(HTTP_ROUTES.map((route) => [route.operationId, handler])) as RouteHandlers,
       verify: async () => ({ userId: 'u', roles: [] }),
       // These tests are about errors, not access: every check is allowed.
       authz: {
@@ -68,7 +55,7 @@ const getCounter = (port: number) =>
 
 describe('BFF errors', () => {
   it('an unexpected error is 500 INTERNAL problem+json with no internals, and is logged with its request id', async () => {
-    const boom: RouteHandler = async () => {
+    const boom: AnyRouteHandler = async () => {
       throw new Error('password=hunter2 at db.internal:5432');
     };
     await withApp(boom, async (port, lines) => {
@@ -95,7 +82,7 @@ describe('BFF errors', () => {
   ];
   for (const [dependency, error] of outages) {
     it(`${dependency} unavailable: 503 UNAVAILABLE problem+json naming it, with Retry-After; a warning, not an error`, async () => {
-      const down: RouteHandler = async () => {
+      const down: AnyRouteHandler = async () => {
         throw error;
       };
       await withApp(down, async (port, lines) => {
@@ -117,7 +104,7 @@ describe('BFF errors', () => {
   it('a request the client aborts is logged and counted as 499, not as a 500', async () => {
     let aborted!: () => void;
     const clientLeft = new Promise<void>((resolve) => (aborted = resolve));
-    const slow: RouteHandler = async () => {
+    const slow: AnyRouteHandler = async () => {
       await clientLeft;
       await new Promise((resolve) => setTimeout(resolve, 50));
       throw new ConnectionError('the work the client no longer waits for failed too');

@@ -11,9 +11,7 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
-import type { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../contracts/errors.ts';
-import type { addMemberBody, createTenantBody, memberPath } from '../contracts/tenant.contracts.ts';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 import { readTenant } from '../services/read-models/tenants.read-model.ts';
 import type { DatabasePool } from '../services/kernel/database.ts';
@@ -27,12 +25,8 @@ import {
   onboardingStatusQuery,
   tenantOnboarding,
 } from '../workflows/tenant-onboarding/tenant-onboarding.workflow.ts';
-import type { RouteHandler } from './api.router.ts';
+import type { RouteHandlers } from './api.router.ts';
 import { HttpProblem } from './problem.ts';
-
-type CreateTenantBody = z.infer<typeof createTenantBody>;
-type AddMemberBody = z.infer<typeof addMemberBody>;
-type MemberPath = z.infer<typeof memberPath>;
 
 const hashOf = (...parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('hex');
 
@@ -57,7 +51,10 @@ export function tenantHandlers(deps: {
   authz: Authz;
   /** OnboardingInput.retryHorizonMs of every saga started here. */
   retryHorizonMs: number;
-}): Record<string, RouteHandler> {
+}): Pick<
+  RouteHandlers,
+  'createTenant' | 'getTenant' | 'getOnboarding' | 'deleteTenant' | 'approveOnboarding' | 'addMember' | 'removeMember'
+> {
   const handleOf = (tenantId: string) => deps.temporal.workflow.getHandle(WORKFLOW_IDS.onboarding(tenantId));
   const notFound = (tenantId: string) => new HttpProblem('NOT_FOUND', `no tenant ${tenantId}`);
   /** Waits for the membership workflow; its access change holds from here, here at once (no cached allow). */
@@ -78,8 +75,8 @@ export function tenantHandlers(deps: {
 
   return {
     createTenant: async (input) => {
-      const body = input.body as CreateTenantBody;
-      const tenantId = tenantIdFor(input.principal.userId, input.idempotencyKey!);
+      const { body } = input;
+      const tenantId = tenantIdFor(input.principal.userId, input.idempotencyKey);
       const workflowId = WORKFLOW_IDS.onboarding(tenantId);
       const hash = requestHash(body);
       const created = {
@@ -130,14 +127,15 @@ export function tenantHandlers(deps: {
     },
 
     getTenant: async (input) => {
-      const tenant = await readTenant(deps.pool, input.params.tenantId!);
-      if (!tenant) throw notFound(input.params.tenantId!);
+      const { tenantId } = input.params;
+      const tenant = await readTenant(deps.pool, tenantId);
+      if (!tenant) throw notFound(tenantId);
       if (input.ifNoneMatch === `"${tenant.version}"`) return { status: 304, version: tenant.version };
       return { status: 200, body: tenant, version: tenant.version };
     },
 
     getOnboarding: async (input) => {
-      const tenantId = input.params.tenantId!;
+      const { tenantId } = input.params;
       try {
         const status = await handleOf(tenantId).query(onboardingStatusQuery);
         return { status: 200, body: { tenantId, workflowId: WORKFLOW_IDS.onboarding(tenantId), ...status } };
@@ -148,7 +146,7 @@ export function tenantHandlers(deps: {
     },
 
     deleteTenant: async (input) => {
-      const tenantId = input.params.tenantId!;
+      const { tenantId } = input.params;
       const tenant = await loadTenant(deps.pool, tenantId);
       // Still onboarding (or not even reserved yet): cancel the saga, which compensates.
       if (!tenant || tenant.status === 'provisioning' || tenant.status === 'awaiting-approval') {
@@ -178,11 +176,11 @@ export function tenantHandlers(deps: {
     },
 
     addMember: async (input) => {
-      const { tenantId } = input.params as { tenantId: string };
-      const body = input.body as AddMemberBody;
+      const { tenantId } = input.params;
+      const { body } = input;
       const workflowId = WORKFLOW_IDS.membership(
         tenantId,
-        hashOf(input.principal.userId, input.idempotencyKey!).slice(0, 24),
+        hashOf(input.principal.userId, input.idempotencyKey).slice(0, 24),
       );
       const hash = requestHash(body);
       let replayed = false;
@@ -209,7 +207,7 @@ export function tenantHandlers(deps: {
     },
 
     removeMember: async (input) => {
-      const { tenantId, userId } = input.params as MemberPath;
+      const { tenantId, userId } = input.params;
       const workflowId = WORKFLOW_IDS.membership(tenantId, `remove-${randomUUID()}`);
       await deps.temporal.workflow.start(tenantMembership, {
         workflowId,
@@ -221,7 +219,7 @@ export function tenantHandlers(deps: {
     },
 
     approveOnboarding: async (input) => {
-      const tenantId = input.params.tenantId!;
+      const { tenantId } = input.params;
       try {
         await handleOf(tenantId).signal(approveSignal, { approvedBy: input.principal.userId });
       } catch (error) {

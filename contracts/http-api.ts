@@ -42,8 +42,11 @@ export interface RouteContract {
   /** The relation the caller needs (checked in OpenFGA), or `none` for any signed-in caller. */
   access: RouteAccess;
   success: { status: number; description: string; schema: z.ZodType };
-  errors: ErrorCode[];
+  errors: readonly ErrorCode[];
 }
+
+/** A route with its exact types kept (operation id, schemas): the BFF types each handler's input from it. */
+const route = <const R extends RouteContract>(contract: R): R => contract;
 
 const COMMON_ERRORS: ErrorCode[] = ['VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'INTERNAL', 'UNAVAILABLE'];
 const MUTATION_ERRORS: ErrorCode[] = [
@@ -58,13 +61,13 @@ const MUTATION_ERRORS: ErrorCode[] = [
 
 const counterPathTemplate = '/v1/tenants/{tenantId}/counters/{counterId}';
 
-function counterChange(
-  operationId: string,
+function counterChange<const Id extends string>(
+  operationId: Id,
   action: string,
   summary: string,
   extraErrors: ErrorCode[] = [],
-): RouteContract {
-  return {
+) {
+  return route({
     operationId,
     method: 'post',
     path: `${counterPathTemplate}/${action}`,
@@ -76,11 +79,11 @@ function counterChange(
     access: { object: 'counter', relation: 'can_write' },
     success: { status: 200, description: 'The counter after the change', schema: counterChangeResponse },
     errors: [...MUTATION_ERRORS, 'NOT_FOUND', 'TENANT_STATE_CONFLICT', ...extraErrors],
-  };
+  });
 }
 
-export const HTTP_ROUTES: RouteContract[] = [
-  {
+export const HTTP_ROUTES = [
+  route({
     operationId: 'getCounter',
     method: 'get',
     path: counterPathTemplate,
@@ -97,14 +100,14 @@ export const HTTP_ROUTES: RouteContract[] = [
       schema: counterView,
     },
     errors: [...COMMON_ERRORS, 'NOT_FOUND'],
-  },
+  }),
   counterChange('incrementCounter', 'increment', 'Add `by` to a counter (a new counter must fit the plan quota)', [
     'QUOTA_EXCEEDED',
   ]),
   counterChange('decrementCounter', 'decrement', 'Subtract `by` from a counter (never below 0)', [
     'COUNTER_FLOOR_REACHED',
   ]),
-  {
+  route({
     operationId: 'resetCounter',
     method: 'post',
     path: `${counterPathTemplate}/reset`,
@@ -116,8 +119,8 @@ export const HTTP_ROUTES: RouteContract[] = [
     access: { object: 'counter', relation: 'can_write' },
     success: { status: 200, description: 'The counter after the reset', schema: counterChangeResponse },
     errors: [...MUTATION_ERRORS, 'NOT_FOUND', 'TENANT_STATE_CONFLICT'],
-  },
-  {
+  }),
+  route({
     operationId: 'rebuildProjection',
     method: 'post',
     path: '/v1/admin/projections/{projection}/rebuild',
@@ -133,8 +136,8 @@ export const HTTP_ROUTES: RouteContract[] = [
       schema: z.object({ projection: z.string(), workflowId: z.string() }),
     },
     errors: [...COMMON_ERRORS, 'NOT_FOUND'],
-  },
-  {
+  }),
+  route({
     operationId: 'createTenant',
     method: 'post',
     path: '/v1/tenants',
@@ -158,8 +161,8 @@ export const HTTP_ROUTES: RouteContract[] = [
       'PAYLOAD_TOO_LARGE',
       'UNSUPPORTED_MEDIA_TYPE',
     ],
-  },
-  {
+  }),
+  route({
     operationId: 'getTenant',
     method: 'get',
     path: '/v1/tenants/{tenantId}',
@@ -170,8 +173,8 @@ export const HTTP_ROUTES: RouteContract[] = [
     access: { object: 'tenant', relation: 'can_read' },
     success: { status: 200, description: 'The tenant, with ETag "<version>"', schema: tenantView },
     errors: [...COMMON_ERRORS, 'NOT_FOUND'],
-  },
-  {
+  }),
+  route({
     operationId: 'getOnboarding',
     method: 'get',
     path: '/v1/tenants/{tenantId}/onboarding',
@@ -182,8 +185,8 @@ export const HTTP_ROUTES: RouteContract[] = [
     access: { object: 'tenant', relation: 'can_read' },
     success: { status: 200, description: 'The saga as it is now', schema: onboardingView },
     errors: [...COMMON_ERRORS, 'NOT_FOUND'],
-  },
-  {
+  }),
+  route({
     operationId: 'approveOnboarding',
     method: 'post',
     path: '/v1/tenants/{tenantId}/onboarding/approve',
@@ -194,8 +197,8 @@ export const HTTP_ROUTES: RouteContract[] = [
     access: { object: 'tenant', relation: 'can_approve' },
     success: { status: 202, description: 'The approval was delivered to the saga', schema: approvalAccepted },
     errors: [...COMMON_ERRORS, 'NOT_FOUND'],
-  },
-  {
+  }),
+  route({
     operationId: 'deleteTenant',
     method: 'delete',
     path: '/v1/tenants/{tenantId}',
@@ -212,8 +215,8 @@ export const HTTP_ROUTES: RouteContract[] = [
       schema: offboardingStarted,
     },
     errors: [...COMMON_ERRORS, 'NOT_FOUND', 'TENANT_STATE_CONFLICT'],
-  },
-  {
+  }),
+  route({
     operationId: 'addMember',
     method: 'post',
     path: '/v1/tenants/{tenantId}/members',
@@ -239,8 +242,8 @@ export const HTTP_ROUTES: RouteContract[] = [
       'PAYLOAD_TOO_LARGE',
       'UNSUPPORTED_MEDIA_TYPE',
     ],
-  },
-  {
+  }),
+  route({
     operationId: 'removeMember',
     method: 'delete',
     path: '/v1/tenants/{tenantId}/members/{userId}',
@@ -256,5 +259,5 @@ export const HTTP_ROUTES: RouteContract[] = [
       schema: membershipView,
     },
     errors: [...COMMON_ERRORS, 'NOT_FOUND', 'MEMBER_IS_OWNER', 'TENANT_STATE_CONFLICT'],
-  },
+  }),
 ];
