@@ -61,6 +61,12 @@ export async function startOpenFga(settings: StackSettings, binary: string, owne
     'preshared',
     '--playground-enabled=false',
     '--metrics-enabled=false',
+    // At most 10 connections to our Postgres (default 30), 2 kept idle: beside the deployables' pools
+    // and a 64-client pgbench of the bench, the default max_connections of 100 is enough.
+    '--datastore-max-open-conns',
+    '10',
+    '--datastore-max-idle-conns',
+    '2',
     '--log-format',
     'json',
     '--log-level',
