@@ -36,6 +36,17 @@ export interface OnboardingHarness {
   stop(): Promise<void>;
 }
 
+/** What a completed onboarding leaves behind: active, with each resource once. */
+export const PROVISIONED = {
+  status: 'active',
+  schema: 1,
+  stream: 1,
+  resources: 2,
+  owners: 1,
+  ownerTuples: 1,
+  quotas: 1,
+} as const;
+
 export async function startOnboardingHarness(prefix: string): Promise<OnboardingHarness> {
   const db = await createMigratedDatabase(testStack().DATABASE_URL, prefix);
   const pool = await createDatabasePool(db.url, { maximumPoolSize: 6 });

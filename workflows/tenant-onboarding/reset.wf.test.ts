@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { type DatabasePool } from '../../services/kernel/database.ts';
 import { armFault, clearFault } from '../../services/tenant/faults.ts';
 import { temporalCli } from '../../test/support/temporal-cli.ts';
-import { startOnboardingHarness, type OnboardingHarness } from '../../test/support/onboarding.ts';
+import { PROVISIONED, startOnboardingHarness, type OnboardingHarness } from '../../test/support/onboarding.ts';
 import type { RunningTestWorker } from '../../test/support/temporal-worker.ts';
 import { tenantOnboarding, type OnboardingInput } from './tenant-onboarding.workflow.ts';
 import { WORKFLOW_IDS } from '../../contracts/workflow-names.ts';
@@ -89,15 +89,7 @@ describe('temporal workflow reset of a failed onboarding saga (dev server, real 
     const newRunId = (await latest.describe()).runId;
     assert.notEqual(newRunId, failedRunId, 'the reset started a new run');
     assert.equal((await latest.result()).sagaStatus, 'completed');
-    assert.deepEqual(await leftovers(tenantId), {
-      status: 'active',
-      schema: 1,
-      stream: 1,
-      resources: 2,
-      owners: 1,
-      ownerTuples: 1,
-      quotas: 1,
-    });
+    assert.deepEqual(await leftovers(tenantId), PROVISIONED);
     const all = await events(tenantId);
     assert.deepEqual(
       all.map((e) => e.version),

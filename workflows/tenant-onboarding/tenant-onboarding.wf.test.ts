@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { type DatabasePool } from '../../services/kernel/database.ts';
 import { armFault } from '../../services/tenant/faults.ts';
 import { until } from '../../test/support/pipeline.ts';
-import { startOnboardingHarness, type OnboardingHarness } from '../../test/support/onboarding.ts';
+import { PROVISIONED, startOnboardingHarness, type OnboardingHarness } from '../../test/support/onboarding.ts';
 import type { RunningTestWorker } from '../../test/support/temporal-worker.ts';
 import {
   approveSignal,
@@ -73,15 +73,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
       const handle = await start(input);
       const result = await handle.result();
       assert.equal(result.sagaStatus, 'completed');
-      assert.deepEqual(await leftovers(input.tenantId), {
-        status: 'active',
-        schema: 1,
-        stream: 1,
-        resources: 2,
-        owners: 1,
-        ownerTuples: 1,
-        quotas: 1,
-      });
+      assert.deepEqual(await leftovers(input.tenantId), PROVISIONED);
       assert.deepEqual(await eventsOf(input.tenantId), EXPECTED_EVENTS);
       assert.equal(await sagaStatusOf(handle), 'completed');
       const summaries = ((await handle.fetchHistory()).events ?? [])
@@ -180,15 +172,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
       await armFault(pool, { slug: input.slug, step, mode: 'transient', times: 2 });
       const handle = await start(input);
       assert.equal((await handle.result()).sagaStatus, 'completed');
-      assert.deepEqual(await leftovers(input.tenantId), {
-        status: 'active',
-        schema: 1,
-        stream: 1,
-        resources: 2,
-        owners: 1,
-        ownerTuples: 1,
-        quotas: 1,
-      });
+      assert.deepEqual(await leftovers(input.tenantId), PROVISIONED);
       assert.deepEqual(await eventsOf(input.tenantId), EXPECTED_EVENTS);
     });
   }
@@ -220,15 +204,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
           );
         } else {
           assert.equal(outcome, 'completed');
-          assert.deepEqual(left, {
-            status: 'active',
-            schema: 1,
-            stream: 1,
-            resources: 2,
-            owners: 1,
-            ownerTuples: 1,
-            quotas: 1,
-          });
+          assert.deepEqual(left, PROVISIONED);
           assert.deepEqual(await eventsOf(input.tenantId), EXPECTED_EVENTS);
         }
       }),
@@ -242,15 +218,7 @@ describe('tenant onboarding saga (dev server, real activities)', function () {
     await armFault(pool, { slug: input.slug, step: 'send-welcome', mode: 'fail', times: 1 });
     const result = await (await start(input)).result();
     assert.equal(result.sagaStatus, 'completed');
-    assert.deepEqual(await leftovers(input.tenantId), {
-      status: 'active',
-      schema: 1,
-      stream: 1,
-      resources: 2,
-      owners: 1,
-      ownerTuples: 1,
-      quotas: 1,
-    });
+    assert.deepEqual(await leftovers(input.tenantId), PROVISIONED);
     assert.deepEqual(await eventsOf(input.tenantId), EXPECTED_EVENTS);
   });
 
