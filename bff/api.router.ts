@@ -30,19 +30,42 @@ export interface RouteInput<R extends RouteContract = RouteContract> {
   requestId: string;
 }
 
-export type RouteOutcome =
-  | { status: 200; body: unknown; version?: number; replayed?: boolean; headers?: Record<string, string> }
-  | { status: 202; body: unknown; headers?: Record<string, string> }
-  | { status: 304; version: number; headers?: Record<string, string> };
+type HeaderOf<R extends RouteContract> = keyof NonNullable<R['success']['headers']>;
+/** Headers a handler sets itself: those its route declares, less the two the router derives. */
+type HandlerHeaders<R extends RouteContract> = {
+  headers?: Partial<Record<Exclude<HeaderOf<R>, 'ETag' | 'Idempotent-Replayed'>, string>>;
+};
+
+/**
+ * What a handler answers, typed by its route's contract: the success status and body, `version`
+ * (sent as ETag) only where the route declares ETag, `replayed` only where it declares
+ * Idempotent-Replayed, other headers only as declared, and 304 only on a route with `notModified`.
+ */
+export type RouteOutcome<R extends RouteContract = RouteContract> =
+  | ({ status: R['success']['status']; body: z.output<R['success']['schema']> } & ('ETag' extends HeaderOf<R>
+      ? { version: number }
+      : unknown) &
+      ('Idempotent-Replayed' extends HeaderOf<R> ? { replayed?: boolean } : unknown) &
+      HandlerHeaders<R>)
+  | (R['notModified'] extends true ? { status: 304; version: number } & HandlerHeaders<R> : never);
+
+/** Any route's outcome, as the router reads it. */
+interface AnyOutcome {
+  status: number;
+  body?: unknown;
+  version?: number;
+  replayed?: boolean;
+  headers?: Partial<Record<string, string>>;
+}
 
 type Route = (typeof HTTP_ROUTES)[number];
 export type OperationId = Route['operationId'];
 export type RouteOf<K extends OperationId> = Extract<Route, { operationId: K }>;
-export type RouteHandler<K extends OperationId> = (input: RouteInput<RouteOf<K>>) => Promise<RouteOutcome>;
+export type RouteHandler<K extends OperationId> = (input: RouteInput<RouteOf<K>>) => Promise<RouteOutcome<RouteOf<K>>>;
 /** One handler per contract route, each typed by its route. */
 export type RouteHandlers = { [K in OperationId]: RouteHandler<K> };
 /** Any handler, as the router calls it (its input was parsed by the route's own schemas). */
-export type AnyRouteHandler = (input: RouteInput) => Promise<RouteOutcome>;
+export type AnyRouteHandler = (input: RouteInput) => Promise<AnyOutcome>;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/;
 const IF_MATCH = /^"(\d{1,15})"$/;
@@ -90,8 +113,8 @@ function bind(
       }
       input.idempotencyKey = key;
     }
-    if (route.ifMatch && ctx.get('if-match')) {
-      const version = IF_MATCH.exec(ctx.get('if-match'))?.[1];
+    if (route.ifMatch && ctx.headers['if-match'] !== undefined) {
+      const version = IF_MATCH.exec(ctx.get('if-match'))?.[1]; // an empty If-Match is refused too
       if (version === undefined)
         throw new HttpProblem('VALIDATION_FAILED', 'If-Match must be a version in quotes, e.g. "3"');
       input.expectedVersion = Number(version);
@@ -108,20 +131,11 @@ function bind(
     }
 
     const outcome = await handler(input);
-    for (const [name, value] of Object.entries(outcome.headers ?? {})) ctx.set(name, value);
-    if (outcome.status === 202) {
-      ctx.status = 202;
-      ctx.body = outcome.body;
-      return;
-    }
+    for (const [name, value] of Object.entries(outcome.headers ?? {})) if (value !== undefined) ctx.set(name, value);
     if (outcome.version !== undefined) ctx.set('ETag', `"${outcome.version}"`);
-    if (outcome.status === 304) {
-      ctx.status = 304;
-      return;
-    }
     if (outcome.replayed) ctx.set('Idempotent-Replayed', 'true');
-    ctx.status = 200;
-    ctx.body = outcome.body;
+    ctx.status = outcome.status;
+    if (outcome.status !== 304) ctx.body = outcome.body;
   };
 }
 

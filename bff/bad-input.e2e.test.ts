@@ -11,6 +11,7 @@ import { testStack } from '../test/support/env.ts';
 import { call } from '../test/support/http.ts';
 import { onboardedTenant, testAuthz } from '../test/support/tenants.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
+import { problemOf, type ErrorCode } from '../contracts/errors.ts';
 
 const TENANT = `acme-${randomUUID().slice(0, 8)}`;
 const OTHER_TENANT = `globex-${randomUUID().slice(0, 8)}`;
@@ -38,6 +39,8 @@ interface Case {
   rawBody?: string;
   status: number;
   code: string;
+  /** The Allow header a 405 must carry. */
+  allow?: string;
 }
 
 const json = { 'content-type': 'application/json' };
@@ -152,8 +155,39 @@ const CASES: Case[] = [
   },
   { name: 'counter id with a dot', path: path('increment', 'a.b'), status: 400, code: 'VALIDATION_FAILED' },
   { name: 'unknown action', path: path('multiply'), status: 404, code: 'NOT_FOUND' },
-  { name: 'DELETE on a counter', method: 'DELETE', path: path(''), status: 405, code: 'METHOD_NOT_ALLOWED' },
-  { name: 'GET on an action', method: 'GET', path: path('increment'), status: 405, code: 'METHOD_NOT_ALLOWED' },
+  {
+    name: 'DELETE on a counter',
+    method: 'DELETE',
+    path: path(''),
+    status: 405,
+    code: 'METHOD_NOT_ALLOWED',
+    allow: 'HEAD, GET',
+  },
+  {
+    name: 'GET on an action',
+    method: 'GET',
+    path: path('increment'),
+    status: 405,
+    code: 'METHOD_NOT_ALLOWED',
+    allow: 'POST',
+  },
+  {
+    name: 'PROPFIND (a method no route takes) on an action',
+    method: 'PROPFIND',
+    path: path('increment'),
+    status: 405,
+    code: 'METHOD_NOT_ALLOWED',
+    allow: 'POST',
+  },
+  { name: 'PROPFIND on no route', method: 'PROPFIND', path: '/v1/nothing', status: 404, code: 'NOT_FOUND' },
+  { name: 'empty If-Match', headers: { 'if-match': '' }, status: 400, code: 'VALIDATION_FAILED' },
+  {
+    name: 'tenant name with surrounding whitespace',
+    path: '/v1/tenants',
+    body: { slug: 'spaced-name', name: ' Acme ', plan: 'free' },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
   // admin routes
   {
     name: 'rebuild without platform-admin',
@@ -261,6 +295,9 @@ describe('bad input: exact status and code for each malformed request, never 5xx
       assert.equal(response.json.status, c.status);
       assert.equal(typeof response.json.detail, 'string');
       assert.equal(response.json.requestId, response.headers.get('x-request-id'));
+      // Exactly the problem its code's contract describes: no member missing, none undeclared.
+      assert.deepEqual(problemOf(c.code as ErrorCode).parse(response.json), response.json);
+      if (c.allow) assert.equal(response.headers.get('allow'), c.allow);
     });
   }
 });

@@ -8,7 +8,6 @@ import { docsRoutes } from './docs.routes.ts';
 import type { ReadinessChecks } from '../runtime/health.ts';
 import { healthRoutes } from './health.routes.ts';
 import type { HttpMetrics } from './metrics.ts';
-import { HttpProblem } from './problem.ts';
 import { requestMiddleware, type BffState } from './request.middleware.ts';
 
 export interface BffDependencies {
@@ -27,13 +26,9 @@ export function createBffApp(deps: BffDependencies): Koa<BffState> {
   if (deps.api) routers.push(apiRouter(deps.api.handlers, deps.api.verify, deps.api.authz));
   for (const router of routers) {
     app.use(router.routes());
-    app.use(
-      router.allowedMethods({
-        throw: true,
-        methodNotAllowed: () => new HttpProblem('METHOD_NOT_ALLOWED', 'this path does not take that method'),
-        notImplemented: () => new HttpProblem('METHOD_NOT_ALLOWED', 'this method is not supported'),
-      }),
-    );
+    // Sets Allow and 405 (or 501 for a method no router knows, e.g. TRACE); requestMiddleware turns
+    // either into a METHOD_NOT_ALLOWED problem, Allow kept (RFC 9110 §15.5.6).
+    app.use(router.allowedMethods());
   }
   return app;
 }

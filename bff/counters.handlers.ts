@@ -10,7 +10,7 @@ import type { RouteHandlers, RouteInput, RouteOf, RouteOutcome } from './api.rou
 /** How long a read with ?minVersion waits for the projection before answering with what it has. */
 export const MIN_VERSION_WAIT_MS = 2_000;
 
-type ChangeInput = RouteInput<RouteOf<'incrementCounter' | 'decrementCounter' | 'resetCounter'>>;
+type ChangeRoute = RouteOf<'incrementCounter' | 'decrementCounter' | 'resetCounter'>;
 
 export function counterHandlers(deps: {
   pool: DatabasePool;
@@ -19,7 +19,10 @@ export function counterHandlers(deps: {
   projectionApplied: Pick<PgListener, 'generation' | 'waitForChange'>;
   minVersionWaitMs?: number;
 }): Pick<RouteHandlers, 'getCounter' | 'incrementCounter' | 'decrementCounter' | 'resetCounter'> {
-  const change = async (input: ChangeInput, command: CounterCommand): Promise<RouteOutcome> => {
+  const change = async (
+    input: RouteInput<ChangeRoute>,
+    command: CounterCommand,
+  ): Promise<RouteOutcome<ChangeRoute>> => {
     const result = await deps.counters.execute({
       ...input.params,
       command,

@@ -1,20 +1,37 @@
 // The BFF's one error type and its problem+json rendering (RFC 9457; codes in contracts/errors.ts).
 import { randomUUID } from 'node:crypto';
-import { ERROR_STATUS, type ErrorCode, type Problem } from '../contracts/index.ts';
+import {
+  ERROR_STATUS,
+  type ErrorCode,
+  type ExtensionsArgument,
+  type Problem,
+  type ProblemExtensions,
+} from '../contracts/index.ts';
 import { DomainError } from '../services/kernel/errors.ts';
 
-/** Thrown anywhere in the BFF to answer with a problem+json of a stable code. */
-export class HttpProblem extends Error {
+class HttpProblemClass extends Error {
   readonly status: number;
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
-    readonly extensions: Record<string, unknown> = {},
+    readonly extensions: object = {},
   ) {
     super(`${code}: ${detail}`);
     this.status = ERROR_STATUS[code];
   }
 }
+
+/** Thrown anywhere in the BFF to answer with a problem+json of a stable code and its extensions. */
+export type HttpProblem<C extends ErrorCode = ErrorCode> = HttpProblemClass & {
+  readonly code: C;
+  readonly extensions: ProblemExtensions<C>;
+};
+
+/** Typed by its code, like DomainError (services/kernel/errors.ts): only the extensions the code declares. */
+export const HttpProblem = HttpProblemClass as {
+  new <C extends ErrorCode>(code: C, detail: string, ...[extensions]: ExtensionsArgument<C>): HttpProblem<C>;
+  readonly prototype: HttpProblem;
+};
 
 const TITLES: Record<ErrorCode, string> = {
   VALIDATION_FAILED: 'Request validation failed',

@@ -54,6 +54,11 @@ export function requestMiddleware(logger: Logger, metrics: HttpMetrics): Middlew
     const started = process.hrtime.bigint();
     try {
       await next();
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
+        if (ctx.response.get('Allow'))
+          throw new HttpProblem('METHOD_NOT_ALLOWED', `${ctx.path} does not take ${ctx.method}`);
+        ctx.status = 404; // a method no router knows, on a path none serves
+      }
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new HttpProblem('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
       }

@@ -11,7 +11,7 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
-import { ERROR_STATUS, type ErrorCode } from '../contracts/errors.ts';
+import { isErrorCode, problemExtensions, type ErrorCode } from '../contracts/errors.ts';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 import { readTenant } from '../services/read-models/tenants.read-model.ts';
 import type { DatabasePool } from '../services/kernel/database.ts';
@@ -30,12 +30,14 @@ import { HttpProblem } from './problem.ts';
 
 const hashOf = (...parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('hex');
 
-/** A workflow that failed with a code of ours (a DomainError in an activity) answers that code. */
+/** A workflow that failed with a code of ours (a DomainError in an activity) answers that code and its details. */
 function asProblem(error: unknown): unknown {
   if (!(error instanceof WorkflowFailedError)) return error;
   for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) {
-    if (cause instanceof ApplicationFailure && cause.type && cause.type in ERROR_STATUS)
-      return new HttpProblem(cause.type as ErrorCode, cause.message);
+    if (cause instanceof ApplicationFailure && isErrorCode(cause.type)) {
+      const details = problemExtensions(cause.type).safeParse(cause.details?.[0] ?? {});
+      return new HttpProblem<ErrorCode>(cause.type, cause.message, details.success ? details.data : {});
+    }
   }
   return error;
 }
@@ -81,7 +83,7 @@ export function tenantHandlers(deps: {
       const hash = requestHash(body);
       const created = {
         status: 202 as const,
-        body: { tenantId, workflowId, status: 'onboarding' },
+        body: { tenantId, workflowId, status: 'onboarding' as const },
         headers: { Location: `/v1/tenants/${tenantId}/onboarding` },
       };
       if (await slugTakenByOther(deps.pool, body.slug, tenantId))
@@ -122,7 +124,7 @@ export function tenantHandlers(deps: {
             'this Idempotency-Key already created a tenant with a different body; use a new key',
           );
         }
-        return { ...created, headers: { ...created.headers, 'Idempotent-Replayed': 'true' } };
+        return { ...created, replayed: true };
       }
     },
 
@@ -162,7 +164,7 @@ export function tenantHandlers(deps: {
         throw new HttpProblem(
           'TENANT_STATE_CONFLICT',
           `tenant ${tenantId} is ${tenant.status}; there is nothing to offboard`,
-          { status: tenant.status },
+          { tenantStatus: tenant.status },
         );
       const workflowId = WORKFLOW_IDS.offboarding(tenantId);
       await deps.temporal.workflow.start(tenantOffboarding, {

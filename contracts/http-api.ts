@@ -25,6 +25,30 @@ import {
   tenantView,
 } from './tenant.contracts.ts';
 
+/**
+ * Response headers a route may send, defined once. Every response also carries X-Request-Id, and
+ * every 503 Retry-After (see COMMON_HEADERS in contracts/generate.ts).
+ */
+export const RESPONSE_HEADERS = {
+  ETag: {
+    description: 'The version as a strong ETag, e.g. "3": send it back as If-Match (writes) or If-None-Match (reads)',
+    schema: z.string().regex(/^"\d{1,16}"$/),
+  },
+  'Idempotent-Replayed': {
+    description: 'Sent (true) when this is the stored answer to an earlier request with the same Idempotency-Key',
+    schema: z.literal('true'),
+  },
+  'X-Min-Version-Met': {
+    description: 'With ?minVersion: whether the read model reached that version before the answer',
+    schema: z.enum(['true', 'false']),
+  },
+  Location: {
+    description: 'Where to follow the work this request started',
+    schema: z.string().regex(/^\/v1\//),
+  },
+} as const satisfies Record<string, { description: string; schema: z.ZodType }>;
+export type ResponseHeader = keyof typeof RESPONSE_HEADERS;
+
 export interface RouteContract {
   operationId: string;
   method: 'get' | 'post' | 'delete';
@@ -41,7 +65,15 @@ export interface RouteContract {
   ifMatch: boolean;
   /** The relation the caller needs (checked in OpenFGA), or `none` for any signed-in caller. */
   access: RouteAccess;
-  success: { status: number; description: string; schema: z.ZodType };
+  success: {
+    status: 200 | 202;
+    description: string;
+    schema: z.ZodType;
+    /** The headers of the success answer: sent on every one, or only sometimes (described in RESPONSE_HEADERS). */
+    headers?: { readonly [H in ResponseHeader]?: 'always' | 'sometimes' };
+  };
+  /** Answers 304 Not Modified (with ETag) to an If-None-Match of the current version. */
+  notModified?: true;
   errors: readonly ErrorCode[];
 }
 
@@ -58,6 +90,9 @@ const MUTATION_ERRORS: ErrorCode[] = [
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
 ];
+
+/** A counter write's answer: its new version, and whether it is a replay. */
+const MUTATION_HEADERS = { ETag: 'always', 'Idempotent-Replayed': 'sometimes' } as const;
 
 const counterPathTemplate = '/v1/tenants/{tenantId}/counters/{counterId}';
 
@@ -77,7 +112,12 @@ function counterChange<const Id extends string>(
     idempotent: true,
     ifMatch: true,
     access: { object: 'counter', relation: 'can_write' },
-    success: { status: 200, description: 'The counter after the change', schema: counterChangeResponse },
+    success: {
+      status: 200,
+      description: 'The counter after the change',
+      schema: counterChangeResponse,
+      headers: MUTATION_HEADERS,
+    },
     errors: [...MUTATION_ERRORS, 'NOT_FOUND', 'TENANT_STATE_CONFLICT', ...extraErrors],
   });
 }
@@ -98,7 +138,9 @@ export const HTTP_ROUTES = [
       description:
         'The counter, with ETag "<version>"; with minVersion, X-Min-Version-Met says whether it was reached in time',
       schema: counterView,
+      headers: { ETag: 'always', 'X-Min-Version-Met': 'sometimes' },
     },
+    notModified: true,
     errors: [...COMMON_ERRORS, 'NOT_FOUND'],
   }),
   counterChange('incrementCounter', 'increment', 'Add `by` to a counter (a new counter must fit the plan quota)', [
@@ -117,7 +159,12 @@ export const HTTP_ROUTES = [
     idempotent: true,
     ifMatch: true,
     access: { object: 'counter', relation: 'can_write' },
-    success: { status: 200, description: 'The counter after the reset', schema: counterChangeResponse },
+    success: {
+      status: 200,
+      description: 'The counter after the reset',
+      schema: counterChangeResponse,
+      headers: MUTATION_HEADERS,
+    },
     errors: [...MUTATION_ERRORS, 'NOT_FOUND', 'TENANT_STATE_CONFLICT'],
   }),
   route({
@@ -152,6 +199,7 @@ export const HTTP_ROUTES = [
       description:
         'Onboarding started (Location: the onboarding status); the same Idempotency-Key and body return the same tenant',
       schema: tenantCreated,
+      headers: { Location: 'always', 'Idempotent-Replayed': 'sometimes' },
     },
     errors: [
       ...COMMON_ERRORS,
@@ -171,7 +219,13 @@ export const HTTP_ROUTES = [
     idempotent: false,
     ifMatch: false,
     access: { object: 'tenant', relation: 'can_read' },
-    success: { status: 200, description: 'The tenant, with ETag "<version>"', schema: tenantView },
+    success: {
+      status: 200,
+      description: 'The tenant, with ETag "<version>"',
+      schema: tenantView,
+      headers: { ETag: 'always' },
+    },
+    notModified: true,
     errors: [...COMMON_ERRORS, 'NOT_FOUND'],
   }),
   route({
@@ -231,6 +285,7 @@ export const HTTP_ROUTES = [
       status: 200,
       description: 'The membership as the completed workflow left it: the user has the role from now on',
       schema: membershipView,
+      headers: { 'Idempotent-Replayed': 'sometimes' },
     },
     errors: [
       ...COMMON_ERRORS,

@@ -34,9 +34,16 @@ describe('storable text', () => {
     assert.equal(isPlainText('a\u{1F600}b'), true, 'a surrogate pair is one character');
   });
 
-  it('a tenant name is trimmed, then checked', () => {
-    assert.equal(tenantName.parse('  Acme Ltd  '), 'Acme Ltd');
-    assert.equal(tenantName.safeParse('Acme\u0000').success, false);
-    assert.equal(tenantName.safeParse('   ').success, false);
+  it('a tenant name has no surrounding whitespace: exactly what String.prototype.trim would leave alone', () => {
+    assert.equal(tenantName.parse('Acme Ltd'), 'Acme Ltd');
+    for (const refused of ['  Acme Ltd  ', 'Acme\u0000', '   ', '\uFEFFAcme', 'Acme\u3000'])
+      assert.equal(tenantName.safeParse(refused).success, false, JSON.stringify(refused));
+    const spaces = fc.constantFrom(' ', '\u00A0', '\u2003', '\u3000', '\uFEFF', '\u2028', 'a', 'Z', 'é', '\u{1F600}');
+    fc.assert(
+      fc.property(fc.string({ unit: spaces, minLength: 1, maxLength: 8 }), (value) => {
+        assert.equal(tenantName.safeParse(value).success, value.trim() === value, JSON.stringify(value));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });

@@ -25,10 +25,9 @@ import {
   FgaError,
   FgaValidationError,
 } from '@openfga/sdk';
+import type { Dependency } from '../contracts/errors.ts';
 import { DomainError } from '../services/kernel/errors.ts';
 import { postgresErrorCode } from '../services/kernel/postgres-errors.ts';
-
-export type Dependency = 'postgres' | 'nats' | 'temporal' | 'openfga' | 'network';
 
 export type FailureClass =
   | { class: 'business'; code: DomainError['code'] }

@@ -64,10 +64,10 @@ describe('failure classes', () => {
 
 describe('activity failures by class', () => {
   it('a business failure is final at once, typed by its code, with its details', () => {
-    const failure = asActivityFailure(new DomainError('QUOTA_EXCEEDED', 'full', { limit: 10 }), 1);
+    const failure = asActivityFailure(new DomainError('QUOTA_EXCEEDED', 'full', { maxCounters: 10 }), 1);
     assert.equal(failure.type, 'QUOTA_EXCEEDED');
     assert.equal(failure.nonRetryable, true);
-    assert.deepEqual(failure.details, [{ limit: 10 }]);
+    assert.deepEqual(failure.details, [{ maxCounters: 10 }]);
   });
 
   it('an infrastructure failure stays retryable however many attempts it has had', () => {

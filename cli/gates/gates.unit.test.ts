@@ -184,7 +184,7 @@ describe('routing', () => {
     assert.match(run.stderr, /services\/counter\/counter\.domain\.ts: module counter-service, owned by domain/);
     assert.match(
       run.stderr,
-      /gates routed: format, typecheck, lint, boundaries, codemap, unit, integration, workflow, e2e, chaos\n/,
+      /gates routed: format, typecheck, lint, boundaries, codemap, unit, integration, workflow, e2e, fuzz, chaos\n/,
     );
   });
 

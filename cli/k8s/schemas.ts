@@ -5,12 +5,12 @@
 // reach), then turned into kubeconform schemas. Everything lands in the machine-wide tool cache, keyed
 // by the pinned versions, and is built at most once per machine (see the shared notes, kubernetes-here.md).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { run, StackError } from '../stack/processes.ts';
-import { onPath } from '../stack/tools.ts';
+import { ensurePypiTool, inPartial, PYPI_TOOLS } from '../tools/pypi.ts';
 import {
   ensureGoTools,
   GO_TOOLS,
@@ -24,7 +24,7 @@ import {
 type Say = (line: string) => void;
 
 /** The PyPI package carrying Kubernetes' JSON schemas (v1.25–v1.37 in this release); the newest is used. */
-export const KUBERNETES_VALIDATE_VERSION = '1.37.0';
+export const KUBERNETES_VALIDATE_VERSION = PYPI_TOOLS['kubernetes-validate'].version;
 
 /** Bumped when the conversion below changes, so cached output from an older conversion is not reused. */
 const CONVERSION_REVISION = 1;
@@ -186,27 +186,11 @@ function localRefs(value: unknown, file: string): unknown {
 
 /** The package's schema folder, pip-installed into a virtualenv in the tool cache. */
 function ensureKubernetesValidate(say: Say): string {
-  const venv = join(toolCacheDir(), 'venvs', `kubernetes-validate-${KUBERNETES_VALIDATE_VERSION}`);
-  const found = () => {
-    const lib = join(venv, 'lib');
-    const python = existsSync(lib) ? readdirSync(lib).find((d) => d.startsWith('python')) : undefined;
-    const dir = python && join(lib, python, 'site-packages', 'kubernetes_validate', 'kubernetes-json-schema');
-    return dir && existsSync(dir) ? dir : undefined;
-  };
-  const present = found();
-  if (present) return present;
-  const python = onPath('python3') ?? onPath('python');
-  if (!python) throw new StackError('python3 is needed to install kubernetes-validate from PyPI; install python3');
-  say(`• installing kubernetes-validate==${KUBERNETES_VALIDATE_VERSION} from PyPI into ${venv}`);
-  inPartial(venv, (partial) => {
-    run(python, ['-m', 'venv', partial], 'python3 -m venv (on Debian: apt-get install python3-venv)');
-    // Only the schema files are used, so its Python dependencies are not needed. The virtualenv is built
-    // aside and moved into place, so its bin/ scripts name the old path: run its pip as `python -m pip`.
-    const pip = ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps'];
-    run(join(partial, 'bin', 'python'), [...pip, `kubernetes-validate==${KUBERNETES_VALIDATE_VERSION}`], 'pip install');
-  });
-  const dir = found();
-  if (!dir) throw new StackError(`pip installed kubernetes-validate but its schemas are not under ${venv}`);
+  const lib = join(ensurePypiTool('kubernetes-validate', say), 'lib');
+  const python = readdirSync(lib).find((d) => d.startsWith('python'));
+  const dir = python && join(lib, python, 'site-packages', 'kubernetes_validate', 'kubernetes-json-schema');
+  if (!dir || !existsSync(dir))
+    throw new StackError(`pip installed kubernetes-validate but its schemas are not under ${lib}`);
   return dir;
 }
 
@@ -346,25 +330,4 @@ function strictSchema(node: Schema): Schema {
     if (Array.isArray(node.enum)) out.enum = [...(node.enum as unknown[]), null];
   }
   return out;
-}
-
-/**
- * Builds `target` in a sibling folder and moves it into place, so a reader never sees half a result and
- * concurrent builders do not mix files: when another process got there first, its result is kept.
- */
-function inPartial(target: string, build: (partial: string) => void): void {
-  const partial = `${target}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial, { recursive: true });
-  try {
-    build(partial);
-    try {
-      renameSync(partial, target);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (!((code === 'ENOTEMPTY' || code === 'EEXIST') && existsSync(target))) throw error;
-    }
-  } finally {
-    rmSync(partial, { recursive: true, force: true });
-  }
 }

@@ -1,6 +1,7 @@
 // SQL for the `counters` table (see migrations/0003-counters.sql).
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { TENANT_STATUSES } from '../../contracts/tenant.contracts.ts';
 import type { CasWrite } from '../kernel/cas.ts';
 import { DomainError } from '../kernel/errors.ts';
 import { NEW_COUNTER, type CounterState } from './counter.domain.ts';
@@ -13,7 +14,7 @@ export interface CounterKey {
 const counterRow = z.object({
   value: z.coerce.number().int().nullable(),
   version: z.coerce.number().int().nullable(),
-  status: z.string().nullable(),
+  status: z.enum(TENANT_STATUSES).nullable(),
 });
 
 /**
@@ -32,7 +33,7 @@ export async function loadCounterForWrite(db: CommonQueryMethods, key: CounterKe
     throw new DomainError(
       'TENANT_STATE_CONFLICT',
       `tenant ${key.tenantId} is ${row.status}; only an active tenant's counters accept writes`,
-      { status: row.status },
+      { tenantStatus: row.status },
     );
   return row.value === null || row.version === null ? NEW_COUNTER : { value: row.value, version: row.version };
 }

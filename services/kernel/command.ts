@@ -61,7 +61,8 @@ export interface CommandResult<Response> {
   replayed: boolean;
 }
 
-export const isVersionConflict = (error: unknown) => error instanceof DomainError && error.code === 'VERSION_CONFLICT';
+export const isVersionConflict = (error: unknown): error is DomainError<'VERSION_CONFLICT'> =>
+  error instanceof DomainError && error.code === 'VERSION_CONFLICT';
 
 export async function runCommand<Response>(
   pool: DatabasePool,
@@ -93,7 +94,7 @@ export async function runCommand<Response>(
     // named no version, so "expected N" would mean nothing to it. (Writers of one aggregate are
     // serialised by its lock: only a writer that bypasses the lock gets here.)
     if (run.explicitVersion || !isVersionConflict(error)) throw error;
-    const { currentVersion } = (error as DomainError).details;
+    const { currentVersion } = error.details;
     throw new DomainError(
       'VERSION_CONFLICT',
       `${run.aggregate.type} ${run.aggregate.id} changed under each of ${CAS_RETRY.maxAttempts} attempts to apply this request; send it again`,

@@ -138,7 +138,7 @@ export function createTenantService(deps: { pool: DatabasePool }) {
           throw new DomainError(
             'TENANT_STATE_CONFLICT',
             `tenant ${tenantId} is ${state.status}; it cannot become ${to}`,
-            { status: state.status },
+            { tenantStatus: state.status },
           );
         }
         const payload = { from: state.status, to };
@@ -320,7 +320,7 @@ export function createTenantService(deps: { pool: DatabasePool }) {
           throw new DomainError(
             'TENANT_STATE_CONFLICT',
             `tenant ${tenantId} is ${state.status}; members are added to an active tenant (or one awaiting approval) only`,
-            { status: state.status },
+            { tenantStatus: state.status },
           );
         const current = await tx.maybeOneFirst(sql.type(z.object({ role: z.enum(TENANT_ROLES) }))`
           select role from tenant_memberships where tenant_id = ${tenantId} and user_id = ${userId}`);

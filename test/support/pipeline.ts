@@ -49,7 +49,13 @@ export async function createPipeline(databaseUrl: string, settings: NodeJS.Proce
     const connection = await Connection.connect({ address: testStack().TEMPORAL_ADDRESS });
     try {
       const client = new Client({ connection });
-      for (const id of ['outbox-relay', 'projection/counters', 'projection/tenants']) {
+      for (const id of [
+        'outbox-relay',
+        'projection/counters',
+        'projection/tenants',
+        'rebuild/counters',
+        'rebuild/tenants',
+      ]) {
         await client.workflow
           .getHandle(id)
           .terminate('test finished')
