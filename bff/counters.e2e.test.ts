@@ -10,8 +10,12 @@ import { devToken, freePort, startTestBff, type TestBff } from '../test/support/
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
 import { testStack } from '../test/support/env.ts';
 import { call } from '../test/support/http.ts';
+import { bffClient } from '../cli/api-client.ts';
 import { chromium } from 'playwright-core';
 import { HTTP_ROUTES } from '../contracts/http-api.ts';
+import { EVENT_CONTRACTS } from '../contracts/events.ts';
+import { join } from 'node:path';
+import { repoRoot } from '../test/support/processes.ts';
 import { onboardedTenant, testAuthz } from '../test/support/tenants.ts';
 
 const TENANT = `acme-${randomUUID().slice(0, 8)}`;
@@ -42,8 +46,20 @@ describe('counter API (BFF → service → Postgres)', function () {
     await db?.drop();
   });
 
-  const counterPath = (counter: string, action = '') =>
-    `/v1/tenants/${TENANT}/counters/${counter}${action ? `/${action}` : ''}`;
+  /** A counter change through the typed client (cli/api-client.ts): path, headers and body as the document types them. */
+  const change = (
+    action: 'increment' | 'decrement',
+    counterId: string,
+    by: number,
+    { key = randomUUID(), token = member, ifMatch }: { key?: string; token?: string; ifMatch?: string } = {},
+  ) =>
+    bffClient(bff.base, token).POST(`/v1/tenants/{tenantId}/counters/{counterId}/${action}`, {
+      params: {
+        path: { tenantId: TENANT, counterId },
+        header: { 'Idempotency-Key': key, ...(ifMatch ? { 'If-Match': ifMatch } : {}) },
+      },
+      body: { by },
+    });
   /** The counter's source row (the command side); the read model is the projector's, tested with it. */
   const sourceState = async (counter: string) =>
     (await pool.maybeOne(sql.type(z.object({ value: z.coerce.number(), version: z.coerce.number() }))`
@@ -68,20 +84,16 @@ describe('counter API (BFF → service → Postgres)', function () {
       let version = 0;
       for (let increment = 0; increment < 50; increment++) {
         for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
-          const response = await call(bff.base, 'POST', counterPath(counter, 'increment'), {
-            token: member,
-            headers: { 'idempotency-key': randomUUID(), 'if-match': `"${version}"` },
-            body: { by: 1 },
-          });
-          if (response.status === 200) {
+          const { data, error, response } = await change('increment', counter, 1, { ifMatch: `"${version}"` });
+          if (data) {
             ok++;
-            version = response.json.version as number;
+            version = data.version;
             break;
           }
-          assert.equal(response.status, 409, response.text);
-          assert.equal(response.json.code, 'VERSION_CONFLICT');
+          assert.equal(response.status, 409, JSON.stringify(error));
+          assert.equal(error?.code, 'VERSION_CONFLICT');
           conflicts++;
-          version = response.json.currentVersion as number; // the 409 says what to retry with
+          version = error.currentVersion; // the 409 says what to retry with (typed by the code's contract)
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
         }
       }
@@ -103,16 +115,8 @@ describe('counter API (BFF → service → Postgres)', function () {
 
   it('without If-Match, 64 concurrent writers on one counter queue on its lock: every one 200, none lost', async () => {
     const counter = 'internal-retry';
-    const responses = await Promise.all(
-      Array.from({ length: 64 }, () =>
-        call(bff.base, 'POST', counterPath(counter, 'increment'), {
-          token: member,
-          headers: { 'idempotency-key': randomUUID() },
-          body: { by: 2 },
-        }),
-      ),
-    );
-    assert.deepEqual([...new Set(responses.map((r) => r.status))], [200]);
+    const responses = await Promise.all(Array.from({ length: 64 }, () => change('increment', counter, 2)));
+    assert.deepEqual([...new Set(responses.map((r) => r.response.status))], [200]);
     assert.equal((await sourceState(counter)).value, 128);
     assert.equal((await eventsOf(counter)).length, 64);
   });
@@ -120,23 +124,24 @@ describe('counter API (BFF → service → Postgres)', function () {
   it('idempotency: 100 concurrent requests with one key and body make one change and identical responses', async () => {
     const counter = 'idem-burst';
     const key = randomUUID();
+    // Bodies as text, to compare them byte for byte.
     const send = () =>
-      call(bff.base, 'POST', counterPath(counter, 'increment'), {
-        token: member,
-        headers: { 'idempotency-key': key },
+      bffClient(bff.base, member).POST('/v1/tenants/{tenantId}/counters/{counterId}/increment', {
+        params: { path: { tenantId: TENANT, counterId: counter }, header: { 'Idempotency-Key': key } },
         body: { by: 7 },
+        parseAs: 'text',
       });
     const first = await Promise.all(Array.from({ length: 100 }, send));
     const settled = await Promise.all(
       first.map(async (response) => {
         let current = response;
-        while (current.status === 409 && current.json.code === 'IDEMPOTENCY_IN_FLIGHT') current = await send();
+        while (current.error?.code === 'IDEMPOTENCY_IN_FLIGHT') current = await send();
         return current;
       }),
     );
-    assert.deepEqual([...new Set(settled.map((r) => r.status))], [200]);
-    assert.equal(new Set(settled.map((r) => r.text)).size, 1, 'every body byte-identical');
-    assert.equal(settled.filter((r) => r.headers.get('idempotent-replayed') === 'true').length, 99);
+    assert.deepEqual([...new Set(settled.map((r) => r.response.status))], [200]);
+    assert.equal(new Set(settled.map((r) => r.data)).size, 1, 'every body byte-identical');
+    assert.equal(settled.filter((r) => r.response.headers.get('idempotent-replayed') === 'true').length, 99);
     const events = await eventsOf(counter);
     assert.equal(events.length, 1);
     assert.equal((await sourceState(counter)).value, 7);
@@ -145,19 +150,11 @@ describe('counter API (BFF → service → Postgres)', function () {
   it('idempotency: the same key with another body is 422 IDEMPOTENCY_KEY_REUSED and changes nothing', async () => {
     const counter = 'idem-reuse';
     const key = randomUUID();
-    const first = await call(bff.base, 'POST', counterPath(counter, 'increment'), {
-      token: member,
-      headers: { 'idempotency-key': key },
-      body: { by: 1 },
-    });
-    assert.equal(first.status, 200);
-    const reused = await call(bff.base, 'POST', counterPath(counter, 'increment'), {
-      token: member,
-      headers: { 'idempotency-key': key },
-      body: { by: 2 },
-    });
-    assert.equal(reused.status, 422);
-    assert.equal(reused.json.code, 'IDEMPOTENCY_KEY_REUSED');
+    const first = await change('increment', counter, 1, { key });
+    assert.equal(first.response.status, 200);
+    const reused = await change('increment', counter, 2, { key });
+    assert.equal(reused.response.status, 422);
+    assert.equal(reused.error?.code, 'IDEMPOTENCY_KEY_REUSED');
     assert.equal((await eventsOf(counter)).length, 1);
   });
 
@@ -165,80 +162,56 @@ describe('counter API (BFF → service → Postgres)', function () {
     const counter = 'idem-callers';
     const key = randomUUID();
     const other = await devToken({ user: 'member-2' });
-    const first = await call(bff.base, 'POST', counterPath(counter, 'increment'), {
-      token: member,
-      headers: { 'idempotency-key': key },
-      body: { by: 1 },
-    });
-    const second = await call(bff.base, 'POST', counterPath(counter, 'increment'), {
-      token: other,
-      headers: { 'idempotency-key': key },
-      body: { by: 5 },
-    });
-    assert.deepEqual([first.status, second.status], [200, 200]);
-    assert.equal(second.headers.get('idempotent-replayed'), null, 'not the first caller’s stored response');
-    assert.deepEqual([first.json.value, second.json.value], [1, 6]);
-    const replay = await call(bff.base, 'POST', counterPath(counter, 'increment'), {
-      token: other,
-      headers: { 'idempotency-key': key },
-      body: { by: 5 },
-    });
-    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
-    assert.equal(replay.json.value, 6);
+    const first = await change('increment', counter, 1, { key });
+    const second = await change('increment', counter, 5, { key, token: other });
+    assert.deepEqual([first.response.status, second.response.status], [200, 200]);
+    assert.equal(second.response.headers.get('idempotent-replayed'), null, 'not the first caller’s stored response');
+    assert.deepEqual([first.data?.value, second.data?.value], [1, 6]);
+    const replay = await change('increment', counter, 5, { key, token: other });
+    assert.equal(replay.response.headers.get('idempotent-replayed'), 'true');
+    assert.equal(replay.data?.value, 6);
     assert.equal((await eventsOf(counter)).length, 2);
   });
 
   it('idempotency: a replay after a server restart returns the stored response', async () => {
     const counter = 'idem-restart';
     const key = randomUUID();
-    const request = { token: member, headers: { 'idempotency-key': key }, body: { by: 3 } };
-    const before = await call(bff.base, 'POST', counterPath(counter, 'increment'), request);
-    assert.equal(before.status, 200);
+    const before = await change('increment', counter, 3, { key });
+    assert.equal(before.response.status, 200);
     await bff.stop();
     bff = await startTestBff(db.url, port);
-    const afterRestart = await call(bff.base, 'POST', counterPath(counter, 'increment'), request);
-    assert.equal(afterRestart.status, 200);
-    assert.equal(afterRestart.text, before.text);
-    assert.equal(afterRestart.headers.get('idempotent-replayed'), 'true');
-    assert.equal(afterRestart.headers.get('etag'), before.headers.get('etag'));
+    const afterRestart = await change('increment', counter, 3, { key });
+    assert.equal(afterRestart.response.status, 200);
+    assert.deepEqual(afterRestart.data, before.data);
+    assert.equal(afterRestart.response.headers.get('idempotent-replayed'), 'true');
+    assert.equal(afterRestart.response.headers.get('etag'), before.response.headers.get('etag'));
     assert.equal((await eventsOf(counter)).length, 1);
   });
 
   it('idempotency: a failed (rolled back) request leaves no key behind, so a retry can succeed later', async () => {
     const counter = 'idem-rollback';
     const key = randomUUID();
-    const decrement = () =>
-      call(bff.base, 'POST', counterPath(counter, 'decrement'), {
-        token: member,
-        headers: { 'idempotency-key': key },
-        body: { by: 5 },
-      });
+    const decrement = () => change('decrement', counter, 5, { key });
     const refused = await decrement();
-    assert.equal(refused.status, 409);
-    assert.equal(refused.json.code, 'COUNTER_FLOOR_REACHED');
+    assert.equal(refused.response.status, 409);
+    assert.equal(refused.error?.code, 'COUNTER_FLOOR_REACHED');
+    assert.deepEqual([refused.error.value, refused.error.floor], [0, 0]);
     const keys = await pool.oneFirst(
       sql.type(z.object({ n: z.coerce.number() }))`select count(*) as n from idempotency_keys where key = ${key}`,
     );
     assert.equal(keys, 0);
-    await call(bff.base, 'POST', counterPath(counter, 'increment'), {
-      token: member,
-      headers: { 'idempotency-key': randomUUID() },
-      body: { by: 10 },
-    });
+    await change('increment', counter, 10);
     const retried = await decrement();
-    assert.equal(retried.status, 200, retried.text);
-    assert.equal(retried.json.value, 5);
-    assert.equal(retried.headers.get('idempotent-replayed'), null);
+    assert.equal(retried.response.status, 200, JSON.stringify(retried.error));
+    assert.equal(retried.data?.value, 5);
+    assert.equal(retried.response.headers.get('idempotent-replayed'), null);
   });
 
   it('reset sets the counter to 0 and accepts an empty body', async () => {
     const counter = 'reset-me';
-    await call(bff.base, 'POST', counterPath(counter, 'increment'), {
-      token: member,
-      headers: { 'idempotency-key': randomUUID() },
-      body: { by: 9 },
-    });
-    const reset = await call(bff.base, 'POST', counterPath(counter, 'reset'), {
+    await change('increment', counter, 9);
+    // No body at all: the typed client would send `{}`, so this one is raw HTTP.
+    const reset = await call(bff.base, 'POST', `/v1/tenants/${TENANT}/counters/${counter}/reset`, {
       token: member,
       headers: { 'idempotency-key': randomUUID() },
     });
@@ -253,7 +226,7 @@ describe('counter API (BFF → service → Postgres)', function () {
     );
   });
 
-  it('serves /openapi.json and /asyncapi.json (the committed, generated documents) and /docs, rendered by Swagger UI', async () => {
+  it('serves /openapi.json and /asyncapi.json (the committed, generated documents), /docs rendered by Swagger UI and /docs/events by the AsyncAPI component', async () => {
     const { readFileSync } = await import('node:fs');
     for (const name of ['openapi.json', 'asyncapi.json']) {
       const committed = JSON.parse(
@@ -284,6 +257,27 @@ describe('counter API (BFF → service → Postgres)', function () {
       assert.equal(paths.length, HTTP_ROUTES.length, paths.join('\n'));
       assert.ok(paths.some((p) => p.includes('/v1/tenants/{tenantId}/counters/{counterId}/increment')));
       assert.deepEqual(offsite, [], 'the page loads nothing from elsewhere');
+
+      // The events page: the AsyncAPI document rendered by the AsyncAPI React component, every event
+      // type in it, under the same Content-Security-Policy.
+      const events = await browser.newPage();
+      const problems: string[] = [];
+      const eventsOffsite: string[] = [];
+      events.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      events.on('pageerror', (error) => problems.push(error.message));
+      events.on('request', (request) => {
+        if (!request.url().startsWith(bff.base)) eventsOffsite.push(request.url());
+      });
+      await events.goto(`${bff.base}/docs/events`);
+      await events.waitForSelector('#introduction', { timeout: 30_000 });
+      const text = await events.locator('#events').innerText();
+      const missing = EVENT_CONTRACTS.filter((event) => !text.includes(event.eventType)).map((e) => e.eventType);
+      assert.deepEqual(missing, [], 'every event type is on the page');
+      assert.deepEqual(problems, [], 'no script error, no Content-Security-Policy violation');
+      assert.deepEqual(eventsOffsite, [], 'the events page loads nothing from elsewhere');
+      await events.screenshot({ path: join(repoRoot, 'test-artifacts', 'docs-events.png'), fullPage: false });
     } finally {
       await browser.close();
     }

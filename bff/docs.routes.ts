@@ -1,7 +1,9 @@
 // /openapi.json (generated from the zod contracts, the same document as contracts/generated),
-// /asyncapi.json (the events on the wire, contracts/asyncapi.ts), and /docs: the OpenAPI document
-// rendered by Swagger UI, whose assets come from the swagger-ui-dist npm package and are served
-// from here (no CDN; no inline script, so a strict Content-Security-Policy holds).
+// /asyncapi.json (the events on the wire, contracts/asyncapi.ts), /docs: the OpenAPI document
+// rendered by Swagger UI (swagger-ui-dist), and /docs/events: the AsyncAPI document rendered by
+// the AsyncAPI React component's standalone bundle (@asyncapi/react-component, a build-time
+// dependency whose two files the image copies). Every asset is served from here (no CDN; no inline
+// script, so a strict Content-Security-Policy holds).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -13,7 +15,9 @@ import { HTTP_ROUTES } from '../contracts/http-api.ts';
 import { eventVersions, UPCASTERS } from '../contracts/upcasters.ts';
 import type { BffState } from './request.middleware.ts';
 
-const SWAGGER_UI = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const resolvePackage = (name: string) => dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
+const SWAGGER_UI = resolvePackage('swagger-ui-dist');
+const ASYNCAPI_UI = resolvePackage('@asyncapi/react-component');
 
 /** The files of the docs page: Swagger UI's bundle and styles, and the line that starts it. */
 const ASSETS: Record<string, { type: string; body: string | Buffer }> = {
@@ -26,18 +30,41 @@ const ASSETS: Record<string, { type: string; body: string | Buffer }> = {
     type: 'application/javascript',
     body: `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#api', deepLinking: true });\n`,
   },
+  'asyncapi-standalone.js': {
+    type: 'application/javascript',
+    body: readFileSync(join(ASYNCAPI_UI, 'browser', 'standalone', 'index.js')),
+  },
+  'asyncapi.css': { type: 'text/css', body: readFileSync(join(ASYNCAPI_UI, 'styles', 'default.min.css')) },
+  'events-start.js': {
+    type: 'application/javascript',
+    body: `AsyncApiStandalone.render({ schema: { url: '/asyncapi.json' }, config: { show: { sidebar: true } } }, document.getElementById('events'));\n`,
+  },
 };
 
 const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Durable-workflow backend API</title>
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
 </head><body>
-<p style="font-family:system-ui,sans-serif;margin:1rem">Machine-readable: <a href="/openapi.json">/openapi.json</a>; the events on the wire: <a href="/asyncapi.json">/asyncapi.json</a>.</p>
+<p style="font-family:system-ui,sans-serif;margin:1rem">Machine-readable: <a href="/openapi.json">/openapi.json</a>; the events on the wire: <a href="/docs/events">/docs/events</a> (<a href="/asyncapi.json">/asyncapi.json</a>).</p>
 <div id="api"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script>
 <script src="/docs/assets/start.js"></script>
 </body></html>
 `;
+
+const EVENTS_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Durable-workflow backend events</title>
+<link rel="stylesheet" href="/docs/assets/asyncapi.css">
+</head><body>
+<p style="font-family:system-ui,sans-serif;margin:1rem">The HTTP API: <a href="/docs">/docs</a>; machine-readable: <a href="/asyncapi.json">/asyncapi.json</a>.</p>
+<div id="events"></div>
+<script src="/docs/assets/asyncapi-standalone.js"></script>
+<script src="/docs/assets/events-start.js"></script>
+</body></html>
+`;
+
+/** No script but our own files; styles may be inline (both renderers set element styles). */
+const PAGE_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'";
 
 export function docsRoutes(): Router<BffState> {
   const document = renderOpenApi(HTTP_ROUTES);
@@ -49,11 +76,16 @@ export function docsRoutes(): Router<BffState> {
   router.get('/asyncapi.json', (ctx) => {
     ctx.body = events;
   });
-  router.get('/docs', (ctx) => {
-    ctx.type = 'text/html';
-    ctx.set('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'");
-    ctx.body = PAGE;
-  });
+  for (const [path, page] of [
+    ['/docs', PAGE],
+    ['/docs/events', EVENTS_PAGE],
+  ] as const) {
+    router.get(path, (ctx) => {
+      ctx.type = 'text/html';
+      ctx.set('Content-Security-Policy', PAGE_POLICY);
+      ctx.body = page;
+    });
+  }
   router.get('/docs/assets/:file', (ctx) => {
     const name = ctx.params.file ?? '';
     const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;

@@ -5,6 +5,7 @@ import { loadStackSettings } from './stack/settings.ts';
 import { down, status, up } from './stack/stack.ts';
 import { syncContracts } from './contracts.ts';
 import { runTokenCommand } from './token-command.ts';
+import { runTenantCommand } from './tenant-command.ts';
 import { runDlqCommand } from './dlq-command.ts';
 import { runRebuildCommand } from './rebuild-command.ts';
 import { runFaultCommand } from './fault-command.ts';
@@ -33,6 +34,8 @@ const USAGE = `usage: npm run <command> [-- options]
   test [mocha args]  test stack + every gate of agent/gates.yml (or just the given mocha files)
   token --user <id> [--roles platform-admin] [--ttl 1h] [--test]
                      print a local-dev bearer token for the BFF (just the token)
+  tenant create <slug> [--plan free|pro|enterprise] [--user <id>] | tenant show <tenantId> [--user <id>]
+                     a tenant through the BFF's API (typed client) as a dev user, its onboarding followed step by step
   rebuild <projection> [--test]
                      replay the outbox into fresh read-model tables and swap them in, with progress
   dlq list [--json] | dlq redrive <id…>|--all
@@ -87,6 +90,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'token':
       return runTokenCommand(rest, settingsFor(rest), say);
+    case 'tenant':
+      return runTenantCommand(rest, settingsFor(rest), say);
     case 'rebuild':
       return runRebuildCommand(rest, settingsFor(rest), say);
     case 'fault':
@@ -97,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
       return runDlqCommand(rest, settingsFor(rest), say);
     case 'contracts': {
       const check = rest.includes('--check');
-      const drift = syncContracts({ write: !check });
+      const drift = await syncContracts({ write: !check });
       if (drift.length === 0) {
         say(check ? '✓ contracts/generated matches the zod contracts' : '✓ contracts/generated written');
         return 0;

@@ -49,7 +49,7 @@ describe('contracts: the event schema compatibility gate', () => {
     assert.equal(held.size, 0);
   });
 
-  it('an additive change passes the gate, and the drift gate still asks to regenerate', () => {
+  it('an additive change passes the gate, and the drift gate still asks to regenerate', async () => {
     const events = withEvent(
       'CounterIncremented',
       incremented.extend({ note: z.string().optional(), value: int.describe('Any value, now') }),
@@ -57,7 +57,7 @@ describe('contracts: the event schema compatibility gate', () => {
       c.eventType === 'TenantReserved' ? { ...c, payload: reserved.extend({ plan: z.enum([...PLANS, 'trial']) }) } : c,
     );
     assert.deepEqual(problemsOf(events), []);
-    assert.deepEqual(syncContracts({ write: false, events }), [
+    assert.deepEqual(await syncContracts({ write: false, events }), [
       'changed: contracts/generated/asyncapi.json', // its messages carry the event schemas
       `changed: ${eventsDir}/CounterIncremented.v1.schema.json`,
       `changed: ${eventsDir}/TenantReserved.v1.schema.json`,
@@ -134,16 +134,16 @@ describe('contracts: the event schema compatibility gate', () => {
     });
   }
 
-  it('a breaking change with a schemaVersion bump and an upcaster passes; v1 stays generated beside v2', () => {
+  it('a breaking change with a schemaVersion bump and an upcaster passes; v1 stays generated beside v2', async () => {
     assert.deepEqual(problemsOf(bumped, [toV2]), []);
-    assert.deepEqual(syncContracts({ write: false, events: bumped, upcasters: [toV2] }), [
+    assert.deepEqual(await syncContracts({ write: false, events: bumped, upcasters: [toV2] }), [
       'changed: contracts/generated/asyncapi.json', // a message per version: v2 joins v1
       `missing: ${eventsDir}/CounterIncremented.v2.schema.json`,
     ]);
   });
 
-  it('a bump without an upcaster fails, and the committed v1 schema is not called stale', () => {
-    const [problem, ...rest] = syncContracts({ write: false, events: bumped });
+  it('a bump without an upcaster fails, and the committed v1 schema is not called stale', async () => {
+    const [problem, ...rest] = await syncContracts({ write: false, events: bumped });
     assert.match(
       problem!,
       /^no upcaster: CounterIncremented v1 is committed .* the contract is at v2 and there is no upcaster v1 → v2: add it to contracts\/upcasters\.ts/,
@@ -155,35 +155,35 @@ describe('contracts: the event schema compatibility gate', () => {
   });
 
   /** Runs `test` on a copy of the committed artefacts. */
-  const inCopy = (test: (root: string) => void) => {
+  const inCopy = async (test: (root: string) => Promise<void>) => {
     const root = mkdtempSync(join(tmpdir(), 'contracts-'));
     try {
       cpSync(join(repoRoot, 'contracts', 'generated'), join(root, 'contracts', 'generated'), { recursive: true });
-      test(root);
+      await test(root);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
   };
   const v1File = `${eventsDir}/CounterIncremented.v1.schema.json`;
 
-  it('npm run contracts refuses to write a breaking change: the committed schema stays and the check keeps failing', () => {
+  it('npm run contracts refuses to write a breaking change: the committed schema stays and the check keeps failing', async () => {
     const events = withEvent('CounterIncremented', v2);
-    inCopy((root) => {
+    await inCopy(async (root) => {
       const before = readFileSync(join(root, v1File), 'utf8');
-      const written = syncContracts({ write: true, root, events });
+      const written = await syncContracts({ write: true, root, events });
       assert.match(written[0]!, /^breaking: CounterIncremented v1 .*\n {4}- unit: new required property\n/);
       assert.equal(readFileSync(join(root, v1File), 'utf8'), before);
-      assert.deepEqual(syncContracts({ write: false, root, events }), written);
+      assert.deepEqual(await syncContracts({ write: false, root, events }), written);
     });
   });
 
-  it('npm run contracts after a bump with its upcaster writes v2 and keeps the v1 schema as committed', () => {
-    inCopy((root) => {
+  it('npm run contracts after a bump with its upcaster writes v2 and keeps the v1 schema as committed', async () => {
+    await inCopy(async (root) => {
       const before = readFileSync(join(root, v1File), 'utf8');
-      assert.deepEqual(syncContracts({ write: true, root, events: bumped, upcasters: [toV2] }), []);
+      assert.deepEqual(await syncContracts({ write: true, root, events: bumped, upcasters: [toV2] }), []);
       assert.equal(readFileSync(join(root, v1File), 'utf8'), before);
       assert.ok(existsSync(join(root, `${eventsDir}/CounterIncremented.v2.schema.json`)));
-      assert.deepEqual(syncContracts({ write: false, root, events: bumped, upcasters: [toV2] }), []);
+      assert.deepEqual(await syncContracts({ write: false, root, events: bumped, upcasters: [toV2] }), []);
     });
   });
 

@@ -14,8 +14,8 @@ import { HTTP_ROUTES } from './http-api.ts';
 const repoRoot = join(import.meta.dirname, '..');
 
 describe('contracts: generated artefacts and the drift gate', () => {
-  it('the committed OpenAPI document and event schemas match the zod contracts', () => {
-    assert.deepEqual(syncContracts({ write: false }), []);
+  it('the committed OpenAPI document and event schemas match the zod contracts', async () => {
+    assert.deepEqual(await syncContracts({ write: false }), []);
   });
 
   it('a changed request schema that was not regenerated is reported as drift', () => {
@@ -45,13 +45,13 @@ describe('contracts: generated artefacts and the drift gate', () => {
     ]);
   });
 
-  it('the check fails on a hand-edited artefact, and writing regenerates it', () => {
+  it('the check fails on a hand-edited artefact, and writing regenerates it', async () => {
     const root = mkdtempSync(join(tmpdir(), 'contracts-'));
     try {
       cpSync(join(repoRoot, 'contracts', 'generated'), join(root, 'contracts', 'generated'), { recursive: true });
       writeFileSync(join(root, 'contracts', 'generated', 'openapi.json'), '{}\n');
-      assert.deepEqual(syncContracts({ write: false, root }), ['changed: contracts/generated/openapi.json']);
-      assert.deepEqual(syncContracts({ write: true, root }), []);
+      assert.deepEqual(await syncContracts({ write: false, root }), ['changed: contracts/generated/openapi.json']);
+      assert.deepEqual(await syncContracts({ write: true, root }), []);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

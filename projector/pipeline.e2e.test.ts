@@ -10,7 +10,7 @@ import { createDatabasePool, type DatabasePool } from '../services/kernel/databa
 import { devToken, startTestBff, type TestBff } from '../test/support/bff.ts';
 import { createMigratedDatabase, type FreshDatabase } from '../test/support/database.ts';
 import { testStack } from '../test/support/env.ts';
-import { call } from '../test/support/http.ts';
+import { bffClient } from '../cli/api-client.ts';
 import { activeTenantRows, testAuthz } from '../test/support/tenants.ts';
 import {
   converged,
@@ -54,7 +54,6 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
     try {
       const tenants = ['t1', 't2', 't3'];
       const token = await devToken({ user: 'pipeline-user' });
-      const tokens = Object.fromEntries(tenants.map((t) => [t, token] as const));
       let sent = 0;
       const client = async () => {
         while (sent < 5_000) {
@@ -63,15 +62,19 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
           const counter = `c${Math.floor(Math.random() * 20)}`;
           const roll = Math.random();
           const action = roll < 0.8 ? 'increment' : roll < 0.97 ? 'decrement' : 'reset';
-          const response = await call(bff.base, 'POST', `/v1/tenants/${tenant}/counters/${counter}/${action}`, {
-            token: tokens[tenant]!,
-            headers: { 'idempotency-key': randomUUID() },
-            ...(action === 'reset' ? {} : { body: { by: 1 + Math.floor(Math.random() * 3) } }),
-          });
-          assert.ok(
-            response.status === 200 || (response.status === 409 && response.json.code === 'COUNTER_FLOOR_REACHED'),
-            response.text,
-          );
+          const params = {
+            path: { tenantId: tenant, counterId: counter },
+            header: { 'Idempotency-Key': randomUUID() },
+          };
+          const api = bffClient(bff.base, token);
+          const { response, error } =
+            action === 'reset'
+              ? await api.POST('/v1/tenants/{tenantId}/counters/{counterId}/reset', { params, body: {} })
+              : await api.POST(`/v1/tenants/{tenantId}/counters/{counterId}/${action}`, {
+                  params,
+                  body: { by: 1 + Math.floor(Math.random() * 3) },
+                });
+          assert.ok(response.status === 200 || error?.code === 'COUNTER_FLOOR_REACHED', JSON.stringify(error));
         }
       };
       await Promise.all(Array.from({ length: 16 }, client));
@@ -82,27 +85,31 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
       assert.deepEqual([...stored].sort(), [...ids].sort());
 
       // the BFF reads the read model: a write is visible with ?minVersion right away
-      const write = await call(bff.base, 'POST', '/v1/tenants/t1/counters/fresh/increment', {
-        token: tokens.t1!,
-        headers: { 'idempotency-key': randomUUID() },
+      const api = bffClient(bff.base, token);
+      const counterAt = (counterId: string) => ({ tenantId: 't1', counterId });
+      const write = await api.POST('/v1/tenants/{tenantId}/counters/{counterId}/increment', {
+        params: { path: counterAt('fresh'), header: { 'Idempotency-Key': randomUUID() } },
         body: { by: 4 },
       });
-      const read = await call(
-        bff.base,
-        'GET',
-        `/v1/tenants/t1/counters/fresh?minVersion=${String(write.json.version)}`,
-        { token: tokens.t1! },
-      );
-      assert.equal(read.headers.get('x-min-version-met'), 'true');
-      assert.deepEqual(read.json, { tenantId: 't1', counterId: 'fresh', value: 4, version: 1 });
-      const notModified = await call(bff.base, 'GET', '/v1/tenants/t1/counters/fresh', {
-        token: tokens.t1!,
-        headers: { 'if-none-match': '"1"' },
+      assert.ok(write.data, JSON.stringify(write.error));
+      const read = await api.GET('/v1/tenants/{tenantId}/counters/{counterId}', {
+        params: { path: counterAt('fresh'), query: { minVersion: write.data.version } },
       });
-      assert.equal(notModified.status, 304);
-      const never = await call(bff.base, 'GET', '/v1/tenants/t1/counters/never?minVersion=1', { token: tokens.t1! });
-      assert.equal(never.headers.get('x-min-version-met'), 'false', 'answers honestly when the version does not come');
-      assert.deepEqual(never.json, { tenantId: 't1', counterId: 'never', value: 0, version: 0 });
+      assert.equal(read.response.headers.get('x-min-version-met'), 'true');
+      assert.deepEqual(read.data, { tenantId: 't1', counterId: 'fresh', value: 4, version: 1 });
+      const notModified = await api.GET('/v1/tenants/{tenantId}/counters/{counterId}', {
+        params: { path: counterAt('fresh'), header: { 'If-None-Match': '"1"' } },
+      });
+      assert.equal(notModified.response.status, 304);
+      const never = await api.GET('/v1/tenants/{tenantId}/counters/{counterId}', {
+        params: { path: counterAt('never'), query: { minVersion: 1 } },
+      });
+      assert.equal(
+        never.response.headers.get('x-min-version-met'),
+        'false',
+        'answers honestly when the version does not come',
+      );
+      assert.deepEqual(never.data, { tenantId: 't1', counterId: 'never', value: 0, version: 0 });
     } finally {
       await bff.stop();
     }
@@ -266,7 +273,10 @@ describe('event pipeline: outbox → relay → JetStream → projector', functio
     const readStatuses: number[] = [];
     const reader = (async () => {
       while (reading) {
-        readStatuses.push((await call(bff.base, 'GET', '/v1/tenants/crash0/counters/k1', { token })).status);
+        const { response } = await bffClient(bff.base, token).GET('/v1/tenants/{tenantId}/counters/{counterId}', {
+          params: { path: { tenantId: 'crash0', counterId: 'k1' } },
+        });
+        readStatuses.push(response.status);
       }
     })();
     try {

@@ -15,6 +15,7 @@ import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { HTTP_ROUTES } from '../contracts/http-api.ts';
+import { bffClient } from '../cli/api-client.ts';
 import { ensurePypiTool } from '../cli/tools/pypi.ts';
 import type { Running } from '../runtime/deployable.ts';
 import { createDatabasePool, type DatabasePool } from '../services/kernel/database.ts';
@@ -22,7 +23,6 @@ import { PROJECTION_NAMES } from '../services/read-models/projections.ts';
 import { devToken, startTestBff, startTestSagaWorker, type TestBff } from './support/bff.ts';
 import { createMigratedDatabase, type FreshDatabase } from './support/database.ts';
 import { testStack } from './support/env.ts';
-import { call } from './support/http.ts';
 import { createPipeline, type Pipeline } from './support/pipeline.ts';
 import { repoRoot } from './support/processes.ts';
 import { onboardedTenant, testAuthz } from './support/tenants.ts';
@@ -179,12 +179,11 @@ describe('API fuzzer: requests generated from /openapi.json, answers checked aga
     await onboardedTenant(pool, { tenantId, owner: user, plan: 'pro' }, testAuthz());
     token = await devToken({ user, roles: ['platform-admin'], expiresIn: '30m' });
     for (let i = 0; i < 5; i++) {
-      const seeded = await call(bff.base, 'POST', `/v1/tenants/${tenantId}/counters/${SEEDED_COUNTER}/increment`, {
-        token,
-        headers: { 'idempotency-key': randomUUID() },
+      const seeded = await bffClient(bff.base, token).POST('/v1/tenants/{tenantId}/counters/{counterId}/increment', {
+        params: { path: { tenantId, counterId: SEEDED_COUNTER }, header: { 'Idempotency-Key': randomUUID() } },
         body: { by: 1_000_000 },
       });
-      assert.equal(seeded.status, 200, seeded.text);
+      assert.equal(seeded.response.status, 200, JSON.stringify(seeded.error));
     }
   });
   after(async () => {

@@ -14,6 +14,7 @@ import { tenantOnboarding, type OnboardingStatus } from '../workflows/tenant-onb
 import { devToken, startTestBff, type TestBff } from './support/bff.ts';
 import { createMigratedDatabase, type FreshDatabase } from './support/database.ts';
 import { testStack } from './support/env.ts';
+import { bffClient } from '../cli/api-client.ts';
 import { call } from './support/http.ts';
 import { startOnboardingHarness, type OnboardingHarness } from './support/onboarding.ts';
 import { until } from './support/processes.ts';
@@ -23,6 +24,13 @@ import { onboardedTenant, testAuthz } from './support/tenants.ts';
 
 /** The tenant the writers write to (onboarded by the fixture in each database), its owner and a member who writes. */
 const TENANT = `outage-${randomUUID().slice(0, 8)}`;
+
+/** An increment of one of TENANT's counters through the typed client. */
+const increment = (bff: TestBff, token: string, counterId: string, by: number, key: string) =>
+  bffClient(bff.base, token).POST('/v1/tenants/{tenantId}/counters/{counterId}/increment', {
+    params: { path: { tenantId: TENANT, counterId }, header: { 'Idempotency-Key': key } },
+    body: { by },
+  });
 const OWNER = 'outage-owner';
 const WRITER = 'outage-writer';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -79,18 +87,13 @@ describe('outages: waited out, not compensated; answered 503', function () {
         while (!stop) {
           const key = randomUUID();
           for (;;) {
-            const response = await call(bff.base, 'POST', `/v1/tenants/${TENANT}/counters/${counter}/increment`, {
-              token,
-              headers: { 'idempotency-key': key },
-              body: { by: 1 },
-            }).catch(() => undefined);
-            if (response?.status === 200) break;
-            if (response?.status === 503) {
+            const answer = await increment(bff, token, counter, 1, key).catch(() => undefined);
+            if (answer?.response.status === 200) break;
+            if (answer?.error?.code === 'UNAVAILABLE') {
               unavailable++;
-              assert.equal(response.json.code, 'UNAVAILABLE');
-              await sleep(Number(response.headers.get('retry-after')) * 1000);
+              await sleep(Number(answer.response.headers.get('retry-after')) * 1000);
             } else {
-              if (response) otherStatuses.push(`${response.status} ${response.text.slice(0, 200)}`);
+              if (answer) otherStatuses.push(`${answer.response.status} ${JSON.stringify(answer.error).slice(0, 200)}`);
               await sleep(200);
             }
           }
@@ -180,19 +183,14 @@ describe('outages: waited out, not compensated; answered 503', function () {
     };
 
     it('Postgres down: a write is 503 UNAVAILABLE (postgres) with Retry-After, /readyz names postgres, /metrics answers; the same key succeeds once it is back', async () => {
-      const increment = () =>
-        call(bff.base, 'POST', `/v1/tenants/${TENANT}/counters/p1/increment`, {
-          token,
-          headers: { 'idempotency-key': 'outage-p1' },
-          body: { by: 2 },
-        });
+      const write = () => increment(bff, token, 'p1', 2, 'outage-p1');
       await postgres.down();
       try {
-        const { result: down, ms } = await timed(increment);
-        assert.equal(down.status, 503, down.text);
-        assert.equal(down.json.code, 'UNAVAILABLE');
-        assert.equal(down.json.dependency, 'postgres');
-        assert.equal(down.headers.get('retry-after'), '5');
+        const { result: down, ms } = await timed(write);
+        assert.equal(down.response.status, 503, JSON.stringify(down.error));
+        assert.equal(down.error?.code, 'UNAVAILABLE');
+        assert.equal(down.error.dependency, 'postgres');
+        assert.equal(down.response.headers.get('retry-after'), '5');
         assert.ok(ms < 15_000, `answered in ${ms} ms`);
         const ready = await call(bff.base, 'GET', '/readyz');
         assert.equal(ready.status, 503);
@@ -202,25 +200,24 @@ describe('outages: waited out, not compensated; answered 503', function () {
       } finally {
         await postgres.up();
       }
-      const again = await increment();
-      assert.equal(again.status, 200, again.text);
-      assert.equal(again.json.value, 2);
+      const again = await write();
+      assert.equal(again.response.status, 200, JSON.stringify(again.error));
+      assert.equal(again.data?.value, 2);
     });
 
     it('Temporal down: creating a tenant is 503 UNAVAILABLE (temporal) at once (the BFF does not retry it for ~20 s), /readyz names temporal; the same key is accepted once it is back', async () => {
       const create = () =>
-        call(bff.base, 'POST', '/v1/tenants', {
-          token,
-          headers: { 'idempotency-key': 'outage-tenant' },
+        bffClient(bff.base, token).POST('/v1/tenants', {
+          params: { header: { 'Idempotency-Key': 'outage-tenant' } },
           body: { slug: 'outage-co', name: 'Outage Co', plan: 'free' },
         });
       await temporal.down();
       try {
         const { result: down, ms } = await timed(create);
-        assert.equal(down.status, 503, down.text);
-        assert.equal(down.json.code, 'UNAVAILABLE');
-        assert.equal(down.json.dependency, 'temporal');
-        assert.equal(down.headers.get('retry-after'), '5');
+        assert.equal(down.response.status, 503, JSON.stringify(down.error));
+        assert.equal(down.error?.code, 'UNAVAILABLE');
+        assert.equal(down.error.dependency, 'temporal');
+        assert.equal(down.response.headers.get('retry-after'), '5');
         assert.ok(ms < 15_000, `answered in ${ms} ms (the client alone retries for ~20 s)`);
         const ready = await call(bff.base, 'GET', '/readyz');
         assert.equal(ready.status, 503);
@@ -231,10 +228,10 @@ describe('outages: waited out, not compensated; answered 503', function () {
       }
       let again = await create();
       await until('the create accepted after Temporal is back', async () => {
-        if (again.status !== 202) again = await create();
-        return again.status === 202;
+        if (again.response.status !== 202) again = await create();
+        return again.response.status === 202;
       });
-      assert.match(String(again.headers.get('location')), /^\/v1\/tenants\/t[0-9a-f]+\/onboarding$/);
+      assert.match(String(again.response.headers.get('location')), /^\/v1\/tenants\/t[0-9a-f]+\/onboarding$/);
     });
   });
 });

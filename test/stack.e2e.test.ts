@@ -22,6 +22,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { startTemporal } from '../cli/stack/temporal.ts';
 import { ensurePostgresBinaries, ensureTemporalCli } from '../cli/stack/tools.ts';
 import { repoRoot } from './support/processes.ts';
+import { bffClient } from '../cli/api-client.ts';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 
 const stateDir = join(repoRoot, '.local', `e2e-${randomUUID().slice(0, 8)}`);
@@ -281,12 +282,12 @@ describe('local stack: npm run up / status / down', function () {
       assert.deepEqual(await activityNames('projection/counters'), ['projectLoop']);
 
       const admin = cli(['token', '--user', 'ops', '--roles', 'platform-admin']).stdout.trim();
-      const started = await fetch(`http://127.0.0.1:${ports.bff}/v1/admin/projections/counters/rebuild`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${admin}` },
-      });
-      assert.equal(started.status, 202);
-      const { workflowId } = (await started.json()) as { workflowId: string };
+      const started = await bffClient(`http://127.0.0.1:${ports.bff}`, admin).POST(
+        '/v1/admin/projections/{projection}/rebuild',
+        { params: { path: { projection: 'counters' } } },
+      );
+      assert.equal(started.response.status, 202);
+      const { workflowId } = started.data!;
       const result = (await client.workflow.getHandle(workflowId).result()) as { phase: string };
       assert.equal(result.phase, 'done');
     } finally {
@@ -298,22 +299,20 @@ describe('local stack: npm run up / status / down', function () {
     const bff = `http://127.0.0.1:${ports.bff}`;
     const userToken = cli(['token', '--user', 'founder']).stdout.trim();
     const adminToken = cli(['token', '--user', 'ops', '--roles', 'platform-admin']).stdout.trim();
-    const create = (key: string, body: Record<string, string>) =>
-      fetch(`${bff}/v1/tenants`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${userToken}`, 'idempotency-key': key, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
+    const as = (token: string) => bffClient(bff, token);
+    const create = (key: string, body: { slug: string; name: string; plan: 'free' | 'pro' | 'enterprise' }) =>
+      as(userToken).POST('/v1/tenants', { params: { header: { 'Idempotency-Key': key } }, body });
     // The creator's own token follows the onboarding and, once it completed, owns the tenant (OpenFGA).
     const ownerToken = (_tenantId: string) => userToken;
-    const onboarding = async (tenantId: string, token: string) =>
-      (await (
-        await fetch(`${bff}/v1/tenants/${tenantId}/onboarding`, { headers: { authorization: `Bearer ${token}` } })
-      ).json()) as { sagaStatus: string; steps: Record<string, string> };
+    const onboarding = async (tenantId: string, token: string) => {
+      const { data } = await as(token).GET('/v1/tenants/{tenantId}/onboarding', { params: { path: { tenantId } } });
+      if (!data) throw new Error(`no onboarding of ${tenantId} yet`);
+      return data;
+    };
     const settled = async (tenantId: string, token: string, want: string) => {
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const unknown: { sagaStatus: string; steps: Record<string, string> } = { sagaStatus: 'unknown', steps: {} };
+        const unknown = { sagaStatus: 'unknown', steps: {} as Record<string, string> };
         const status = await onboarding(tenantId, token).catch(() => unknown);
         if (status.sagaStatus === want || Date.now() > deadline) return status;
         await new Promise((resolve) => setTimeout(resolve, 250));
@@ -322,10 +321,8 @@ describe('local stack: npm run up / status / down', function () {
     const tenantRead = async (tenantId: string, token: string, status: string) => {
       const deadline = Date.now() + 30_000;
       for (;;) {
-        const response = await fetch(`${bff}/v1/tenants/${tenantId}`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
-        const body = response.status === 200 ? ((await response.json()) as Record<string, unknown>) : {};
+        const { data } = await as(token).GET('/v1/tenants/{tenantId}', { params: { path: { tenantId } } });
+        const body: Record<string, unknown> = data ?? {};
         if (body.status === status || Date.now() > deadline) return body;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
@@ -334,9 +331,9 @@ describe('local stack: npm run up / status / down', function () {
     // pro: straight to active
     const slug = `acme-${randomUUID().slice(0, 6)}`;
     const first = await create('e2e-tenant-1', { slug, name: 'Acme', plan: 'pro' });
-    assert.equal(first.status, 202);
-    assert.match(first.headers.get('location') ?? '', /^\/v1\/tenants\/t[0-9a-f]{20}\/onboarding$/);
-    const { tenantId } = (await first.json()) as { tenantId: string };
+    assert.equal(first.response.status, 202);
+    assert.match(first.response.headers.get('location') ?? '', /^\/v1\/tenants\/t[0-9a-f]{20}\/onboarding$/);
+    const { tenantId } = first.data!;
     const owner = ownerToken(tenantId);
     assert.equal((await settled(tenantId, owner, 'completed')).sagaStatus, 'completed');
     assert.deepEqual(await tenantRead(tenantId, owner, 'active'), {
@@ -349,11 +346,14 @@ describe('local stack: npm run up / status / down', function () {
       version: 7,
     });
     const again = await create('e2e-tenant-1', { slug, name: 'Acme', plan: 'pro' });
-    assert.equal(again.status, 202);
-    assert.equal(again.headers.get('idempotent-replayed'), 'true');
-    assert.equal(((await again.json()) as { tenantId: string }).tenantId, tenantId, 'starting twice is one saga');
-    assert.equal((await create('e2e-tenant-1', { slug, name: 'Other', plan: 'pro' })).status, 422);
-    assert.equal((await create('e2e-tenant-2', { slug, name: 'Copycat', plan: 'free' })).status, 409);
+    assert.equal(again.response.status, 202);
+    assert.equal(again.response.headers.get('idempotent-replayed'), 'true');
+    assert.equal(again.data?.tenantId, tenantId, 'starting twice is one saga');
+    assert.equal(
+      (await create('e2e-tenant-1', { slug, name: 'Other', plan: 'pro' })).error?.code,
+      'IDEMPOTENCY_KEY_REUSED',
+    );
+    assert.equal((await create('e2e-tenant-2', { slug, name: 'Copycat', plan: 'free' })).error?.code, 'SLUG_TAKEN');
     const listed = spawnSync(
       testStack().TEMPORAL_CLI_PATH,
       ['workflow', 'list', '--address', `127.0.0.1:${ports.temporal}`, '--query', `TenantId='${tenantId}'`],
@@ -362,9 +362,7 @@ describe('local stack: npm run up / status / down', function () {
     assert.match(listed.stdout, new RegExp(WORKFLOW_IDS.onboarding(tenantId)));
 
     // free: active too, and its resources are really there
-    const small = (await (
-      await create('e2e-tenant-5', { slug: `${slug}-small`, name: 'Small', plan: 'free' })
-    ).json()) as { tenantId: string };
+    const small = (await create('e2e-tenant-5', { slug: `${slug}-small`, name: 'Small', plan: 'free' })).data!;
     const smallOwner = ownerToken(small.tenantId);
     assert.equal((await settled(small.tenantId, smallOwner, 'completed')).sagaStatus, 'completed');
     assert.equal((await tenantRead(small.tenantId, smallOwner, 'active')).plan, 'free');
@@ -400,35 +398,37 @@ describe('local stack: npm run up / status / down', function () {
     }
 
     // enterprise: waits until a platform admin approves
-    const big = (await (
-      await create('e2e-tenant-3', { slug: `${slug}-big`, name: 'Big', plan: 'enterprise' })
-    ).json()) as { tenantId: string };
+    const big = (await create('e2e-tenant-3', { slug: `${slug}-big`, name: 'Big', plan: 'enterprise' })).data!;
     const bigOwner = ownerToken(big.tenantId);
     assert.equal((await settled(big.tenantId, bigOwner, 'waiting-approval')).sagaStatus, 'waiting-approval');
-    const forbidden = await fetch(`${bff}/v1/tenants/${big.tenantId}/onboarding/approve`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${bigOwner}` },
-    });
-    assert.equal(forbidden.status, 403);
-    const approved = await fetch(`${bff}/v1/tenants/${big.tenantId}/onboarding/approve`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}` },
-    });
-    assert.equal(approved.status, 202);
+    const approve = (token: string) =>
+      as(token).POST('/v1/tenants/{tenantId}/onboarding/approve', { params: { path: { tenantId: big.tenantId } } });
+    assert.equal((await approve(bigOwner)).error?.code, 'FORBIDDEN');
+    assert.equal((await approve(adminToken)).response.status, 202);
     assert.equal((await settled(big.tenantId, bigOwner, 'completed')).sagaStatus, 'completed');
 
     // a fault armed from the CLI before the tenant exists
     const doomed = `${slug}-doomed`;
     const armed = cli(['fault', 'arm', '--slug', doomed, '--step', 'create-nats-resources', '--mode', 'fail']);
     assert.equal(armed.code, 0, armed.all);
-    const failed = (await (await create('e2e-tenant-4', { slug: doomed, name: 'Doomed', plan: 'free' })).json()) as {
-      tenantId: string;
-    };
+    const failed = (await create('e2e-tenant-4', { slug: doomed, name: 'Doomed', plan: 'free' })).data!;
     const doomedOwner = ownerToken(failed.tenantId);
     const final = await settled(failed.tenantId, doomedOwner, 'compensated');
     assert.equal(final.sagaStatus, 'compensated');
     assert.equal(final.steps['create-nats-resources'], 'compensated');
     assert.equal((await tenantRead(failed.tenantId, doomedOwner, 'compensated')).status, 'compensated');
+
+    // The CLI's tenant command: the same API through the typed client, the saga followed step by step.
+    const viaCli = cli(['tenant', 'create', `${slug}-cli`, '--plan', 'pro', '--user', 'cli-founder']);
+    assert.equal(viaCli.code, 0, viaCli.all);
+    assert.match(viaCli.stdout, /• tenant t[0-9a-f]{20} \(pro\) created; onboarding:/);
+    for (const step of ['reserve', 'grant-owner', 'activate', 'send-welcome'])
+      assert.match(viaCli.stdout, new RegExp(`• ${step}: done`));
+    assert.match(viaCli.stdout, /✓ onboarding completed/);
+    const rerun = cli(['tenant', 'create', `${slug}-cli`, '--plan', 'pro', '--user', 'cli-founder']);
+    assert.match(rerun.stdout, /already created: following it/);
+    const cliTenant = /tenant (t[0-9a-f]{20})/.exec(viaCli.stdout)![1]!;
+    assert.equal(cli(['tenant', 'show', cliTenant, '--user', 'someone-else']).code, 1, 'no relation: 404');
   });
 
   it('a second `up` reports what is already up and changes nothing', () => {
