@@ -42,7 +42,7 @@ const ASSETS: Record<string, { type: string; body: string | Buffer }> = {
 };
 
 const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Durable-workflow backend API</title>
+<html lang="en"><head><meta charset="utf-8"><title>Durable-workflow backend API</title><link rel="icon" href="data:,">
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
 </head><body>
 <p style="font-family:system-ui,sans-serif;margin:1rem">Machine-readable: <a href="/openapi.json">/openapi.json</a>; the events on the wire: <a href="/docs/events">/docs/events</a> (<a href="/asyncapi.json">/asyncapi.json</a>).</p>
@@ -53,7 +53,7 @@ const PAGE = `<!doctype html>
 `;
 
 const EVENTS_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Durable-workflow backend events</title>
+<html lang="en"><head><meta charset="utf-8"><title>Durable-workflow backend events</title><link rel="icon" href="data:,">
 <link rel="stylesheet" href="/docs/assets/asyncapi.css">
 </head><body>
 <p style="font-family:system-ui,sans-serif;margin:1rem">The HTTP API: <a href="/docs">/docs</a>; machine-readable: <a href="/asyncapi.json">/asyncapi.json</a>.</p>
@@ -65,6 +65,11 @@ const EVENTS_PAGE = `<!doctype html>
 
 /** No script but our own files; styles may be inline (both renderers set element styles). */
 const PAGE_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'";
+/**
+ * The AsyncAPI renderer's bundle validates documents with ajv, which compiles each JSON Schema into
+ * a function when the bundle loads: that page also allows `eval`, still only for scripts from here.
+ */
+const EVENTS_PAGE_POLICY = `${PAGE_POLICY}; script-src 'self' 'unsafe-eval'`;
 
 export function docsRoutes(): Router<BffState> {
   const document = renderOpenApi(HTTP_ROUTES);
@@ -76,13 +81,13 @@ export function docsRoutes(): Router<BffState> {
   router.get('/asyncapi.json', (ctx) => {
     ctx.body = events;
   });
-  for (const [path, page] of [
-    ['/docs', PAGE],
-    ['/docs/events', EVENTS_PAGE],
+  for (const [path, page, policy] of [
+    ['/docs', PAGE, PAGE_POLICY],
+    ['/docs/events', EVENTS_PAGE, EVENTS_PAGE_POLICY],
   ] as const) {
     router.get(path, (ctx) => {
       ctx.type = 'text/html';
-      ctx.set('Content-Security-Policy', PAGE_POLICY);
+      ctx.set('Content-Security-Policy', policy);
       ctx.body = page;
     });
   }

@@ -421,13 +421,13 @@ describe('local stack: npm run up / status / down', function () {
     // The CLI's tenant command: the same API through the typed client, the saga followed step by step.
     const viaCli = cli(['tenant', 'create', `${slug}-cli`, '--plan', 'pro', '--user', 'cli-founder']);
     assert.equal(viaCli.code, 0, viaCli.all);
-    assert.match(viaCli.stdout, /• tenant t[0-9a-f]{20} \(pro\) created; onboarding:/);
+    assert.match(viaCli.all, /• tenant t[0-9a-f]{20} \(pro\) created; onboarding:/);
     for (const step of ['reserve', 'grant-owner', 'activate', 'send-welcome'])
-      assert.match(viaCli.stdout, new RegExp(`• ${step}: done`));
-    assert.match(viaCli.stdout, /✓ onboarding completed/);
+      assert.match(viaCli.all, new RegExp(`• ${step}: done`));
+    assert.match(viaCli.all, /✓ onboarding completed/);
     const rerun = cli(['tenant', 'create', `${slug}-cli`, '--plan', 'pro', '--user', 'cli-founder']);
-    assert.match(rerun.stdout, /already created: following it/);
-    const cliTenant = /tenant (t[0-9a-f]{20})/.exec(viaCli.stdout)![1]!;
+    assert.match(rerun.all, /already created: following it/);
+    const cliTenant = /tenant (t[0-9a-f]{20})/.exec(viaCli.all)![1]!;
     assert.equal(cli(['tenant', 'show', cliTenant, '--user', 'someone-else']).code, 1, 'no relation: 404');
   });
 
