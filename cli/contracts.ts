@@ -7,7 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { checkCompatibility } from '../contracts/compatibility.ts';
 import { EVENT_CONTRACTS, type EventContract } from '../contracts/events.ts';
 import { contractDrift, GENERATED_DIR, renderContracts } from '../contracts/generate.ts';
-import { HTTP_ROUTES } from '../contracts/http-api.ts';
+import { HTTP_ROUTES, type RouteContract } from '../contracts/http-api.ts';
 import { eventVersions, UPCASTERS, type Upcaster } from '../contracts/upcasters.ts';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import { repoRoot } from './stack/settings.ts';
@@ -39,6 +39,16 @@ export function readGenerated(root: string): Map<string, string> {
   return files;
 }
 
+/** Every generated file (contracts/generate.ts `renderContracts`) and the typed client's types. */
+export async function renderAll(
+  routes: readonly RouteContract[],
+  events: readonly EventContract[],
+): Promise<Map<string, string>> {
+  const generated = renderContracts(routes, events);
+  generated.set(CLIENT_TYPES, await renderClientTypes(generated.get(`${GENERATED_DIR}/openapi.json`)!));
+  return generated;
+}
+
 /**
  * Returns the compatibility problems and drift lines (empty when in sync); with `write` and no
  * compatibility problem, rewrites the generated folder first. `events` and `upcasters` default to
@@ -54,8 +64,7 @@ export async function syncContracts(options: {
   const events = options.events ?? EVENT_CONTRACTS;
   const upcasters = options.upcasters ?? UPCASTERS;
   const { problems, held } = checkCompatibility(events, upcasters, readGenerated(root));
-  const generated = renderContracts(HTTP_ROUTES, eventVersions(events, upcasters));
-  generated.set(CLIENT_TYPES, await renderClientTypes(generated.get(`${GENERATED_DIR}/openapi.json`)!));
+  const generated = await renderAll(HTTP_ROUTES, eventVersions(events, upcasters));
   if (options.write && problems.length === 0) {
     rmSync(join(root, GENERATED_DIR), { recursive: true, force: true });
     for (const [path, content] of generated) {
