@@ -1,6 +1,6 @@
 // Connection factories for the servers every deployable talks to. Services never import these.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, makeGrpcRetryInterceptor, type GrpcRetryOptions } from '@temporalio/client';
 
 export type { NatsConnection };
 
@@ -29,17 +29,38 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
   });
 }
 
+/** gRPC RESOURCE_EXHAUSTED: Temporal refuses a call for now (a busy workflow, a rate limit), while up. */
+const GRPC_RESOURCE_EXHAUSTED = 8;
+
+/** Without the SDK's retries, a call Temporal refused as busy is still tried this often, this far apart. */
+export const BUSY_RETRY = { attempts: 4, firstDelayMs: 50 } as const;
+
+/**
+ * The retries of a client that otherwise fails at once: only RESOURCE_EXHAUSTED, BUSY_RETRY.attempts
+ * in all, 50, 100, 200 ms apart (350 ms at most). Seen when several signals meet a workflow that is
+ * completing: an answer a moment later is right, a 503 is not. An unavailable Temporal is not retried.
+ */
+export const busyRetry: GrpcRetryOptions = {
+  retryableDecider: (attempt, status) =>
+    Number(status.code) === GRPC_RESOURCE_EXHAUSTED && attempt < BUSY_RETRY.attempts,
+  delayFunction: (attempt) => BUSY_RETRY.firstDelayMs * 2 ** (attempt - 1),
+};
+
 /**
  * A Temporal client (starting, signalling, querying workflows) and its connection (health, close).
  * With `retries: false` a failed call fails at once instead of being retried by the SDK's gRPC
  * interceptor (about 20 s); a retry timer of that interceptor can also outlive `close()` and then
- * throws "Channel has been shut down" from a timer, which is what an HTTP server must not do.
+ * throws "Channel has been shut down" from a timer, which is what an HTTP server must not do. Only
+ * a call refused as busy is retried, briefly (`busyRetry`).
  */
 export async function connectTemporalClient(
   address: string,
   namespace: string,
   options: { retries?: boolean } = {},
 ): Promise<{ client: Client; connection: Connection }> {
-  const connection = await Connection.connect({ address, ...(options.retries === false ? { interceptors: [] } : {}) });
+  const connection = await Connection.connect({
+    address,
+    ...(options.retries === false ? { interceptors: [makeGrpcRetryInterceptor(busyRetry)] } : {}),
+  });
   return { client: new Client({ connection, namespace }), connection };
 }

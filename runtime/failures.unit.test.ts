@@ -5,7 +5,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ServiceError } from '@temporalio/client';
 import { errors as nats } from '@nats-io/transport-node';
 import { FgaError, FgaValidationError } from '@openfga/sdk';
+import { Metadata } from '@grpc/grpc-js';
 import { describe, it } from 'mocha';
+import { BUSY_RETRY, busyRetry } from './connections.ts';
 import { BackendTerminatedError, ConnectionError } from 'slonik';
 import { DomainError } from '../services/kernel/errors.ts';
 import {
@@ -89,5 +91,22 @@ describe('activity failures by class', () => {
   it('an ApplicationFailure thrown on purpose (an injected fault) passes unchanged', () => {
     const injected = ApplicationFailure.nonRetryable('injected', 'INJECTED_FAULT');
     assert.equal(asActivityFailure(injected, 1), injected);
+  });
+});
+
+describe('the BFF client: a call Temporal refused as busy is retried briefly, an unavailable Temporal is not', () => {
+  const status = (code: number) => ({ code, details: '', metadata: new Metadata() });
+  it('retries RESOURCE_EXHAUSTED up to BUSY_RETRY.attempts in all, 50, 100, 200 ms apart', () => {
+    const decisions = [1, 2, 3, 4].map((attempt) => busyRetry.retryableDecider(attempt, status(8)));
+    assert.deepEqual(decisions, [true, true, true, false]);
+    assert.equal(decisions.filter(Boolean).length + 1, BUSY_RETRY.attempts);
+    assert.deepEqual(
+      [1, 2, 3].map((attempt) => busyRetry.delayFunction(attempt, status(8))),
+      [50, 100, 200],
+    );
+  });
+  it('does not retry UNAVAILABLE or DEADLINE_EXCEEDED: those answer 503 at once', () => {
+    assert.equal(busyRetry.retryableDecider(1, status(14)), false);
+    assert.equal(busyRetry.retryableDecider(1, status(4)), false);
   });
 });
