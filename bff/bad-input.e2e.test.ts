@@ -38,7 +38,7 @@ interface Case {
   body?: unknown;
   rawBody?: string;
   status: number;
-  code: string;
+  code: ErrorCode;
   /** The Allow header a 405 must carry. */
   allow?: string;
 }
@@ -296,7 +296,7 @@ describe('bad input: exact status and code for each malformed request, never 5xx
       assert.equal(typeof response.json.detail, 'string');
       assert.equal(response.json.requestId, response.headers.get('x-request-id'));
       // Exactly the problem its code's contract describes: no member missing, none undeclared.
-      assert.deepEqual(problemOf(c.code as ErrorCode).parse(response.json), response.json);
+      assert.deepEqual(problemOf(c.code).parse(response.json), response.json);
       if (c.allow) assert.equal(response.headers.get('allow'), c.allow);
     });
   }

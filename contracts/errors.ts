@@ -99,6 +99,7 @@ export type Problem = z.infer<typeof problem>;
 
 /** The exact problem of one code: the common members, `code` fixed, its extensions, nothing else. */
 export function problemOf(code: ErrorCode): z.ZodObject {
-  const { extensions = {} } = ERRORS[code] as { extensions?: z.ZodRawShape };
-  return problem.extend({ status: z.literal(ERRORS[code].status), code: z.literal(code), ...extensions }).strict();
+  return problem
+    .extend({ status: z.literal(ERRORS[code].status), code: z.literal(code), ...problemExtensions(code).shape })
+    .strict();
 }
