@@ -1,4 +1,5 @@
 // Composes the BFF's Koa app from its middleware and routes. No I/O here: dependencies come in.
+import type { Tracer } from '@opentelemetry/api';
 import Koa from 'koa';
 import type { Logger } from '../runtime/logger.ts';
 import type { Authz } from '../runtime/authz.ts';
@@ -14,6 +15,8 @@ export interface BffDependencies {
   logger: Logger;
   metrics: HttpMetrics;
   readiness: ReadinessChecks;
+  /** The BFF's tracer (runtime/tracing.ts); the API's global one when absent. */
+  tracer?: Tracer;
   /** The /v1 API; absent in tests of the operational endpoints alone. */
   api?: { handlers: RouteHandlers; verify: TokenVerifier; authz: Authz };
 }
@@ -21,7 +24,7 @@ export interface BffDependencies {
 export function createBffApp(deps: BffDependencies): Koa<BffState> {
   const app = new Koa<BffState>({ proxy: false });
   app.silent = true; // errors are logged once, by requestMiddleware
-  app.use(requestMiddleware(deps.logger, deps.metrics));
+  app.use(requestMiddleware(deps.logger, deps.metrics, deps.tracer));
   const routers = [healthRoutes(deps.readiness, deps.metrics), docsRoutes()];
   if (deps.api) routers.push(apiRouter(deps.api.handlers, deps.api.verify, deps.api.authz));
   for (const router of routers) {

@@ -62,11 +62,12 @@ export const bffConfig = logEnv
 export const bff = defineDeployable({
   name: 'bff',
   config: bffConfig,
-  async start(config, { logger }) {
+  async start(config, { logger, tracing }) {
     const pool = await createDatabasePool(config.DATABASE_URL, { maximumPoolSize: config.DATABASE_POOL_SIZE });
     const nats = await connectNats(config.NATS_URL, 'bff');
     const temporal = await connectTemporalClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, {
       retries: false,
+      tracer: tracing.tracer,
     });
     const metrics = createHttpMetrics();
     const authz = createAuthz(config);
@@ -86,6 +87,7 @@ export const bff = defineDeployable({
     const app = createBffApp({
       logger,
       metrics,
+      tracer: tracing.tracer,
       api: {
         handlers: {
           ...counterHandlers({ pool, counters: createCounterCommands({ pool }), projectionApplied }),

@@ -1,5 +1,6 @@
-// Top of the BFF's middleware chain: request id, access log, metrics, and the one error path.
+// Top of the BFF's middleware chain: request id, trace span, access log, metrics, and the one error path.
 import { randomUUID } from 'node:crypto';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { Context, Middleware } from 'koa';
 import { unavailableDependency } from '../runtime/failures.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -26,8 +27,15 @@ function clientGone(ctx: Context): boolean {
 /**
  * Every response carries X-Request-Id, and every log line of the request the same id; one access
  * line per request (no per-request child logger: the id is a field of the lines themselves).
+ * Each request is a server span named by its route template, continuing the caller's `traceparent`;
+ * when traced, the response carries the span's `traceparent` and its trace id as `X-Trace-Id`, and
+ * everything the request does (Temporal calls, queries, outbox events) is a descendant of it.
  */
-export function requestMiddleware(logger: Logger, metrics: HttpMetrics): Middleware<BffState> {
+export function requestMiddleware(
+  logger: Logger,
+  metrics: HttpMetrics,
+  tracer: Tracer = trace.getTracer('bff'),
+): Middleware<BffState> {
   /** A dependency that is down answers 503 UNAVAILABLE, logged once as a warning without a stack. */
   const unavailable = (error: unknown, requestId: string): HttpProblem | undefined => {
     const dependency = unavailableDependency(error);
@@ -46,7 +54,35 @@ export function requestMiddleware(logger: Logger, metrics: HttpMetrics): Middlew
       'the server failed to handle this request; quote the requestId when reporting it',
     );
   };
-  return async (ctx, next) => {
+  return (ctx, next) => {
+    const parent = propagation.extract(context.active(), ctx.headers);
+    const span = tracer.startSpan(ctx.method, { kind: SpanKind.SERVER }, parent);
+    const traced = trace.setSpan(parent, span);
+    const { traceId } = span.spanContext();
+    if (span.isRecording()) {
+      const carrier: Record<string, string> = {};
+      propagation.inject(traced, carrier);
+      if (carrier.traceparent) ctx.set('traceparent', carrier.traceparent);
+      ctx.set('X-Trace-Id', traceId);
+    }
+    return context
+      .with(traced, () => handle(ctx, next))
+      .finally(() => {
+        const route = (ctx as { _matchedRoute?: string })._matchedRoute;
+        span.updateName(route ? `${ctx.method} ${route}` : ctx.method);
+        span.setAttributes({
+          'http.request.method': ctx.method,
+          'url.path': ctx.path,
+          'http.response.status_code': ctx.status,
+          'request.id': ctx.state.requestId,
+          ...(route ? { 'http.route': route } : {}),
+        });
+        if (ctx.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      });
+  };
+
+  async function handle(ctx: Parameters<Middleware<BffState>>[0], next: () => Promise<unknown>): Promise<void> {
     const incoming = ctx.get('x-request-id');
     const requestId = CLIENT_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
@@ -80,5 +116,5 @@ export function requestMiddleware(logger: Logger, metrics: HttpMetrics): Middlew
         aborted ? 'request aborted by the client' : 'request',
       );
     }
-  };
+  }
 }

@@ -12,6 +12,7 @@ import {
   bundleInputsHash,
   sha256,
   WORKFLOW_ENTRIES,
+  WORKFLOW_INTERCEPTORS,
   type BundleManifest,
 } from '../runtime/workflow-bundles.ts';
 import type { Say } from './entry.ts';
@@ -89,6 +90,7 @@ export async function build(say: Say): Promise<void> {
     const bundleStarted = Date.now();
     const { code } = await bundleWorkflowCode({
       workflowsPath: join(repoRoot, entry),
+      workflowInterceptorModules: WORKFLOW_INTERCEPTORS[taskQueue],
       logger: { trace() {}, debug() {}, info() {}, warn: (m) => say(`  ${m}`), error: (m) => say(`  ${m}`), log() {} },
     });
     const codePath = join(bundleDir(DIST), `${taskQueue}.js`);

@@ -16,12 +16,14 @@
 // MAX_ATTEMPTS; the projection goes on. Retrying in place keeps the stream order.
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import type { DatabasePool } from '../services/kernel/database.ts';
 import { holdLease, leaseHolder, takeLease } from '../services/kernel/lease.ts';
 import { eventEnvelope, fromEnvelope } from '../contracts/envelope.ts';
 import { inTransaction } from '../services/kernel/transaction.ts';
 import { isNotFound, subjectOf, type EventsStream } from '../runtime/events-stream.ts';
+import { contextOf } from '../runtime/tracing.ts';
 import {
   followVersions,
   loadProjectionCheckpoint,
@@ -69,7 +71,9 @@ export function createProjectorActivities(deps: {
   stream: EventsStream;
   projections: Record<string, Projection<unknown>>;
   onParked?: (projection: string) => void;
+  tracer?: Tracer;
 }) {
+  const tracer = deps.tracer ?? trace.getTracer('projector');
   const projectLoop = async (input: ProjectLoopInput): Promise<ProjectLoopResult> => {
     const projection = deps.projections[input.projection];
     if (!projection) throw new Error(`unknown projection ${input.projection}`);
@@ -97,44 +101,49 @@ export function createProjectorActivities(deps: {
           heartbeat(totals);
           continue;
         }
-        await inTransaction(deps.pool, async (tx) => {
-          await holdLease(tx, lease);
-          const checkpoint = await loadProjectionCheckpoint(tx, input.projection);
-          const checked: { message: JsMsg; row: unknown }[] = [];
-          for (const message of batch) {
-            if (message.seq <= checkpoint) continue; // applied by an earlier loop: never twice
-            let row: unknown;
-            try {
-              const event = fromEnvelope(eventEnvelope.parse(message.json()));
-              const subject = subjectOf(deps.stream, event);
-              if (message.subject !== subject)
-                throw new Error(`arrived on ${message.subject}, but its body belongs on ${subject}`);
-              row = projection.rowOf(event);
-            } catch (error) {
-              await park(tx, input.projection, message, error, 1); // a contract breach does not heal by retrying
-              totals.parked++;
-              deps.onParked?.(input.projection);
-              continue;
-            }
-            if (row === null) totals.unchanged++;
-            else checked.push({ message, row });
-          }
-          const { next, duplicates, jumps } = await followVersions(tx, projection, checked);
-          totals.unchanged += duplicates;
-          for (const { item, error } of jumps) {
-            await park(tx, input.projection, item.message, error, 1);
-            totals.parked++;
-            deps.onParked?.(input.projection);
-          }
-          await applyChecked(tx, input.projection, projection, next, totals, deps.onParked);
-          const last = batch[batch.length - 1]!;
-          // Delivered at commit: readers waiting for a version (GET …?minVersion) look again.
-          await tx.query(sql.unsafe`select pg_notify(${PROJECTION_APPLIED_CHANNEL}, ${input.projection})`);
-          await tx.query(sql.unsafe`
+        const spans = batchSpans(tracer, input.projection, batch);
+        await context
+          .with(spans.active, () =>
+            inTransaction(deps.pool, async (tx) => {
+              await holdLease(tx, lease);
+              const checkpoint = await loadProjectionCheckpoint(tx, input.projection);
+              const checked: { message: JsMsg; row: unknown }[] = [];
+              for (const message of batch) {
+                if (message.seq <= checkpoint) continue; // applied by an earlier loop: never twice
+                let row: unknown;
+                try {
+                  const event = fromEnvelope(eventEnvelope.parse(message.json()));
+                  const subject = subjectOf(deps.stream, event);
+                  if (message.subject !== subject)
+                    throw new Error(`arrived on ${message.subject}, but its body belongs on ${subject}`);
+                  row = projection.rowOf(event);
+                } catch (error) {
+                  await park(tx, input.projection, message, error, 1); // a contract breach does not heal by retrying
+                  totals.parked++;
+                  deps.onParked?.(input.projection);
+                  continue;
+                }
+                if (row === null) totals.unchanged++;
+                else checked.push({ message, row });
+              }
+              const { next, duplicates, jumps } = await followVersions(tx, projection, checked);
+              totals.unchanged += duplicates;
+              for (const { item, error } of jumps) {
+                await park(tx, input.projection, item.message, error, 1);
+                totals.parked++;
+                deps.onParked?.(input.projection);
+              }
+              await applyChecked(tx, input.projection, projection, next, totals, deps.onParked);
+              const last = batch[batch.length - 1]!;
+              // Delivered at commit: readers waiting for a version (GET …?minVersion) look again.
+              await tx.query(sql.unsafe`select pg_notify(${PROJECTION_APPLIED_CHANNEL}, ${input.projection})`);
+              await tx.query(sql.unsafe`
             insert into projection_checkpoints (projection, stream_sequence) values (${input.projection}, ${last.seq})
             on conflict (projection) do update set stream_sequence = excluded.stream_sequence, updated_at = now()
             where projection_checkpoints.stream_sequence < excluded.stream_sequence`);
-        });
+            }),
+          )
+          .then(spans.committed, spans.failed);
         totals.lastSequence = batch[batch.length - 1]!.seq;
         totals.batches++;
         heartbeat(totals);
@@ -162,6 +171,75 @@ export function createProjectorActivities(deps: {
       return { applied, unchanged, parked, lastSequence };
     },
   };
+}
+
+/**
+ * The spans of one batch, when its messages carry trace context (the relay's `traceparent` header):
+ * `projector batch <projection>`, linked to each message's publish span, with the batch's queries
+ * beneath it; and per traced message a `projector apply <event type>` span, child of its publish
+ * span (so the request's trace reaches the read model) and linked to the batch. All end at commit.
+ */
+function batchSpans(tracer: Tracer, projection: string, batch: JsMsg[]) {
+  const traced = batch
+    .map((message) => ({ message, parent: contextOf({ traceparent: message.headers?.get('traceparent') }) }))
+    .filter(({ parent }) => trace.getSpanContext(parent) !== undefined);
+  if (traced.length === 0) return { active: context.active(), committed: () => undefined, failed: rethrow };
+  const batchSpan = tracer.startSpan(`projector batch ${projection}`, {
+    kind: SpanKind.CONSUMER,
+    links: traced.map(({ parent }) => ({ context: trace.getSpanContext(parent)! })),
+    attributes: {
+      'messaging.system': 'nats',
+      'messaging.operation.type': 'process',
+      'messaging.batch.message_count': batch.length,
+      projection,
+    },
+  });
+  const eventSpans = traced.map(({ message, parent }) =>
+    tracer.startSpan(
+      `projector apply ${eventTypeOf(message)}`,
+      {
+        kind: SpanKind.CONSUMER,
+        links: [{ context: batchSpan.spanContext() }],
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': message.subject,
+          'messaging.nats.stream.sequence': message.seq,
+          'messaging.message.id': message.headers?.get('Nats-Msg-Id') ?? '',
+          projection,
+        },
+      },
+      parent,
+    ),
+  );
+  const end = (error?: unknown) => {
+    for (const span of [batchSpan, ...eventSpans]) {
+      if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      span.end();
+    }
+  };
+  return {
+    active: trace.setSpan(context.active(), batchSpan),
+    committed: () => end(),
+    failed: (error: unknown) => {
+      end(error);
+      throw error;
+    },
+  };
+}
+
+const rethrow = (error: unknown) => {
+  throw error;
+};
+
+/** The event type a message's body names, for a span's name ('event' if the body is not a CloudEvent). */
+function eventTypeOf(message: JsMsg): string {
+  try {
+    const type = message.json<{ type?: unknown }>().type;
+    return typeof type === 'string' ? type : 'event';
+  } catch {
+    return 'event';
+  }
 }
 
 /** Applies the checked events of a batch in one statement, or one by one (retried, then parked) if it fails. */

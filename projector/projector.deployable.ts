@@ -55,6 +55,7 @@ export const projector = defineDeployable({
             stream,
             projections: PROJECTIONS,
             onParked: (name) => context.logger.warn({ projection: name }, 'event parked in projection_dead_letters'),
+            tracer: context.tracing.tracer,
           }),
           ...createRebuildActivities({ pool, projections: PROJECTION_DEFINITIONS }),
         },

@@ -14,6 +14,7 @@
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { JetStreamClient, JetStreamManager, PubAck } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
+import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { CLOUDEVENTS_CONTENT_TYPE, toEnvelope } from '../contracts/envelope.ts';
 import type { DatabasePool } from '../services/kernel/database.ts';
 import { holdLease, leaseHolder, takeLease, type Lease } from '../services/kernel/lease.ts';
@@ -28,6 +29,7 @@ import {
 } from '../services/kernel/outbox.ts';
 import { RELAY_READER, subjectOf, type EventsStream } from '../runtime/events-stream.ts';
 import type { PgListener } from '../runtime/pg-listener.ts';
+import { contextOf, traceparentOf } from '../runtime/tracing.ts';
 
 /**
  * Publishes one event, expecting the stream's last sequence to be `after`, and resolves with the
@@ -53,16 +55,54 @@ export interface RelayLoopInput {
   maxBatches?: number;
 }
 
-export function jetStreamPublish(js: JetStreamClient): Publish {
+/**
+ * Publishes with the broker's ack. An event written in a traced context (its stored `traceparent`)
+ * is published in a `relay publish` span, child of its `outbox insert` span and ended at the ack;
+ * the message's W3C `traceparent` header names that span, for the consumer to continue. The body's
+ * CloudEvents `traceparent` extension keeps naming the write.
+ */
+export function jetStreamPublish(js: JetStreamClient, tracer: Tracer = trace.getTracer('relay')): Publish {
   return (subject, event, after) => {
     const head = headers();
     head.set('Content-Type', CLOUDEVENTS_CONTENT_TYPE);
-    return js.publish(subject, JSON.stringify(toEnvelope(event)), {
-      headers: head,
-      msgID: event.eventId,
-      expect: { lastSequence: after },
-      timeout: 10_000,
-    });
+    const publish = () =>
+      js.publish(subject, JSON.stringify(toEnvelope(event)), {
+        headers: head,
+        msgID: event.eventId,
+        expect: { lastSequence: after },
+        timeout: 10_000,
+      });
+    if (typeof event.metadata.traceparent !== 'string') return publish();
+    const span = tracer.startSpan(
+      `relay publish ${event.eventType}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.operation.type': 'publish',
+          'messaging.destination.name': subject,
+          'messaging.message.id': event.eventId,
+          'tenant.id': event.tenantId,
+          'event.type': event.eventType,
+          'event.aggregate_version': event.aggregateVersion,
+        },
+      },
+      contextOf(event.metadata),
+    );
+    const traceparent = traceparentOf(trace.setSpan(context.active(), span));
+    if (traceparent) head.set('traceparent', traceparent);
+    return publish().then(
+      (ack) => {
+        span.setAttributes({ 'messaging.nats.stream.sequence': ack.seq, 'messaging.nats.duplicate': ack.duplicate });
+        span.end();
+        return ack;
+      },
+      (error: unknown) => {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        span.end();
+        throw error;
+      },
+    );
   };
 }
 

@@ -47,7 +47,13 @@ export const relay = defineDeployable({
         workflows: true,
         http: { host: config.RELAY_HTTP_HOST, port: config.RELAY_HTTP_PORT, portFile: config.HEALTH_PORT_FILE },
         checks: { postgres: postgresCheck(pool), nats: natsCheck(nats) },
-        activities: createRelayActivities({ pool, jsm, stream, publish: jetStreamPublish(jetstream(nats)), listener }),
+        activities: createRelayActivities({
+          pool,
+          jsm,
+          stream,
+          publish: jetStreamPublish(jetstream(nats), context.tracing.tracer),
+          listener,
+        }),
         closeAfter: async () => {
           await listener.close();
           await nats.drain();

@@ -1,6 +1,8 @@
 // Connection factories for the servers every deployable talks to. Services never import these.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Tracer } from '@opentelemetry/api';
 import { Client, Connection, makeGrpcRetryInterceptor, type GrpcRetryOptions } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 
 export type { NatsConnection };
 
@@ -51,16 +53,21 @@ export const busyRetry: GrpcRetryOptions = {
  * With `retries: false` a failed call fails at once instead of being retried by the SDK's gRPC
  * interceptor (about 20 s); a retry timer of that interceptor can also outlive `close()` and then
  * throws "Channel has been shut down" from a timer, which is what an HTTP server must not do. Only
- * a call refused as busy is retried, briefly (`busyRetry`).
+ * a call refused as busy is retried, briefly (`busyRetry`). With `tracer`, starting or signalling
+ * a workflow is a span whose context travels to the workflow in its headers (the official
+ * OpenTelemetry interceptor), so the workflow's and its activities' spans join the caller's trace.
  */
 export async function connectTemporalClient(
   address: string,
   namespace: string,
-  options: { retries?: boolean } = {},
+  options: { retries?: boolean; tracer?: Tracer } = {},
 ): Promise<{ client: Client; connection: Connection }> {
   const connection = await Connection.connect({
     address,
     ...(options.retries === false ? { interceptors: [makeGrpcRetryInterceptor(busyRetry)] } : {}),
   });
-  return { client: new Client({ connection, namespace }), connection };
+  const interceptors = options.tracer
+    ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: options.tracer })] }
+    : {};
+  return { client: new Client({ connection, namespace, interceptors }), connection };
 }

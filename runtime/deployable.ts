@@ -4,6 +4,7 @@ import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import type { z } from 'zod';
 import { ConfigError, logEnv, parseEnv } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { startTracing, tracingEnv, type DeployableTracing, type Tracing } from './tracing.ts';
 
 export const DEPLOYABLE_NAMES = ['bff', 'saga-worker', 'relay', 'projector'] as const;
 export type DeployableName = (typeof DEPLOYABLE_NAMES)[number];
@@ -15,6 +16,8 @@ export interface Running {
 
 export interface StartContext {
   logger: Logger;
+  /** The deployable's tracer (a no-op one when no OTLP endpoint is set; runtime/tracing.ts). */
+  tracing: DeployableTracing;
   /** Call when something the deployable runs dies on its own; the process then shuts down with exit code 1. */
   fail(error: unknown): void;
 }
@@ -37,6 +40,7 @@ export function defineDeployable<Schema extends z.ZodType>(deployable: Deployabl
 export async function runDeployables(deployables: Deployable[], env: NodeJS.ProcessEnv): Promise<void> {
   let configs: unknown[];
   let logger: Logger;
+  let tracing: Tracing;
   try {
     const { LOG_LEVEL, NODE_ENV, LOG_FILE } = parseEnv(logEnv, env, 'logging');
     logger = createLogger({
@@ -54,7 +58,17 @@ export async function runDeployables(deployables: Deployable[], env: NodeJS.Proc
         return undefined;
       }
     });
-    if (errors.length > 0) throw new ConfigError(errors.join('\n'));
+    let tracingConfig;
+    try {
+      tracingConfig = parseEnv(tracingEnv, env, 'tracing');
+    } catch (error) {
+      errors.push((error as Error).message);
+    }
+    if (errors.length > 0 || !tracingConfig) throw new ConfigError(errors.join('\n'));
+    tracing = startTracing(
+      tracingConfig,
+      deployables.map((d) => d.name),
+    );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
@@ -62,6 +76,10 @@ export async function runDeployables(deployables: Deployable[], env: NodeJS.Proc
   }
 
   installTemporalLogging(logger);
+  logger.info(
+    tracing.enabled ? { traces: tracing.endpoint } : {},
+    tracing.enabled ? 'tracing on: spans go by OTLP' : 'tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)',
+  );
   const running: { name: string; instance: Running }[] = [];
   let starting: Promise<unknown> | undefined;
   let stopping: Promise<void> | undefined;
@@ -79,6 +97,7 @@ export async function runDeployables(deployables: Deployable[], env: NodeJS.Proc
           exitCode = 1;
         }
       }
+      await tracing.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'spans not exported'));
       process.exit(exitCode);
     })();
     return stopping;
@@ -92,6 +111,7 @@ export async function runDeployables(deployables: Deployable[], env: NodeJS.Proc
     const child = logger.child({ deployable: deployable.name });
     const context: StartContext = {
       logger: child,
+      tracing: tracing.of(deployable.name),
       fail: (error) => {
         child.fatal({ err: error }, 'deployable failed');
         void shutdown(`${deployable.name} failed`, 1);

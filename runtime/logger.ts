@@ -1,5 +1,6 @@
 import { join, parse } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { traceFields } from './tracing.ts';
 
 export type { Logger };
 
@@ -8,6 +9,7 @@ export const LOG_ROTATION = { size: '20m', files: 5 } as const;
 
 /**
  * One pino logger per process: JSON lines, pretty-printed only on a terminal outside production.
+ * A line written inside a traced context carries its `trace_id` and `span_id` (runtime/tracing.ts).
  * With `file` (LOG_FILE), the lines go to that file instead, rotated by pino-roll: `app.log` is
  * written as `app.1.log`, `app.2.log`, … and only the newest LOG_ROTATION.files stay.
  */
@@ -24,6 +26,7 @@ export function createLogger(options: {
     return pino({
       name: options.name,
       level: options.level,
+      mixin: traceFields,
       transport: {
         target: 'pino-roll',
         options: {
@@ -41,6 +44,7 @@ export function createLogger(options: {
   return pino({
     name: options.name,
     level: options.level,
+    mixin: traceFields,
     ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
   });
 }

@@ -2,12 +2,18 @@
 // port, and stops it by draining: shutdown() lets in-flight activity and workflow tasks finish
 // before the connection closes. Its workflow code is the prebuilt bundle of its task queue when
 // running compiled, the sources under tsx (runtime/workflow-bundles.ts).
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
+import { trace } from '@opentelemetry/api';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { TaskQueue } from '../contracts/workflow-names.ts';
 import type { Running, StartContext } from './deployable.ts';
 import { startHealthServer, type ReadinessChecks } from './health.ts';
-import { workflowSource } from './workflow-bundles.ts';
+import { WORKFLOW_INTERCEPTORS, workflowSource } from './workflow-bundles.ts';
 
 export interface WorkerSpec {
   address: string;
@@ -28,14 +34,51 @@ export interface RunningWorker extends Running {
   httpPort: number;
 }
 
+/**
+ * The tracing of a traced task queue (runtime/workflow-bundles.ts): each activity is a span, child of
+ * the workflow's, named by its step and carrying the tenant; the workflow's own spans are exported
+ * through the `exporter` sink, with the deployable's service name.
+ */
+function traced(context: StartContext, workflowModules: string[]): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  const { tracer, processor, resource } = context.tracing;
+  const stepAttributes: ActivityInterceptorsFactory = () => ({
+    inbound: {
+      execute(input, next) {
+        const { tenantId, step } = (input.args[0] ?? {}) as { tenantId?: unknown; step?: unknown };
+        const span = trace.getActiveSpan();
+        if (typeof tenantId === 'string') span?.setAttribute('tenant.id', tenantId);
+        if (typeof step === 'string') span?.setAttribute('saga.step', step);
+        return next(input);
+      },
+    },
+  });
+  return {
+    interceptors: {
+      workflowModules,
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+        stepAttributes,
+      ],
+    },
+    sinks: { exporter: makeWorkflowExporter(processor, resource) },
+  };
+}
+
 export async function startWorker(spec: WorkerSpec, context: StartContext): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: spec.address });
+  const source = spec.workflows ? workflowSource(spec.taskQueue) : undefined;
   const worker = await Worker.create({
     connection,
     namespace: spec.namespace,
     taskQueue: spec.taskQueue,
-    ...(spec.workflows ? workflowSource(spec.taskQueue) : {}),
     ...(spec.activities ? { activities: spec.activities } : {}),
+    ...source,
+    ...(WORKFLOW_INTERCEPTORS[spec.taskQueue].length > 0
+      ? traced(context, source && 'interceptors' in source ? source.interceptors.workflowModules : [])
+      : {}),
   });
   const runUntilShutdown = worker.run();
   runUntilShutdown.catch((error: unknown) => context.fail(error));

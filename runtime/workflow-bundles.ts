@@ -2,17 +2,43 @@
 // the bundle `npm run build` made for that queue, and refuses one built from other sources; under
 // tsx (development, tests) it bundles the TypeScript sources itself, as before.
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { TASK_QUEUES, type TaskQueue } from '../contracts/workflow-names.ts';
 
+/** This module runs compiled (from dist/) rather than as TypeScript under tsx. */
+const compiled = import.meta.url.endsWith('.js');
+/** dist/ when compiled, the repository root otherwise. */
+const codeRoot = fileURLToPath(new URL('..', import.meta.url));
+/** The repository root (the sources; beside dist/ in a checkout). */
+function sourceRoot(): string {
+  return compiled ? join(codeRoot, '..') : codeRoot;
+}
+
 /** The entry module of each task queue's workflows, relative to the repository root. */
 export const WORKFLOW_ENTRIES: Record<TaskQueue, string> = {
   [TASK_QUEUES.sagas]: 'workflows/queues/tenant-sagas.ts',
   [TASK_QUEUES.relay]: 'workflows/queues/outbox-relay.ts',
   [TASK_QUEUES.projector]: 'workflows/queues/projector.ts',
+};
+
+/**
+ * Workflow interceptor modules bundled with each task queue's workflows. The saga queue's workflows
+ * are traced: the official OpenTelemetry interceptors continue the caller's trace (from the start
+ * request's headers) into the workflow and on to its activities, and export the workflow's spans
+ * through a sink (runtime/worker.ts); ours add the tenant. The relay and projector loops are not:
+ * they run for good, and their spans follow each event instead (relay/, projector/).
+ */
+export const WORKFLOW_INTERCEPTORS: Record<TaskQueue, string[]> = {
+  [TASK_QUEUES.sagas]: [
+    createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+    join(sourceRoot(), 'workflows', 'tracing.interceptors.ts'),
+  ],
+  [TASK_QUEUES.relay]: [],
+  [TASK_QUEUES.projector]: [],
 };
 
 /** What a bundle was built from; written beside it as `<task queue>.json`. */
@@ -31,11 +57,6 @@ export type BundleManifest = z.infer<typeof bundleManifest>;
 export class StaleBundleError extends Error {
   override readonly name = 'StaleBundleError';
 }
-
-/** This module runs compiled (from dist/) rather than as TypeScript under tsx. */
-const compiled = import.meta.url.endsWith('.js');
-/** dist/ when compiled, the repository root otherwise. */
-const codeRoot = fileURLToPath(new URL('..', import.meta.url));
 
 export function bundleDir(distRoot: string): string {
   return join(distRoot, 'workflow-bundles');
@@ -97,7 +118,10 @@ export function checkedBundle(distRoot: string, taskQueue: TaskQueue): { codePat
 /** How a worker of `taskQueue` gets its workflow code: the checked bundle compiled, the sources under tsx. */
 export function workflowSource(
   taskQueue: TaskQueue,
-): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+): { workflowBundle: { codePath: string } } | { workflowsPath: string; interceptors: { workflowModules: string[] } } {
   if (compiled) return { workflowBundle: { codePath: checkedBundle(codeRoot, taskQueue).codePath } };
-  return { workflowsPath: join(codeRoot, WORKFLOW_ENTRIES[taskQueue]) };
+  return {
+    workflowsPath: join(codeRoot, WORKFLOW_ENTRIES[taskQueue]),
+    interceptors: { workflowModules: WORKFLOW_INTERCEPTORS[taskQueue] },
+  };
 }

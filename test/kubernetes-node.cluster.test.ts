@@ -69,6 +69,7 @@ describe('the chart on a real Kubernetes node', function () {
           storeId: testStack().OPENFGA_STORE_ID,
           token: testStack().OPENFGA_API_TOKEN,
         },
+        traces: { otlpEndpoint: testStack().OTEL_EXPORTER_OTLP_ENDPOINT },
       },
       jwksFile: testStack().AUTH_JWKS_FILE,
       bffPort: Number(new URL(bff).port),

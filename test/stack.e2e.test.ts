@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -23,6 +23,8 @@ import { startTemporal } from '../cli/stack/temporal.ts';
 import { ensurePostgresBinaries, ensureTemporalCli } from '../cli/stack/tools.ts';
 import { repoRoot } from './support/processes.ts';
 import { bffClient } from '../cli/api-client.ts';
+import { chromium } from 'playwright-core';
+import { ancestry, describeTrace, waitForTrace, type TraceSpan } from './support/traces.ts';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../contracts/workflow-names.ts';
 
 const stateDir = join(repoRoot, '.local', `e2e-${randomUUID().slice(0, 8)}`);
@@ -37,6 +39,7 @@ const ports = {
   bff: 28180,
   workers: 28181,
   openfga: 28380,
+  jaeger: 28686,
 };
 const env: NodeJS.ProcessEnv = {
   PATH: process.env.PATH,
@@ -53,6 +56,9 @@ const env: NodeJS.ProcessEnv = {
   PROJECTOR_HTTP_PORT: String(ports.workers + 2),
   OPENFGA_PORT: String(ports.openfga),
   OPENFGA_GRPC_PORT: String(ports.openfga + 1),
+  JAEGER_UI_PORT: String(ports.jaeger),
+  JAEGER_GRPC_PORT: String(ports.jaeger + 1),
+  OTLP_HTTP_PORT: String(ports.jaeger + 2),
 };
 
 function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
@@ -130,6 +136,7 @@ describe('local stack: npm run up / status / down', function () {
     assert.equal(up.code, 0, up.all);
     assert.match(up.stdout, new RegExp(`BFF\\s+http://127.0.0.1:${ports.bff}`));
     assert.match(up.stdout, new RegExp(`Temporal Web UI http://127.0.0.1:${ports.ui}`));
+    assert.match(up.stdout, new RegExp(`Traces \\(Jaeger\\) http://127.0.0.1:${ports.jaeger}`));
     firstStatus = statusJson();
   });
 
@@ -146,6 +153,7 @@ describe('local stack: npm run up / status / down', function () {
       'temporal',
       'temporalUi',
       'openfga',
+      'traces',
       'sagaWorker',
       'relayWorker',
       'projectorWorker',
@@ -158,6 +166,7 @@ describe('local stack: npm run up / status / down', function () {
     }
     assert.equal(firstStatus.bff?.port, ports.bff);
     assert.equal(firstStatus.temporalUi?.url, `http://127.0.0.1:${ports.ui}`);
+    assert.equal(firstStatus.traces?.url, `http://127.0.0.1:${ports.jaeger}`);
     assert.doesNotMatch(firstStatus.postgres?.url ?? '', /:[^*@/]+@/, 'no password printed');
   });
 
@@ -518,6 +527,144 @@ describe('local stack: npm run up / status / down', function () {
       new RegExp(`✗ postgres: port ${ports.pg} is in use by pid ${postgresPid} .*; set PG_PORT to a free port`),
     );
     assert.doesNotMatch(other.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('one trace per request, from the BFF through the saga, the outbox, the relay and the projector, shown by Jaeger', async () => {
+    const bff = `http://127.0.0.1:${ports.bff}`;
+    const jaeger = firstStatus.traces!.url!;
+    const token = cli(['token', '--user', 'tracer']).stdout.trim();
+    const api = bffClient(bff, token);
+    const traceOf = (response: Response) => {
+      const traceId = response.headers.get('x-trace-id') ?? '';
+      assert.match(traceId, /^[0-9a-f]{32}$/, 'X-Trace-Id');
+      assert.match(response.headers.get('traceparent') ?? '', new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+      return traceId;
+    };
+
+    // One POST /v1/tenants: the saga runs in the same trace.
+    const created = await api.POST('/v1/tenants', {
+      params: { header: { 'Idempotency-Key': `trace-${randomUUID()}` } },
+      body: { slug: `traced-${randomUUID().slice(0, 6)}`, name: 'Traced', plan: 'pro' },
+    });
+    assert.equal(created.response.status, 202);
+    const { tenantId } = created.data!;
+    const tenantTrace = traceOf(created.response);
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    let steps: string[];
+    try {
+      const handle = new Client({ connection }).workflow.getHandle(WORKFLOW_IDS.onboarding(tenantId));
+      await handle.result();
+      steps = [
+        ...new Set(
+          ((await handle.fetchHistory()).events ?? [])
+            .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+            .filter((name): name is string => Boolean(name)),
+        ),
+      ];
+    } finally {
+      await connection.close();
+    }
+    assert.ok(steps.length >= 5, steps.join());
+    const sagaComplete = (spans: TraceSpan[]) =>
+      steps.every((step) => spans.some((s) => s.name === `RunActivity:${step}`)) &&
+      spans.some((s) => s.name === 'RunWorkflow:tenantOnboarding') &&
+      spans.some((s) => s.name.startsWith('projector apply Tenant'));
+    const saga = await waitForTrace(jaeger, tenantTrace, sagaComplete);
+    assert.ok(sagaComplete(saga), `the saga's trace is complete:\n${describeTrace(saga)}`);
+
+    // One increment on the new tenant: straight to the outbox, then the pipeline.
+    const incremented = await api.POST('/v1/tenants/{tenantId}/counters/{counterId}/increment', {
+      params: { path: { tenantId, counterId: 'traced' }, header: { 'Idempotency-Key': `trace-${randomUUID()}` } },
+      body: { by: 1 },
+    });
+    assert.equal(incremented.response.status, 200);
+    const counterTrace = traceOf(incremented.response);
+    const counterComplete = (spans: TraceSpan[]) => spans.some((s) => s.name === 'projector apply CounterIncremented');
+    const counter = await waitForTrace(jaeger, counterTrace, counterComplete);
+    assert.ok(counterComplete(counter), `the increment's trace is complete:\n${describeTrace(counter)}`);
+
+    for (const [spans, traceId, route] of [
+      [saga, tenantTrace, 'POST /v1/tenants'],
+      [counter, counterTrace, 'POST /v1/tenants/:tenantId/counters/:counterId/increment'],
+    ] as const) {
+      const dump = describeTrace(spans);
+      assert.ok(
+        spans.every((s) => s.traceId === traceId),
+        'every span has the trace id of the response header',
+      );
+      const roots = spans.filter((s) => !s.parentId);
+      assert.deepEqual(
+        roots.map((s) => [s.service, s.name]),
+        [['bff', route]],
+        `one root, the BFF's request span:\n${dump}`,
+      );
+      const named = (prefix: string) => spans.filter((s) => s.name.startsWith(prefix));
+      const byId = new Map(spans.map((s) => [s.spanId, s]));
+      assert.ok(named('outbox insert').length > 0, dump);
+      for (const publish of named('relay publish ')) {
+        assert.equal(publish.service, 'relay');
+        assert.equal(
+          byId.get(publish.parentId ?? '')?.name,
+          'outbox insert',
+          `relay publish under its write:\n${dump}`,
+        );
+      }
+      assert.ok(named('relay publish ').length > 0, dump);
+      for (const apply of named('projector apply ')) {
+        assert.equal(apply.service, 'projector');
+        assert.match(
+          byId.get(apply.parentId ?? '')?.name ?? '',
+          /^relay publish /,
+          `projector apply under its publish:\n${dump}`,
+        );
+        assert.ok(apply.links.length > 0, 'linked to its batch span');
+      }
+      assert.ok(named('slonik.executeQuery').length > 0, `queries are spans:\n${dump}`);
+    }
+    const workflow = saga.find((s) => s.name === 'RunWorkflow:tenantOnboarding')!;
+    assert.equal(workflow.service, 'saga-worker');
+    assert.equal(workflow.tags['tenant.id'], tenantId);
+    for (const step of steps) {
+      const activity = saga.find((s) => s.name === `RunActivity:${step}`)!;
+      assert.equal(activity.service, 'saga-worker');
+      assert.equal(activity.tags['tenant.id'], tenantId);
+      assert.equal(activity.tags.temporalWorkflowId, WORKFLOW_IDS.onboarding(tenantId));
+      assert.ok(ancestry(saga, activity).includes('RunWorkflow:tenantOnboarding'), `${step} under the workflow`);
+    }
+
+    // The deployables' log lines inside a traced context carry its ids.
+    const logged = readdirSync(join(stateDir, 'logs'))
+      .filter((name) => /^app\.\d+\.log$/.test(name))
+      .flatMap((name) =>
+        readFileSync(join(stateDir, 'logs', name), 'utf8')
+          .trim()
+          .split('\n'),
+      )
+      .map((line) => JSON.parse(line) as { trace_id?: string; span_id?: string; msg?: string });
+    assert.ok(
+      logged.some((line) => line.trace_id === counterTrace && line.msg === 'request' && line.span_id),
+      'the access line of the increment carries trace_id and span_id',
+    );
+
+    // The Jaeger UI shows the saga's trace with the spans of all four deployables.
+    const browser = await chromium.launch({
+      executablePath: testStack().CHROMIUM_PATH,
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-dev-shm-usage', '--disable-gpu'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
+      await page.goto(`${jaeger}/trace/${tenantTrace}`);
+      for (const service of ['bff', 'saga-worker', 'relay', 'projector']) {
+        await page.getByText(service, { exact: true }).first().waitFor({ timeout: 30_000 });
+      }
+      await page.getByText('RunWorkflow:tenantOnboarding').first().waitFor({ timeout: 10_000 });
+      mkdirSync(join(repoRoot, 'test-artifacts'), { recursive: true });
+      const screenshot = join(repoRoot, 'test-artifacts', 'jaeger-trace.png');
+      await page.screenshot({ path: screenshot, fullPage: true });
+      assert.ok(statSync(screenshot).size > 10_000, `a real screenshot in ${screenshot}`);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('`down` stops everything it started; after a new `up` the workflow history is still there', async () => {

@@ -69,6 +69,7 @@ export function startApp(
       TEMPORAL_ADDRESS: endpoints.temporalAddress,
       TEMPORAL_NAMESPACE: endpoints.temporalNamespace,
       ...openFgaEnv(endpoints.openfga),
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoints.traces.otlpEndpoint,
       BFF_HOST: '127.0.0.1',
       BFF_PORT: String(settings.ports.bff),
       SAGA_WORKER_HTTP_PORT: String(settings.ports.sagaWorker),

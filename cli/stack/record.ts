@@ -9,6 +9,7 @@ const stackRecord = z.object({
   nats: startedProcess.optional(),
   temporal: startedProcess.optional(),
   openfga: startedProcess.optional(),
+  jaeger: startedProcess.optional(),
   /** The deployables' processes by the name their topology gives them (single-vps: one, `app`). */
   apps: z
     .record(z.string(), startedProcess.extend({ mode: z.enum(['compiled', 'dev']), deployables: z.array(z.string()) }))

@@ -25,6 +25,8 @@ export interface ServerEndpoints {
   temporalNamespace: string;
   /** The authorization server, its store, and the key to present (none for an external server without one). */
   openfga?: { url: string; storeId: string; token?: string | undefined };
+  /** Where the deployables send spans (OTLP/HTTP base URL), and the trace viewer's UI when it is ours. */
+  traces: { otlpEndpoint: string; uiUrl?: string };
 }
 
 const DEFAULT_PORTS = {
@@ -40,6 +42,9 @@ const DEFAULT_PORTS = {
     projector: 58083,
     openfga: 58380,
     openfgaGrpc: 58381,
+    jaeger: 58686,
+    jaegerGrpc: 58685,
+    otlp: 58318,
   },
   test: {
     postgres: 55442,
@@ -53,6 +58,9 @@ const DEFAULT_PORTS = {
     projector: 58093,
     openfga: 58390,
     openfgaGrpc: 58391,
+    jaeger: 58696,
+    jaegerGrpc: 58695,
+    otlp: 58328,
   },
 } as const;
 
@@ -74,6 +82,9 @@ export function portEnvNames(profile: Profile) {
     projector: `${prefix}PROJECTOR_HTTP_PORT`,
     openfga: `${prefix}OPENFGA_PORT`,
     openfgaGrpc: `${prefix}OPENFGA_GRPC_PORT`,
+    jaeger: `${prefix}JAEGER_UI_PORT`,
+    jaegerGrpc: `${prefix}JAEGER_GRPC_PORT`,
+    otlp: `${prefix}OTLP_HTTP_PORT`,
   } as const;
 }
 
@@ -100,6 +111,9 @@ export function loadStackSettings(profile: Profile, env: NodeJS.ProcessEnv) {
       [names.projector]: port.default(defaults.projector),
       [names.openfga]: port.default(defaults.openfga),
       [names.openfgaGrpc]: port.default(defaults.openfgaGrpc),
+      [names.jaeger]: port.default(defaults.jaeger),
+      [names.jaegerGrpc]: port.default(defaults.jaegerGrpc),
+      [names.otlp]: port.default(defaults.otlp),
       DATABASE_URL: z
         .string()
         .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -116,6 +130,8 @@ export function loadStackSettings(profile: Profile, env: NodeJS.ProcessEnv) {
       OPENFGA_API_URL: z.url({ protocol: /^https?$/ }).optional(),
       OPENFGA_STORE_ID: z.string().min(1).optional(),
       OPENFGA_API_TOKEN: z.string().min(1).optional(),
+      /** Another OTLP/HTTP collector for the deployables' spans: then no Jaeger is started. */
+      OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
     })
     .refine((env) => !env.OPENFGA_API_URL || env.OPENFGA_STORE_ID, {
       message: 'an OpenFGA server given by OPENFGA_API_URL needs OPENFGA_STORE_ID (the store to use)',
@@ -139,6 +155,9 @@ export function loadStackSettings(profile: Profile, env: NodeJS.ProcessEnv) {
       projector: Number(parsed[names.projector]),
       openfga: Number(parsed[names.openfga]),
       openfgaGrpc: Number(parsed[names.openfgaGrpc]),
+      jaeger: Number(parsed[names.jaeger]),
+      jaegerGrpc: Number(parsed[names.jaegerGrpc]),
+      otlp: Number(parsed[names.otlp]),
     },
     /** Servers given by env are used as they are: not started, not stopped. */
     external: {
@@ -152,6 +171,7 @@ export function loadStackSettings(profile: Profile, env: NodeJS.ProcessEnv) {
             token: parsed.OPENFGA_API_TOKEN as string | undefined,
           }
         : undefined,
+      otlpEndpoint: parsed.OTEL_EXPORTER_OTLP_ENDPOINT as string | undefined,
     },
     temporalNamespace: String(parsed.TEMPORAL_NAMESPACE),
     paths: {

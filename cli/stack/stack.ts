@@ -53,6 +53,7 @@ import {
   openFgaUrl,
   startOpenFga,
 } from './openfga.ts';
+import { jaegerHealthy, jaegerUrl, otlpEndpoint, startJaeger } from './jaeger.ts';
 
 export type Say = (line: string) => void;
 
@@ -185,6 +186,29 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
   const added = await ensureSearchAttributes(address, settings.temporalNamespace);
   if (added.length > 0) say(`✓ search attributes registered: ${added.join(', ')}`);
 
+  // Jaeger, the trace viewer (or the collector OTEL_EXPORTER_OTLP_ENDPOINT names)
+  let traces: ServerEndpoints['traces'];
+  if (settings.external.otlpEndpoint) {
+    traces = { otlpEndpoint: settings.external.otlpEndpoint };
+    say(`✓ traces: sent to OTEL_EXPORTER_OTLP_ENDPOINT ${settings.external.otlpEndpoint}`);
+  } else {
+    const ui = jaegerUrl(settings);
+    if (isOurProcess(record.jaeger) && (await jaegerHealthy(ui))) {
+      say(`✓ jaeger already up (pid ${record.jaeger!.pid}, UI ${ui})`);
+    } else {
+      const binary = ensureGoBinary('jaeger', say);
+      await assertPortFree(settings.ports.jaeger, 'jaeger UI', settings.envNames.jaeger);
+      await assertPortFree(settings.ports.jaegerGrpc, 'jaeger query gRPC', settings.envNames.jaegerGrpc);
+      await assertPortFree(settings.ports.otlp, 'jaeger OTLP receiver', settings.envNames.otlp);
+      const pid = startJaeger(settings, binary);
+      save({ jaeger: { pid, marker: 'jaeger' } });
+      const log = join(settings.paths.logs, 'jaeger.1.log');
+      await waitFor('jaeger', () => jaegerHealthy(ui), SERVER_START_TIMEOUT_MS, `log:\n${tail(log)}`);
+      say(`✓ jaeger started (pid ${pid}, UI ${ui}, OTLP ${otlpEndpoint(settings)})`);
+    }
+    traces = { otlpEndpoint: otlpEndpoint(settings), uiUrl: ui };
+  }
+
   return {
     databaseUrl: dbUrl,
     serviceDatabaseUrl: serviceDbUrl,
@@ -192,6 +216,7 @@ export async function ensureServers(settings: StackSettings, say: Say): Promise<
     temporalAddress: address,
     temporalNamespace: settings.temporalNamespace,
     openfga,
+    traces,
   };
 }
 
@@ -267,6 +292,7 @@ export async function up(
   say('');
   say(`  BFF             ${bffUrl}   (try ${bffUrl}/readyz)`);
   say(`  Temporal Web UI ${settings.external.temporalAddress ? '(external server)' : temporalUiUrl(settings)}`);
+  say(`  Traces (Jaeger) ${endpoints.traces.uiUrl ?? `(sent to ${endpoints.traces.otlpEndpoint})`}`);
   say(`  state folder    ${settings.stateDir}   (logs in ${settings.paths.logs})`);
   say(
     '  stop with `npm run down`; inspect with `npm run status`; mint a token with `npm run --silent token -- --help`',
@@ -328,7 +354,7 @@ export async function down(settings: StackSettings, say: Say, bin?: { postgres?:
   delete record.apps;
   delete record.topology;
   writeRecord(settings.paths.record, record);
-  for (const name of ['temporal', 'nats', 'openfga'] as const) {
+  for (const name of ['jaeger', 'temporal', 'nats', 'openfga'] as const) {
     const entry = record[name];
     if (entry && isOurProcess(entry)) {
       await stopPid(entry.pid);
@@ -360,7 +386,7 @@ export async function status(
   settings: StackSettings,
 ): Promise<Record<string, ComponentStatus & Record<string, unknown>>> {
   const record = readRecord(settings.paths.record);
-  const pidOf = (name: 'postgres' | 'nats' | 'temporal' | 'openfga') =>
+  const pidOf = (name: 'postgres' | 'nats' | 'temporal' | 'openfga' | 'jaeger') =>
     isOurProcess(record[name]) ? record[name]!.pid : null;
   /** The pid of the live process that runs a deployable, in whatever topology `up` used. */
   const pidRunning = (deployable: string) => {
@@ -380,13 +406,15 @@ export async function status(
     ),
   );
   const openfga = settings.external.openfga?.url ?? openFgaUrl(settings);
-  const [pgOk, natsOk, temporalOk, uiOk, bffOk, fgaOk, ...pollers] = await Promise.all([
+  const tracesUi = settings.external.otlpEndpoint ? null : jaegerUrl(settings);
+  const [pgOk, natsOk, temporalOk, uiOk, bffOk, fgaOk, tracesOk, ...pollers] = await Promise.all([
     dbUrl ? postgresHealthy(dbUrl) : Promise.resolve(false),
     settings.external.natsUrl ? Promise.resolve(false) : natsHealthy(natsMonitorUrl(settings)),
     temporalHealthy(address),
     settings.external.temporalAddress ? Promise.resolve(false) : httpOk(uiUrl),
     pidRunning('bff') ? httpOk(`${bffUrl}/readyz`) : Promise.resolve(false),
     openFgaHealthy(openfga),
+    tracesUi ? jaegerHealthy(tracesUi) : Promise.resolve(false),
     ...WORKER_QUEUES.map((w) => taskQueuePollers(address, settings.temporalNamespace, w.taskQueue, w.kind)),
   ]);
   const result: Record<string, ComponentStatus & Record<string, unknown>> = {
@@ -405,6 +433,14 @@ export async function status(
     },
     temporal: { url: address, port: portOf(address), pid: pidOf('temporal'), healthy: temporalOk },
     openfga: { url: openfga, port: portOf(openfga), pid: pidOf('openfga'), healthy: fgaOk },
+    // The trace viewer (Jaeger's UI; `otlp` is where spans go); null when spans go to another collector.
+    traces: {
+      url: tracesUi,
+      port: tracesUi ? settings.ports.jaeger : null,
+      pid: pidOf('jaeger'),
+      healthy: tracesOk,
+      otlp: settings.external.otlpEndpoint ?? otlpEndpoint(settings),
+    },
     temporalUi: {
       url: settings.external.temporalAddress ? null : uiUrl,
       port: settings.external.temporalAddress ? null : settings.ports.temporalUi,

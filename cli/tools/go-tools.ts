@@ -95,6 +95,15 @@ export const GO_TOOLS = {
     version: 'v1.22.1',
     binaries: { openfga: 'github.com/openfga/openfga/cmd/openfga' },
   },
+  // The trace viewer of the local stack (cli/stack/jaeger.ts): Jaeger v2, an OpenTelemetry Collector
+  // distribution; its go.mod replaces sarama, so it is built through a wrapper. Every module of its
+  // go.sum verifies against sum.golang.org (checked at v1.76.0), so GONOSUMDB stays unset.
+  jaeger: {
+    module: 'github.com/jaegertracing/jaeger',
+    version: 'v1.76.0',
+    binaries: { jaeger: 'github.com/jaegertracing/jaeger/cmd/jaeger' },
+    wrapper: {},
+  },
   tctl: {
     module: 'github.com/temporalio/tctl',
     version: 'v1.18.0', // `go install …@v1.18.0` fails: the proxy refuses the version list

@@ -21,7 +21,7 @@ import { casStatement, currentVersion, type CasWrite } from './cas.ts';
 import type { DatabasePool } from './database.ts';
 import { DomainError, versionConflict } from './errors.ts';
 import { claimIdempotencyKey, completeIdempotencyKey, requestHash, type IdempotencyScope } from './idempotency.ts';
-import { insertEvents, type NewEvent } from './outbox.ts';
+import { insertEvents, withOutboxSpan, type NewEvent } from './outbox.ts';
 import { CAS_RETRY, retryWithBackoff } from './retry.ts';
 import { inTransaction } from './transaction.ts';
 
@@ -125,19 +125,19 @@ async function commitChange<Response>(
 ): Promise<Response> {
   const ids = change.events.map(() => randomUUID());
   const response = change.respond(ids);
-  const appended =
-    change.events.length > 0
-      ? sql.fragment`, appended as (${insertEvents(change.events, ids, 'cas')})`
-      : sql.fragment``;
-  const stored = scope
-    ? sql.fragment`, stored as (
+  return withOutboxSpan(change.events, ids, async (events) => {
+    const appended =
+      events.length > 0 ? sql.fragment`, appended as (${insertEvents(events, ids, 'cas')})` : sql.fragment``;
+    const stored = scope
+      ? sql.fragment`, stored as (
         update idempotency_keys set response = ${sql.json(response as never)}
         where tenant_id = ${scope.tenantId} and caller = ${scope.caller} and operation = ${scope.operation}
           and key = ${scope.key} and exists (select 1 from cas))`
-    : sql.fragment``;
-  const written = await tx.maybeOne(sql.type(writtenRow)`
+      : sql.fragment``;
+    const written = await tx.maybeOne(sql.type(writtenRow)`
     with cas as (${casStatement(change.cas)}) ${appended} ${stored}
     select version from cas`);
-  if (!written) throw versionConflict(change.cas.expectedVersion, await currentVersion(tx, change.cas));
-  return response;
+    if (!written) throw versionConflict(change.cas.expectedVersion, await currentVersion(tx, change.cas));
+    return response;
+  });
 }

@@ -31,5 +31,8 @@ export async function createDatabasePool(url: string, options: { maximumPoolSize
     // Every statement keeps its state transaction-local (advisory locks are xact locks, no SET), so
     // a connection needs no `DISCARD ALL` round trip each time it goes back to the pool.
     resetConnection: async () => {},
+    // Each query a span (`slonik.executeQuery`, its SQL as an attribute) under the caller's active
+    // span, through slonik's own OpenTelemetry instrumentation; a no-op while no SDK is registered.
+    tracing: true,
   });
 }

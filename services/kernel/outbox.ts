@@ -1,6 +1,7 @@
 // The unified outbox (docs/architecture.md, "Invariants"): the writer every service uses inside its command transaction,
 // and the gap-free reader the relay and the rebuild use.
 import { randomUUID } from 'node:crypto';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { sql, type CommonQueryMethods, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
 import { eventContract, type EventType } from '../../contracts/events.ts';
@@ -42,8 +43,52 @@ function assertContract(event: NewEvent): void {
 /** Appends events in the caller's transaction (invariant I1) and returns their ids in order. */
 export async function appendEvents(tx: CommonQueryMethods, events: readonly NewEvent[]): Promise<string[]> {
   const ids = events.map(() => randomUUID());
-  if (events.length > 0) await tx.query(sql.unsafe`${insertEvents(events, ids)}`);
+  if (events.length > 0)
+    await withOutboxSpan(events, ids, (traced) => tx.query(sql.unsafe`${insertEvents(traced, ids)}`));
   return ids;
+}
+
+const tracer = trace.getTracer('durable-workflow-backend/outbox');
+
+/**
+ * Runs `write`, the statement that inserts `events`, as an `outbox insert` span under the caller's
+ * span, and gives it the events with that span's W3C `traceparent` in their metadata: stored in the
+ * same transaction, it is where the relay and the projector continue the trace (the CloudEvents
+ * distributed-tracing extension on the wire). Without an SDK (tracing off) the events stay as they are.
+ */
+export async function withOutboxSpan<T>(
+  events: readonly NewEvent[],
+  ids: readonly string[],
+  write: (traced: readonly NewEvent[]) => Promise<T>,
+): Promise<T> {
+  if (events.length === 0) return write(events);
+  return tracer.startActiveSpan(
+    'outbox insert',
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'tenant.id': events[0]!.tenantId,
+        'messaging.batch.message_count': events.length,
+        'outbox.event_types': events.map((e) => e.eventType),
+        'outbox.event_ids': [...ids],
+      },
+    },
+    async (span) => {
+      const carrier: Record<string, string> = {};
+      propagation.inject(context.active(), carrier);
+      const traced = carrier.traceparent
+        ? events.map((e) => ({ ...e, metadata: { ...e.metadata, traceparent: carrier.traceparent } }))
+        : events;
+      try {
+        return await write(traced);
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 /**

@@ -6,19 +6,29 @@ import { fileURLToPath } from 'node:url';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, DefaultLogger, Worker, type ReplayResult, type WorkflowBundle } from '@temporalio/worker';
 import { before, describe, it } from 'mocha';
+import { Resource } from '@opentelemetry/resources';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
 import * as workflows from '../../workflows/index.ts';
+import { TASK_QUEUES } from '../../contracts/workflow-names.ts';
+import { WORKFLOW_INTERCEPTORS } from '../../runtime/workflow-bundles.ts';
 import { loadFixtures, type Fixture } from './fixtures.ts';
 
 const bundle = (entry: string) =>
   bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL(entry, import.meta.url)),
+    // As the saga worker runs them: traced by the OpenTelemetry interceptors, which must not change a replay.
+    workflowInterceptorModules: WORKFLOW_INTERCEPTORS[TASK_QUEUES.sagas],
     logger: new DefaultLogger('WARN'),
   });
 
 async function replayAll(workflowBundle: WorkflowBundle, fixtures: Fixture[]): Promise<Map<string, ReplayResult>> {
   const results = new Map<string, ReplayResult>();
   const histories = fixtures.map((f) => ({ workflowId: f.file, history: f.history }));
-  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories))
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle, sinks: { exporter: makeWorkflowExporter(new NoopSpanProcessor(), Resource.empty()) } },
+    histories,
+  ))
     results.set(result.workflowId, result);
   return results;
 }

@@ -4,12 +4,24 @@ import { pino } from 'pino';
 import { bff, bffConfig } from '../../bff/bff.deployable.ts';
 import { sagaWorker } from '../../saga-worker/saga-worker.deployable.ts';
 import { mintDevToken, type TokenRequest } from '../../cli/dev-auth.ts';
-import type { Running } from '../../runtime/deployable.ts';
+import type { DeployableName, Running, StartContext } from '../../runtime/deployable.ts';
+import { startTracing, tracingEnv } from '../../runtime/tracing.ts';
 import { openFgaTestEnv, testStack } from './env.ts';
 
 export interface TestBff {
   base: string;
   stop(): Promise<void>;
+}
+
+/** The start context of an in-process deployable: silent, untraced, and a failure throws. */
+export function testStartContext(name: DeployableName): StartContext {
+  return {
+    logger: pino({ level: 'silent' }),
+    tracing: startTracing(tracingEnv.parse({}), [name]).of(name),
+    fail: (error) => {
+      throw error;
+    },
+  };
 }
 
 export async function freePort(): Promise<number> {
@@ -41,12 +53,7 @@ export async function startTestBff(
     BFF_PORT: String(chosenPort),
     ...extraEnv,
   });
-  const running: Running = await bff.start(config, {
-    logger: pino({ level: 'silent' }),
-    fail: (error) => {
-      throw error;
-    },
-  });
+  const running: Running = await bff.start(config, testStartContext('bff'));
   return { base: `http://127.0.0.1:${chosenPort}`, stop: () => running.stop() };
 }
 
@@ -61,12 +68,7 @@ export async function startTestSagaWorker(databaseUrl: string): Promise<Running>
     ...openFgaTestEnv(),
     SAGA_WORKER_HTTP_PORT: '0',
   });
-  return sagaWorker.start(config, {
-    logger: pino({ level: 'silent' }),
-    fail: (error) => {
-      throw error;
-    },
-  });
+  return sagaWorker.start(config, testStartContext('saga-worker'));
 }
 
 export async function devToken(request: Partial<TokenRequest> = {}): Promise<string> {
