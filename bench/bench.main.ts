@@ -11,6 +11,7 @@ import { RESULTS_DIR, runBench } from './run.ts';
 import { ensureDevSigningKey } from '../cli/dev-auth.ts';
 import { natsUrl } from '../cli/stack/nats.ts';
 import { openFgaHealthy, openFgaToken, openFgaUrl } from '../cli/stack/openfga.ts';
+import { jaegerHealthy, jaegerUrl, otlpEndpoint } from '../cli/stack/jaeger.ts';
 import { databaseUrl } from '../cli/stack/postgres.ts';
 import { ensureBuild } from '../cli/build-command.ts';
 import { runEntry, say, settingsFor } from '../cli/entry.ts';
@@ -58,6 +59,9 @@ async function runBenchCommand(args: string[], settings: StackSettings, say: (li
   const openFga = settings.external.openfga?.url ?? openFgaUrl(settings);
   if (!(await openFgaHealthy(openFga)))
     throw new StackError(`OpenFGA is not answering on ${openFga}: run \`npm run up\` first`);
+  const otlp = settings.external.otlpEndpoint ?? otlpEndpoint(settings);
+  if (!settings.external.otlpEndpoint && !(await jaegerHealthy(jaegerUrl(settings))))
+    throw new StackError(`Jaeger is not answering on ${jaegerUrl(settings)}: run \`npm run up\` first`);
   const mode = values.full ? 'full' : values.tiny ? 'tiny' : 'quick';
   const out = values.out ?? (mode === 'tiny' ? mkdtempSync(join(tmpdir(), 'bench-results-')) : RESULTS_DIR);
   const unwritable = checkOutDir(out);
@@ -77,6 +81,7 @@ async function runBenchCommand(args: string[], settings: StackSettings, say: (li
       pgBin: dirname(realpathSync(join(ensurePostgresBinaries(say), 'pg_ctl'))), // pgbench sits beside the server binaries
       keys: await ensureDevSigningKey(settings.paths.secrets),
       openfga: settings.external.openfga ?? { url: openFga, token: openFgaToken(settings) },
+      otlpEndpoint: otlp,
     },
     out,
     say,

@@ -213,6 +213,25 @@ export async function commandRows(
     () => httpCommands(ctx, spread),
     () => ctx.running().bff?.child.pid,
   );
+  // The cost of tracing: the same HTTP run with every request sampled and its spans (the request, its
+  // queries, the outbox insert) exported by OTLP to the stack's Jaeger.
+  ctx.say(`  HTTP through the BFF again, traced (every request sampled, spans to ${ctx.endpoints.otlpEndpoint})…`);
+  await ctx.stop('bff');
+  Object.assign(ctx.env, { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.endpoints.otlpEndpoint, OTEL_TRACES_SAMPLER: 'always_on' });
+  let traced: Measure;
+  try {
+    await ctx.deployable('bff');
+    traced = await commandMeasure(
+      ctx,
+      async () => ({ ...(await httpCommands(ctx, spread)), label: 'HTTP → BFF process → service, traced' }),
+      () => ctx.running().bff?.child.pid,
+    );
+  } finally {
+    await ctx.stop('bff');
+    delete ctx.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    delete ctx.env.OTEL_TRACES_SAMPLER;
+  }
+  await ctx.deployable('bff');
   // Contention: many writers on one counter, without If-Match. Writers of one aggregate queue on its
   // lock (services/kernel/command.ts), so none should get a 409; the floor is pgbench queueing the same way.
   const hot: Load = { concurrency: ctx.mode === 'tiny' ? 4 : 64, oneCounter: true };
@@ -237,6 +256,15 @@ export async function commandRows(
         http,
         pg,
         `${concurrency} concurrent clients, one counter each; goal ≥ 0.60×; HTTP p95 column is p97.5 (autocannon)`,
+      ),
+      row(
+        'command',
+        'increment: HTTP via BFF, tracing on vs off',
+        'throughput',
+        'commands/s',
+        traced,
+        http,
+        `${concurrency} concurrent clients; every request sampled, spans exported by OTLP/HTTP (batched) to Jaeger; goal ≥ 0.90×`,
       ),
       row(
         'command',

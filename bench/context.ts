@@ -38,6 +38,8 @@ export interface StackEndpoints {
   keys: { jwks: string; privateJwk: string };
   /** The authorization server (the bench makes a store of its own there). */
   openfga: OpenFgaServer;
+  /** The stack's trace collector (OTLP/HTTP), for the tracing-on command run. */
+  otlpEndpoint: string;
 }
 
 export interface BenchContext {

@@ -6,6 +6,7 @@ import { down, status, up } from './stack/stack.ts';
 import { syncContracts } from './contracts.ts';
 import { runTokenCommand } from './token-command.ts';
 import { runTenantCommand } from './tenant-command.ts';
+import { runTraceCommand } from './trace-command.ts';
 import { runDlqCommand } from './dlq-command.ts';
 import { runRebuildCommand } from './rebuild-command.ts';
 import { runFaultCommand } from './fault-command.ts';
@@ -36,6 +37,8 @@ const USAGE = `usage: npm run <command> [-- options]
                      print a local-dev bearer token for the BFF (just the token)
   tenant create <slug> [--plan free|pro|enterprise] [--user <id>] | tenant show <tenantId> [--user <id>]
                      a tenant through the BFF's API (typed client) as a dev user, its onboarding followed step by step
+  trace <trace id> [--test]
+                     one trace (a response's X-Trace-Id) from the stack's Jaeger, as a tree of spans
   rebuild <projection> [--test]
                      replay the outbox into fresh read-model tables and swap them in, with progress
   dlq list [--json] | dlq redrive <id…>|--all
@@ -92,6 +95,8 @@ async function main(argv: string[]): Promise<number> {
       return runTokenCommand(rest, settingsFor(rest), say);
     case 'tenant':
       return runTenantCommand(rest, settingsFor(rest), say);
+    case 'trace':
+      return runTraceCommand(rest, settingsFor(rest), say);
     case 'rebuild':
       return runRebuildCommand(rest, settingsFor(rest), say);
     case 'fault':

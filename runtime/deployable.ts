@@ -1,5 +1,6 @@
 // The lifecycle every deployable shares: parse its config from env, start, stop cleanly on SIGTERM.
 // One process can run any set of deployables (the all-in-one topology) with the same code.
+import { createServer, type AddressInfo } from 'node:net';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import type { z } from 'zod';
 import { ConfigError, logEnv, parseEnv } from './config.ts';
@@ -75,7 +76,8 @@ export async function runDeployables(deployables: Deployable[], env: NodeJS.Proc
     process.exit(78); // EX_CONFIG
   }
 
-  installTemporalLogging(logger);
+  const workers = deployables.some((d) => d.name !== 'bff');
+  installTemporalRuntime(logger, workers ? `127.0.0.1:${await freeLoopbackPort()}` : undefined);
   logger.info(
     tracing.enabled ? { traces: tracing.endpoint } : {},
     tracing.enabled ? 'tracing on: spans go by OTLP' : 'tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)',
@@ -131,8 +133,36 @@ export async function runDeployables(deployables: Deployable[], env: NodeJS.Proc
   }
 }
 
-/** Routes the Temporal SDK's own log lines (worker, core) into our pino logger. */
-function installTemporalLogging(logger: Logger): void {
+let coreMetricsAddress: string | undefined;
+
+/**
+ * Where the Temporal core's Prometheus metrics of this process are served (task latencies, slot
+ * usage, polls, workflow metrics), for the first worker that asks: it appends them to its own
+ * /metrics (runtime/worker.ts). One answer per process, so the all-in-one process does not show
+ * them three times.
+ */
+export function claimCoreMetrics(): string | undefined {
+  const address = coreMetricsAddress;
+  coreMetricsAddress = undefined;
+  return address;
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Routes the Temporal SDK's own log lines (worker, core) into our pino logger; with `metricsAddress`
+ * (a process that runs workers), the core serves its metrics there, on loopback only.
+ */
+function installTemporalRuntime(logger: Logger, metricsAddress: string | undefined): void {
   const sdkLogger = logger.child({ component: 'temporal-sdk' });
   const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
     TRACE: 'trace',
@@ -143,5 +173,9 @@ function installTemporalLogging(logger: Logger): void {
   };
   Runtime.install({
     logger: new DefaultLogger('INFO', (entry) => sdkLogger[levels[entry.level]](entry.meta ?? {}, entry.message)),
+    ...(metricsAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress, useSecondsForDurations: true } } } }
+      : {}),
   });
+  coreMetricsAddress = metricsAddress;
 }

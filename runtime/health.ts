@@ -69,6 +69,8 @@ export async function startHealthServer(options: {
   port: number;
   checks: ReadinessChecks;
   registry: Registry;
+  /** More Prometheus text appended to /metrics (the Temporal core's, runtime/worker.ts). */
+  moreMetrics?: () => Promise<string>;
   logger: Logger;
   portFile?: string;
 }): Promise<HealthServer> {
@@ -84,7 +86,10 @@ export async function startHealthServer(options: {
         const { ready, body } = await readiness(options.checks);
         return send(ready ? 200 : 503, 'application/json', JSON.stringify(body));
       }
-      if (path === '/metrics') return send(200, options.registry.contentType, await options.registry.metrics());
+      if (path === '/metrics') {
+        const more = (await options.moreMetrics?.()) ?? '';
+        return send(200, options.registry.contentType, `${await options.registry.metrics()}\n${more}`);
+      }
       return send(404, 'application/json', '{"status":"not found"}');
     };
     answer().catch((error: unknown) => {

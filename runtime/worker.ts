@@ -11,7 +11,7 @@ import { NativeConnection, Worker, type ActivityInterceptorsFactory, type Worker
 import { trace } from '@opentelemetry/api';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { TaskQueue } from '../contracts/workflow-names.ts';
-import type { Running, StartContext } from './deployable.ts';
+import { claimCoreMetrics, type Running, type StartContext } from './deployable.ts';
 import { startHealthServer, type ReadinessChecks } from './health.ts';
 import { WORKFLOW_INTERCEPTORS, workflowSource } from './workflow-bundles.ts';
 
@@ -67,6 +67,16 @@ function traced(context: StartContext, workflowModules: string[]): Pick<WorkerOp
   };
 }
 
+/** The Temporal core's metrics text, or a comment saying why it is missing (never a failed scrape). */
+async function temporalCoreMetrics(address: string): Promise<string> {
+  try {
+    const response = await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    return response.ok ? await response.text() : `# temporal core metrics: HTTP ${response.status}\n`;
+  } catch (error) {
+    return `# temporal core metrics unavailable: ${(error as Error).message}\n`;
+  }
+}
+
 export async function startWorker(spec: WorkerSpec, context: StartContext): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: spec.address });
   const source = spec.workflows ? workflowSource(spec.taskQueue) : undefined;
@@ -105,9 +115,11 @@ export async function startWorker(spec: WorkerSpec, context: StartContext): Prom
       this.set(labels, worker.getStatus().numInFlightActivities);
     },
   });
+  const coreMetrics = claimCoreMetrics();
   const health = await startHealthServer({
     ...spec.http,
     registry,
+    ...(coreMetrics ? { moreMetrics: () => temporalCoreMetrics(coreMetrics) } : {}),
     logger: context.logger,
     checks: {
       worker: async () => {

@@ -78,8 +78,8 @@ describe('boundaries gate', function () {
     assert.deepEqual(
       violations.map((v) => v.message),
       [
-        'module workflows may not use node:fs (packages: only @temporalio/workflow, @temporalio/common)',
-        'module workflows may not use pg (packages: only @temporalio/workflow, @temporalio/common)',
+        'module workflows may not use node:fs (packages: only @temporalio/workflow, @temporalio/common, @opentelemetry/api)',
+        'module workflows may not use pg (packages: only @temporalio/workflow, @temporalio/common, @opentelemetry/api)',
       ],
     );
   });

@@ -292,7 +292,11 @@ export async function up(
   say('');
   say(`  BFF             ${bffUrl}   (try ${bffUrl}/readyz)`);
   say(`  Temporal Web UI ${settings.external.temporalAddress ? '(external server)' : temporalUiUrl(settings)}`);
-  say(`  Traces (Jaeger) ${endpoints.traces.uiUrl ?? `(sent to ${endpoints.traces.otlpEndpoint})`}`);
+  say(
+    endpoints.traces.uiUrl
+      ? `  Traces          ${endpoints.traces.uiUrl}   (Jaeger; \`npm run trace -- <X-Trace-Id>\` prints one)`
+      : `  Traces          sent to ${endpoints.traces.otlpEndpoint}`,
+  );
   say(`  state folder    ${settings.stateDir}   (logs in ${settings.paths.logs})`);
   say(
     '  stop with `npm run down`; inspect with `npm run status`; mint a token with `npm run --silent token -- --help`',

@@ -10,6 +10,7 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
+  metricMeter,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -65,6 +66,11 @@ export interface OnboardingStatus {
 export const onboardingStatusQuery = defineQuery<OnboardingStatus>('onboardingStatus');
 export const approveSignal = defineSignal<[{ approvedBy: string }]>('approve');
 
+/** The statuses a saga ends in, each counted once in `saga_outcomes`. */
+const ENDED: readonly SagaStatus[] = ['completed', 'compensated', 'failed'];
+const sagaOutcomes = () =>
+  metricMeter.createCounter('saga_outcomes', 'sagas', 'Sagas that ended, by workflow and outcome');
+
 /** Compensations and the steps from the pivot on: an outage is waited out however long it lasts. */
 const untilDone = proxyActivities<OnboardingActivities>(ACTIVITY_OPTIONS.untilDone);
 
@@ -119,6 +125,8 @@ export async function tenantOnboarding(input: OnboardingInput): Promise<Onboardi
   const report = (sagaStatus: SagaStatus, step: string | null) => {
     status.sagaStatus = sagaStatus;
     status.currentStep = step;
+    // Counted by the Temporal core (never during a replay), on the saga worker's /metrics.
+    if (ENDED.includes(sagaStatus)) sagaOutcomes().add(1, { workflow: 'tenantOnboarding', outcome: sagaStatus });
     if (visible && (!onStatusChange || sagaStatus !== upserted)) {
       upserted = sagaStatus;
       upsertSearchAttributes([

@@ -1,5 +1,6 @@
 // Reading a trace back from Jaeger's query API (`/api/traces/<trace id>`, the API its UI uses), as
-// the spans of one trace with their service and parent, for assertions on what a request left.
+// the spans of one trace with their service and parent: printed as a tree by `npm run trace`, and
+// asserted on by the stack e2e.
 import { z } from 'zod';
 
 const jaegerTrace = z.object({
@@ -13,6 +14,8 @@ const jaegerTrace = z.object({
           operationName: z.string(),
           processID: z.string(),
           references: z.array(z.object({ refType: z.string(), traceID: z.string(), spanID: z.string() })),
+          startTime: z.number(),
+          duration: z.number(),
           tags: z.array(z.object({ key: z.string(), value: z.unknown() })),
         }),
       ),
@@ -31,6 +34,8 @@ export interface TraceSpan {
   /** Spans this one links to (FOLLOWS_FROM), by trace and span id. */
   links: { traceId: string; spanId: string }[];
   tags: Record<string, unknown>;
+  startMicros: number;
+  durationMicros: number;
 }
 
 /** The spans Jaeger holds of trace `traceId` (none yet: an empty list). */
@@ -50,6 +55,8 @@ export async function fetchTrace(jaegerUrl: string, traceId: string): Promise<Tr
       .filter((r) => r.refType === 'FOLLOWS_FROM')
       .map((r) => ({ traceId: r.traceID, spanId: r.spanID })),
     tags: Object.fromEntries(span.tags.map((t) => [t.key, t.value])),
+    startMicros: span.startTime,
+    durationMicros: span.duration,
   }));
 }
 
@@ -82,4 +89,26 @@ export function ancestry(spans: TraceSpan[], span: TraceSpan): string[] {
 /** A readable dump of a trace for an assertion message. */
 export function describeTrace(spans: TraceSpan[]): string {
   return spans.map((s) => `${s.service}: ${s.name} (${s.spanId} ← ${s.parentId ?? 'root'})`).join('\n');
+}
+
+/** The trace as an indented tree, children in start order: `service: name` per line. */
+export function traceTree(spans: TraceSpan[]): string[] {
+  const ids = new Set(spans.map((s) => s.spanId));
+  const children = new Map<string | undefined, TraceSpan[]>();
+  for (const span of spans) {
+    const parent = span.parentId && ids.has(span.parentId) ? span.parentId : undefined;
+    children.set(parent, [...(children.get(parent) ?? []), span]);
+  }
+  const lines: string[] = [];
+  const walk = (parent: string | undefined, depth: number) => {
+    for (const span of (children.get(parent) ?? []).sort((a, b) => a.startMicros - b.startMicros)) {
+      const links = span.links.length ? `  (links ${span.links.length})` : '';
+      lines.push(
+        `${'  '.repeat(depth)}${span.service}: ${span.name}  ${(span.durationMicros / 1000).toFixed(1)} ms${links}`,
+      );
+      walk(span.spanId, depth + 1);
+    }
+  };
+  walk(undefined, 0);
+  return lines;
 }
