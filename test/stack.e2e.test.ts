@@ -645,6 +645,12 @@ describe('local stack: npm run up / status / down', function () {
       'the access line of the increment carries trace_id and span_id',
     );
 
+    // The saga worker's /metrics carries the Temporal core's metrics and the saga outcome counter.
+    const metrics = await (await fetch(`http://127.0.0.1:${ports.workers}/metrics`)).text();
+    assert.match(metrics, /^temporal_worker_polling\{/m, 'our own gauges');
+    assert.match(metrics, /^temporal_workflow_task_schedule_to_start_latency_bucket\{/m, 'core metrics');
+    assert.match(metrics, /^saga_outcomes\{[^}]*outcome="completed"[^}]*\} [1-9]/m, 'saga outcomes');
+
     // What a person runs to read the trace in a terminal.
     const printed = cli(['trace', tenantTrace]);
     assert.equal(printed.code, 0, printed.all);
