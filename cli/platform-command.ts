@@ -13,7 +13,7 @@ import { repoRoot } from './stack/settings.ts';
 
 const USAGE = `usage: npm run platform -- check | generate [--model <dir>]
   check     validate the model (shape, references, the code it describes) and that the generated files are current
-  generate  write the files generated from the model (Helm values and schema, Flux values, kind schemas, local topologies)`;
+  generate  write the files generated from the model (Helm values and schema, Flux values, kind schemas, topologies, dashboard)`;
 
 /** Files that differ from what the model generates (missing ones included). */
 export function platformDrift(files: Map<string, string>, root = repoRoot): string[] {

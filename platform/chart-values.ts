@@ -105,6 +105,16 @@ export const chartValuesSchema = z
       .strict(),
     keda: z.object({ temporalEndpoint: z.string(), temporalNamespace: z.string() }).strict(),
     serviceMonitor: z.object({ enabled: z.boolean(), interval: z.string() }).strict(),
+    /** The Grafana dashboard (dashboards/backend.json) as a ConfigMap for Grafana's dashboard sidecar. */
+    dashboards: z
+      .object({
+        enabled: z.boolean(),
+        /** The labels the sidecar selects ConfigMaps by (its `label` and `labelValue`). */
+        labels: z.record(z.string(), z.string()),
+        /** The namespace the sidecar watches; empty: the release's. */
+        namespace: z.string(),
+      })
+      .strict(),
     podSecurityContext: z.record(z.string(), z.unknown()),
     securityContext: z.record(z.string(), z.unknown()),
   })
@@ -165,6 +175,7 @@ export function chartDefaults(model: PlatformModel): ChartValues {
     },
     keda: { temporalEndpoint: '', temporalNamespace: 'default' },
     serviceMonitor: { enabled: false, interval: '30s' },
+    dashboards: { enabled: false, labels: { grafana_dashboard: '1' }, namespace: '' },
     podSecurityContext: {
       runAsNonRoot: true,
       runAsUser: 1000,

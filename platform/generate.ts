@@ -1,10 +1,12 @@
 // Everything derived from the platform model, as path → content: the JSON Schema of each kind,
 // the Helm chart's values.yaml and values.schema.json, each Flux-deployed environment's values, and
-// the local stack's topologies. `npm run platform -- generate` writes them (they are committed);
+// the local stack's topologies; with them, the chart's Grafana dashboard (platform/dashboards/, code
+// rather than model). `npm run platform -- generate` writes them (they are committed);
 // the `platform` gate regenerates them in memory and fails on any difference.
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { chartDefaults, chartValuesSchema, environmentValues } from './chart-values.ts';
+import { backendDashboard } from './dashboards/backend.dashboard.ts';
 import { kindSchemas, type PlatformModel } from './model.ts';
 import { authorizationBlock, permissionsFor } from './nats-authorization.ts';
 import type { DeployableName } from '../runtime/deployable.ts';
@@ -32,6 +34,8 @@ export function renderPlatform(model: PlatformModel): Map<string, string> {
       ...z.toJSONSchema(chartValuesSchema, { target: 'draft-7', io: 'input' }),
     }),
   );
+  // Shipped by templates/dashboards.yaml (.Files.Get), so it lives inside the chart.
+  files.set(`${CHART_DIR}/dashboards/backend.json`, json(backendDashboard));
 
   for (const environment of model.environments) {
     if (environment.spec.topology !== 'kubernetes') continue;

@@ -50,6 +50,7 @@ const EVERYTHING = [
   'workers.saga-worker.keda.enabled=true',
   'keda.temporalEndpoint=temporal-frontend.temporal:7233',
   'serviceMonitor.enabled=true',
+  'dashboards.enabled=true',
 ];
 
 describe('deployment: the chart and the Flux overlays, offline', function () {
