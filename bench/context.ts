@@ -4,7 +4,7 @@
 // topology) inside that sandbox.
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
@@ -161,6 +161,8 @@ export async function openBenchContext(
       if (existing) return existing;
       // Logs go to a file, as a container runtime would collect them, not through a pipe to us.
       const log = join(scratch, `${name}.log`);
+      // A restarted deployable appends to the same log; only what this process wrote counts.
+      const offset = existsSync(log) ? statSync(log).size : 0;
       const fd = openSync(log, 'a');
       // The compiled deployable under plain node, as production runs it.
       const child = spawn(process.execPath, [entryOf(name, 'compiled')], {
@@ -172,7 +174,11 @@ export async function openBenchContext(
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
         child.once('exit', (code, signal) => resolve({ code, signal })),
       );
-      const started: Started = { child, output: () => readFileSync(log, 'utf8'), exited };
+      const started: Started = {
+        child,
+        output: () => readFileSync(log).subarray(offset).toString('utf8'),
+        exited,
+      };
       processes[name] = started;
       await waitFor(
         `${name} to start`,
