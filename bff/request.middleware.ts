@@ -4,6 +4,7 @@ import { context, propagation, SpanKind, SpanStatusCode, trace, type Tracer } fr
 import type { Context, Middleware } from 'koa';
 import { unavailableDependency } from '../runtime/failures.ts';
 import type { Logger } from '../runtime/logger.ts';
+import { traceparentOf } from '../runtime/tracing.ts';
 import type { HttpMetrics } from './metrics.ts';
 import { asHttpProblem, HttpProblem, toProblem } from './problem.ts';
 
@@ -59,10 +60,9 @@ export function requestMiddleware(
     const span = tracer.startSpan(ctx.method, { kind: SpanKind.SERVER }, parent);
     const traced = trace.setSpan(parent, span);
     const { traceId } = span.spanContext();
-    if (span.isRecording()) {
-      const carrier: Record<string, string> = {};
-      propagation.inject(traced, carrier);
-      if (carrier.traceparent) ctx.set('traceparent', carrier.traceparent);
+    const traceparent = span.isRecording() ? traceparentOf(traced) : undefined;
+    if (traceparent) {
+      ctx.set('traceparent', traceparent);
       ctx.set('X-Trace-Id', traceId);
     }
     return context

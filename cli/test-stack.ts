@@ -37,7 +37,6 @@ export async function withTestStack<T>(
       TEMPORAL_UI_URL: `http://127.0.0.1:${settings.ports.temporalUi}`,
       ...openFgaEnv(endpoints.openfga),
       OTEL_EXPORTER_OTLP_ENDPOINT: endpoints.traces.otlpEndpoint,
-      ...(endpoints.traces.uiUrl ? { JAEGER_URL: endpoints.traces.uiUrl } : {}),
       LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
     });
   } finally {

@@ -16,14 +16,14 @@
 // MAX_ATTEMPTS; the projection goes on. Retrying in place keeps the stream order.
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import type { DatabasePool } from '../services/kernel/database.ts';
 import { holdLease, leaseHolder, takeLease } from '../services/kernel/lease.ts';
 import { eventEnvelope, fromEnvelope } from '../contracts/envelope.ts';
 import { inTransaction } from '../services/kernel/transaction.ts';
 import { isNotFound, subjectOf, type EventsStream } from '../runtime/events-stream.ts';
-import { contextOf } from '../runtime/tracing.ts';
+import { contextOf, endSpans } from '../runtime/tracing.ts';
 import {
   followVersions,
   loadProjectionCheckpoint,
@@ -196,7 +196,8 @@ function batchSpans(tracer: Tracer, projection: string, batch: JsMsg[]) {
   });
   const eventSpans = traced.map(({ message, parent }) =>
     tracer.startSpan(
-      `projector apply ${eventTypeOf(message)}`,
+      // The subject ends in the event type (runtime/events-stream.ts subjectOf); the body is checked later.
+      `projector apply ${message.subject.split('.').pop()}`,
       {
         kind: SpanKind.CONSUMER,
         links: [{ context: batchSpan.spanContext() }],
@@ -212,17 +213,11 @@ function batchSpans(tracer: Tracer, projection: string, batch: JsMsg[]) {
       parent,
     ),
   );
-  const end = (error?: unknown) => {
-    for (const span of [batchSpan, ...eventSpans]) {
-      if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      span.end();
-    }
-  };
   return {
     active: trace.setSpan(context.active(), batchSpan),
-    committed: () => end(),
+    committed: () => endSpans([batchSpan, ...eventSpans]),
     failed: (error: unknown) => {
-      end(error);
+      endSpans([batchSpan, ...eventSpans], error);
       throw error;
     },
   };
@@ -231,16 +226,6 @@ function batchSpans(tracer: Tracer, projection: string, batch: JsMsg[]) {
 const rethrow = (error: unknown) => {
   throw error;
 };
-
-/** The event type a message's body names, for a span's name ('event' if the body is not a CloudEvent). */
-function eventTypeOf(message: JsMsg): string {
-  try {
-    const type = message.json<{ type?: unknown }>().type;
-    return typeof type === 'string' ? type : 'event';
-  } catch {
-    return 'event';
-  }
-}
 
 /** Applies the checked events of a batch in one statement, or one by one (retried, then parked) if it fails. */
 async function applyChecked(

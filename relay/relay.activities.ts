@@ -14,7 +14,7 @@
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { JetStreamClient, JetStreamManager, PubAck } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
-import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { CLOUDEVENTS_CONTENT_TYPE, toEnvelope } from '../contracts/envelope.ts';
 import type { DatabasePool } from '../services/kernel/database.ts';
 import { holdLease, leaseHolder, takeLease, type Lease } from '../services/kernel/lease.ts';
@@ -29,7 +29,7 @@ import {
 } from '../services/kernel/outbox.ts';
 import { RELAY_READER, subjectOf, type EventsStream } from '../runtime/events-stream.ts';
 import type { PgListener } from '../runtime/pg-listener.ts';
-import { contextOf, traceparentOf } from '../runtime/tracing.ts';
+import { contextOf, endSpans, traceparentOf } from '../runtime/tracing.ts';
 
 /**
  * Publishes one event, expecting the stream's last sequence to be `after`, and resolves with the
@@ -94,12 +94,11 @@ export function jetStreamPublish(js: JetStreamClient, tracer: Tracer = trace.get
     return publish().then(
       (ack) => {
         span.setAttributes({ 'messaging.nats.stream.sequence': ack.seq, 'messaging.nats.duplicate': ack.duplicate });
-        span.end();
+        endSpans([span]);
         return ack;
       },
       (error: unknown) => {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-        span.end();
+        endSpans([span], error);
         throw error;
       },
     );

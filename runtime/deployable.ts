@@ -51,20 +51,17 @@ export async function runDeployables(deployables: Deployable[], env: NodeJS.Proc
       ...(LOG_FILE ? { file: LOG_FILE } : {}),
     });
     const errors: string[] = [];
-    configs = deployables.map((d) => {
+    /** A parsed config, or undefined with its problems noted: all are reported together. */
+    const parsed = <S extends z.ZodType>(schema: S, who: string): z.infer<S> | undefined => {
       try {
-        return parseEnv(d.config, env, d.name);
+        return parseEnv(schema, env, who);
       } catch (error) {
         errors.push((error as Error).message);
         return undefined;
       }
-    });
-    let tracingConfig;
-    try {
-      tracingConfig = parseEnv(tracingEnv, env, 'tracing');
-    } catch (error) {
-      errors.push((error as Error).message);
-    }
+    };
+    configs = deployables.map((d) => parsed(d.config, d.name));
+    const tracingConfig = parsed(tracingEnv, 'tracing');
     if (errors.length > 0 || !tracingConfig) throw new ConfigError(errors.join('\n'));
     tracing = startTracing(
       tracingConfig,
@@ -147,7 +144,8 @@ export function claimCoreMetrics(): string | undefined {
   return address;
 }
 
-function freeLoopbackPort(): Promise<number> {
+/** A port on 127.0.0.1 that was free a moment ago. */
+export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -4,15 +4,13 @@
 // carry its name as `service.name`, so the all-in-one process still shows the BFF, the saga worker,
 // the relay and the projector as four services; spans of shared libraries (slonik's queries) carry
 // the process's name. W3C trace context and baggage are the propagators.
-import { context, propagation, trace, type Context, type Link, type Span, type Tracer } from '@opentelemetry/api';
+import { context, propagation, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { z } from 'zod';
 import type { DeployableName } from './deployable.ts';
-
-export type { Span, Tracer };
 
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL, e.g. http://127.0.0.1:4318' });
 
@@ -29,7 +27,7 @@ export const tracingEnv = z.object({
   /** Overrides the service name of the process (its deployables' names otherwise). */
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
-export type TracingEnv = z.infer<typeof tracingEnv>;
+type TracingEnv = z.infer<typeof tracingEnv>;
 
 /** What a deployable traces with: its tracer, and the processor and resource its workflow spans are exported with. */
 export interface DeployableTracing {
@@ -104,10 +102,12 @@ export function contextOf(carrier: { traceparent?: unknown; tracestate?: unknown
   return propagation.extract(context.active(), headers);
 }
 
-/** A link to the span a `traceparent` names, or nothing when there is none. */
-export function linkTo(traceparent: unknown): Link[] {
-  const span = trace.getSpanContext(contextOf({ traceparent }));
-  return span && trace.isSpanContextValid(span) ? [{ context: span }] : [];
+/** Ends `spans`, each marked failed with the error's message when there is one. */
+export function endSpans(spans: readonly Span[], error?: unknown): void {
+  for (const span of spans) {
+    if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    span.end();
+  }
 }
 
 /** Log fields of the active span (pino's `mixin`): every line inside a traced context carries them. */

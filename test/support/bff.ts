@@ -1,10 +1,9 @@
 // The real BFF deployable, started in-process against the test stack, plus dev tokens for it.
-import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { bff, bffConfig } from '../../bff/bff.deployable.ts';
 import { sagaWorker } from '../../saga-worker/saga-worker.deployable.ts';
 import { mintDevToken, type TokenRequest } from '../../cli/dev-auth.ts';
-import type { DeployableName, Running, StartContext } from '../../runtime/deployable.ts';
+import { freeLoopbackPort, type DeployableName, type Running, type StartContext } from '../../runtime/deployable.ts';
 import { startTracing, tracingEnv } from '../../runtime/tracing.ts';
 import { openFgaTestEnv, testStack } from './env.ts';
 
@@ -24,16 +23,8 @@ export function testStartContext(name: DeployableName): StartContext {
   };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A free port on 127.0.0.1 (the one the deployables use to pick the Temporal core's metrics port). */
+export const freePort = freeLoopbackPort;
 
 /** Starts the BFF on `databaseUrl` (default: the test stack's database) on a free port. */
 export async function startTestBff(

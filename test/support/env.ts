@@ -19,7 +19,6 @@ const testEnv = z.object({
   OPENFGA_API_TOKEN: z.string().min(1).optional(),
   /** The test stack's trace collector (its Jaeger, unless the run was given another). */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url(),
-  JAEGER_URL: z.string().url().optional(),
 });
 
 /** The test stack's endpoints; fails with a readable message when a suite runs outside `npm test`. */
