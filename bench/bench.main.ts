@@ -2,23 +2,16 @@
 // Its own entry (tools/bootstrap.mjs runs it), so the CLI does not depend on the bench.
 // `--tiny` runs each benchmark once at a tiny size (what `npm test` does) and writes its results to
 // --out (default: a temporary folder) instead of bench/results/.
-import { accessSync, constants, mkdtempSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { stackEndpoints } from './endpoints.ts';
 import { RESULTS_DIR, runBench } from './run.ts';
-import { ensureDevSigningKey } from '../cli/dev-auth.ts';
-import { natsUrl } from '../cli/stack/nats.ts';
-import { openFgaHealthy, openFgaToken, openFgaUrl } from '../cli/stack/openfga.ts';
-import { jaegerHealthy, jaegerUrl, otlpEndpoint } from '../cli/stack/jaeger.ts';
-import { databaseUrl } from '../cli/stack/postgres.ts';
 import { ensureBuild } from '../cli/build-command.ts';
 import { runEntry, say, settingsFor } from '../cli/entry.ts';
-import { StackError } from '../cli/stack/processes.ts';
 import type { StackSettings } from '../cli/stack/settings.ts';
-import { temporalAddress, temporalHealthy } from '../cli/stack/temporal.ts';
-import { ensurePostgresBinaries } from '../cli/stack/tools.ts';
 
 const USAGE = `usage: npm run bench [-- --full | --tiny [--out <dir>]]
   quick (default, a few minutes): every benchmark at a moderate size → bench/results/
@@ -47,21 +40,7 @@ async function runBenchCommand(args: string[], settings: StackSettings, say: (li
     say(`✗ --full and --tiny exclude each other\n${USAGE}`);
     return 64;
   }
-  const address = temporalAddress(settings);
-  let serverUrl: string;
-  try {
-    serverUrl = settings.external.databaseUrl ?? databaseUrl(settings);
-  } catch {
-    throw new StackError('the stack is not up: run `npm run up` first');
-  }
-  if (!(await temporalHealthy(address)))
-    throw new StackError(`Temporal is not answering on ${address}: run \`npm run up\` first`);
-  const openFga = settings.external.openfga?.url ?? openFgaUrl(settings);
-  if (!(await openFgaHealthy(openFga)))
-    throw new StackError(`OpenFGA is not answering on ${openFga}: run \`npm run up\` first`);
-  const otlp = settings.external.otlpEndpoint ?? otlpEndpoint(settings);
-  if (!settings.external.otlpEndpoint && !(await jaegerHealthy(jaegerUrl(settings))))
-    throw new StackError(`Jaeger is not answering on ${jaegerUrl(settings)}: run \`npm run up\` first`);
+  const endpoints = await stackEndpoints(settings, say);
   const mode = values.full ? 'full' : values.tiny ? 'tiny' : 'quick';
   const out = values.out ?? (mode === 'tiny' ? mkdtempSync(join(tmpdir(), 'bench-results-')) : RESULTS_DIR);
   const unwritable = checkOutDir(out);
@@ -69,23 +48,10 @@ async function runBenchCommand(args: string[], settings: StackSettings, say: (li
     say(`✗ --out ${out}: ${unwritable} (checked before running anything)\n${USAGE}`);
     return 64;
   }
-  say(`• benchmarks (${mode}) against ${address}; results → ${out}`);
+  say(`• benchmarks (${mode}) against ${endpoints.temporalAddress}; results → ${out}`);
   await ensureBuild(say); // the bench measures the compiled deployables
   Runtime.install({ logger: new DefaultLogger('WARN') }); // the saga benchmark's worker: warnings and errors only
-  await runBench(
-    mode,
-    {
-      serverUrl,
-      natsUrl: settings.external.natsUrl ?? natsUrl(settings),
-      temporalAddress: address,
-      pgBin: dirname(realpathSync(join(ensurePostgresBinaries(say), 'pg_ctl'))), // pgbench sits beside the server binaries
-      keys: await ensureDevSigningKey(settings.paths.secrets),
-      openfga: settings.external.openfga ?? { url: openFga, token: openFgaToken(settings) },
-      otlpEndpoint: otlp,
-    },
-    out,
-    say,
-  );
+  await runBench(mode, endpoints, out, say);
   return 0;
 }
 

@@ -61,8 +61,8 @@ export interface BenchContext {
   scratch: string;
   /** The environment the deployables run with in the sandbox. */
   env: NodeJS.ProcessEnv;
-  /** Starts one deployable as its own process in the bench sandbox (once; later calls return it). */
-  deployable(name: DeployableName): Promise<Started>;
+  /** Starts one deployable as its own process in the bench sandbox (once; later calls return it), with node's `nodeArgs`. */
+  deployable(name: DeployableName, nodeArgs?: string[]): Promise<Started>;
   running(): Partial<Record<DeployableName, Started>>;
   /** Stops a deployable's process (SIGTERM); `deployable(name)` starts a new one. */
   stop(name: DeployableName): Promise<void>;
@@ -156,7 +156,7 @@ export async function openBenchContext(
     tenantPrefix,
     env,
     running: () => processes,
-    async deployable(name) {
+    async deployable(name, nodeArgs = []) {
       const existing = processes[name];
       if (existing) return existing;
       // Logs go to a file, as a container runtime would collect them, not through a pipe to us.
@@ -165,7 +165,7 @@ export async function openBenchContext(
       const offset = existsSync(log) ? statSync(log).size : 0;
       const fd = openSync(log, 'a');
       // The compiled deployable under plain node, as production runs it.
-      const child = spawn(process.execPath, [entryOf(name, 'compiled')], {
+      const child = spawn(process.execPath, [...nodeArgs, entryOf(name, 'compiled')], {
         cwd: repoRoot,
         env,
         stdio: ['ignore', fd, fd],

@@ -94,14 +94,16 @@ function pidsWhere(file: 'comm' | 'cmdline', test: (text: string) => boolean): n
 /** Every Postgres server process on this machine (the bench's cluster is the only busy one). */
 export const postgresPids = (): number[] => pidsWhere('comm', (comm) => comm.trim() === 'postgres');
 
+/** The processes whose command line (arguments joined by spaces) contains `part`. */
+export const pidsByCommandLine = (part: string): number[] =>
+  pidsWhere('cmdline', (cmdline) => cmdline.split('\0').join(' ').includes(part));
+
 /** The OpenFGA server serving HTTP on `url`'s host and port, if it runs on this machine (the local stack starts it so). */
-export const openFgaPids = (url: string): number[] =>
-  pidsWhere('cmdline', (cmdline) =>
-    cmdline
-      .split('\0')
-      .join(' ')
-      .includes(`--http-addr ${new URL(url).host}`),
-  );
+export const openFgaPids = (url: string): number[] => pidsByCommandLine(`--http-addr ${new URL(url).host}`);
+
+/** CPU time (user + system, with waited-for children) the processes `pids` have used so far, in ms. */
+export const cpuMs = (pids: readonly number[]): number =>
+  pids.reduce((sum, pid) => sum + (cpuTicks(pid, true) / CLOCK_TICKS_PER_S) * 1000, 0);
 
 /**
  * Measures `work` and adds the CPU it cost per operation: the load generator (this process and the
