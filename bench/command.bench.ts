@@ -13,7 +13,7 @@ import autocannon from 'autocannon';
 import { mintDevToken } from '../cli/dev-auth.ts';
 import { createCounterCommands } from '../services/counter/counter.commands.ts';
 import { createDatabasePool } from '../services/kernel/database.ts';
-import { BENCH_BFF_PORT, BENCH_OWNER, benchTenant, runsOf, type BenchContext } from './context.ts';
+import { BENCH_BFF_PORT, BENCH_OWNER, benchTenant, runsOf, tracedEnv, type BenchContext } from './context.ts';
 import { closedLoop, latencyMeasure, medianOf, postgresPids, row, withCpu, type Measure, type Row } from './measure.ts';
 
 export const commandLoad = (ctx: BenchContext) => ({
@@ -217,20 +217,13 @@ export async function commandRows(
   // queries, the outbox insert) exported by OTLP to the stack's Jaeger.
   ctx.say(`  HTTP through the BFF again, traced (every request sampled, spans to ${ctx.endpoints.otlpEndpoint})…`);
   await ctx.stop('bff');
-  Object.assign(ctx.env, { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.endpoints.otlpEndpoint, OTEL_TRACES_SAMPLER: 'always_on' });
-  let traced: Measure;
-  try {
-    await ctx.deployable('bff');
-    traced = await commandMeasure(
-      ctx,
-      async () => ({ ...(await httpCommands(ctx, spread)), label: 'HTTP → BFF process → service, traced' }),
-      () => ctx.running().bff?.child.pid,
-    );
-  } finally {
-    await ctx.stop('bff');
-    delete ctx.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    delete ctx.env.OTEL_TRACES_SAMPLER;
-  }
+  await ctx.deployable('bff', { env: tracedEnv(ctx) });
+  const traced = await commandMeasure(
+    ctx,
+    async () => ({ ...(await httpCommands(ctx, spread)), label: 'HTTP → BFF process → service, traced' }),
+    () => ctx.running().bff?.child.pid,
+  );
+  await ctx.stop('bff');
   await ctx.deployable('bff');
   // Contention: many writers on one counter, without If-Match. Writers of one aggregate queue on its
   // lock (services/kernel/command.ts), so none should get a 409; the floor is pgbench queueing the same way.

@@ -61,8 +61,11 @@ export interface BenchContext {
   scratch: string;
   /** The environment the deployables run with in the sandbox. */
   env: NodeJS.ProcessEnv;
-  /** Starts one deployable as its own process in the bench sandbox (once; later calls return it), with node's `nodeArgs`. */
-  deployable(name: DeployableName, nodeArgs?: string[]): Promise<Started>;
+  /**
+   * Starts one deployable as its own process in the bench sandbox (once; later calls return it), with
+   * `env` added to the sandbox's environment and node's `nodeArgs`.
+   */
+  deployable(name: DeployableName, options?: { env?: NodeJS.ProcessEnv; nodeArgs?: string[] }): Promise<Started>;
   running(): Partial<Record<DeployableName, Started>>;
   /** Stops a deployable's process (SIGTERM); `deployable(name)` starts a new one. */
   stop(name: DeployableName): Promise<void>;
@@ -156,7 +159,7 @@ export async function openBenchContext(
     tenantPrefix,
     env,
     running: () => processes,
-    async deployable(name, nodeArgs = []) {
+    async deployable(name, { env: extra = {}, nodeArgs = [] } = {}) {
       const existing = processes[name];
       if (existing) return existing;
       // Logs go to a file, as a container runtime would collect them, not through a pipe to us.
@@ -167,7 +170,7 @@ export async function openBenchContext(
       // The compiled deployable under plain node, as production runs it.
       const child = spawn(process.execPath, [...nodeArgs, entryOf(name, 'compiled')], {
         cwd: repoRoot,
-        env,
+        env: { ...env, ...extra },
         stdio: ['ignore', fd, fd],
       });
       closeSync(fd);
@@ -221,6 +224,12 @@ export async function openBenchContext(
     },
   };
 }
+
+/** What a traced deployable adds to the sandbox's environment: every request sampled, spans to the stack's collector. */
+export const tracedEnv = (ctx: BenchContext): NodeJS.ProcessEnv => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: ctx.endpoints.otlpEndpoint,
+  OTEL_TRACES_SAMPLER: 'always_on',
+});
 
 /** Who owns the benchmarks' tenants: the `user` of the tokens the bench mints. */
 export const BENCH_OWNER = 'bench';

@@ -102,8 +102,8 @@ export const pidsByCommandLine = (part: string): number[] =>
 export const openFgaPids = (url: string): number[] => pidsByCommandLine(`--http-addr ${new URL(url).host}`);
 
 /** CPU time (user + system, with waited-for children) the processes `pids` have used so far, in ms. */
-export const cpuMs = (pids: readonly number[]): number =>
-  pids.reduce((sum, pid) => sum + (cpuTicks(pid, true) / CLOCK_TICKS_PER_S) * 1000, 0);
+export const cpuMs = (pids: readonly (number | 'self')[]): number =>
+  pids.reduce<number>((sum, pid) => sum + (cpuTicks(pid, true) / CLOCK_TICKS_PER_S) * 1000, 0);
 
 /**
  * Measures `work` and adds the CPU it cost per operation: the load generator (this process and the
@@ -113,13 +113,12 @@ export const cpuMs = (pids: readonly number[]): number =>
 export async function withCpu(serverPids: () => number[], work: () => Promise<Measure>): Promise<Measure> {
   // Listed at each reading, with waited-for children: a backend that starts during the work counts
   // from zero, and one that exits moves its time into the postmaster's children time.
-  const server = () => serverPids().reduce((sum, pid) => sum + cpuTicks(pid, true), 0);
-  const [client0, server0] = [cpuTicks('self', true), server()];
+  const server = () => cpuMs(serverPids());
+  const [client0, server0] = [cpuMs(['self']), server()];
   const measure = await work();
   const ops = measure.count ?? 0;
   if (ops === 0) return measure;
-  const perOp = (ticks: number) => ((ticks / CLOCK_TICKS_PER_S) * 1000) / ops;
-  return { ...measure, cpu: { client: perOp(cpuTicks('self', true) - client0), server: perOp(server() - server0) } };
+  return { ...measure, cpu: { client: (cpuMs(['self']) - client0) / ops, server: (server() - server0) / ops } };
 }
 
 export function percentile(sorted: number[], p: number): number {

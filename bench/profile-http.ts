@@ -11,7 +11,7 @@ import { ensureBuild } from '../cli/build-command.ts';
 import { loadStackSettings } from '../cli/stack/settings.ts';
 import { repoRoot } from '../test/support/processes.ts';
 import { httpCommands } from './command.bench.ts';
-import { openBenchContext } from './context.ts';
+import { openBenchContext, tracedEnv } from './context.ts';
 import { packageOf, selfTime, shareLines } from './cpu-profile.ts';
 import { stackEndpoints } from './endpoints.ts';
 import { cpuMs, pidsByCommandLine, postgresPids } from './measure.ts';
@@ -27,10 +27,11 @@ const ctx = await openBenchContext('full', endpoints, say);
 try {
   for (const traced of [false, true]) {
     const name = `bff-${traced ? 'traced' : 'untraced'}-${Date.now()}.cpuprofile`;
-    if (traced)
-      Object.assign(ctx.env, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoints.otlpEndpoint, OTEL_TRACES_SAMPLER: 'always_on' });
-    const profiled = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`];
-    const bff = (await ctx.deployable('bff', profiled)).child.pid!;
+    const started = await ctx.deployable('bff', {
+      env: traced ? tracedEnv(ctx) : {},
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`],
+    });
+    const bff = started.child.pid!;
     const groups = { bff: () => [bff], postgres: postgresPids, collector };
     const before = Object.fromEntries(Object.entries(groups).map(([group, pids]) => [group, cpuMs(pids())]));
     const measure = await httpCommands(ctx, { concurrency: 16, oneCounter: false });
@@ -38,8 +39,6 @@ try {
       .map(([group, pids]) => `${group} ${((cpuMs(pids()) - before[group]!) / measure.count!).toFixed(2)}`)
       .join(' · ');
     await ctx.stop('bff'); // the profile is written as the BFF exits
-    delete ctx.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    delete ctx.env.OTEL_TRACES_SAMPLER;
     say(
       `\n${traced ? 'traced' : 'untraced'}: ${Math.round(measure.throughput!)} requests/s, p50 ${measure.p50} ms; ` +
         `CPU ms per request: ${perRequest}\nthe BFF's self time by package (${join(dir, name)}):`,

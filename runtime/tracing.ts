@@ -89,18 +89,18 @@ export function startTracing(config: TracingEnv, deployables: readonly Deployabl
       : undefined);
   const enabled = config.OTEL_SDK_DISABLED === 'false' && endpoint !== undefined;
   const providers: NodeTracerProvider[] = [];
+  /** A provider when enabled; when not, only what the workflow-span sink needs (a no-op processor). */
   const provide = (serviceName: string) => {
     const resource = envDetectorSync.detect().merge(new Resource({ 'service.name': serviceName }));
-    const processor: SpanProcessor = enabled
-      ? new WithoutQuietSpans(new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint })))
-      : new NoopSpanProcessor();
+    if (!enabled) return { provider: undefined, processor: new NoopSpanProcessor(), resource };
+    const processor = new WithoutQuietSpans(new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint })));
     const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
     providers.push(provider);
     return { provider, processor, resource };
   };
   const processName = config.OTEL_SERVICE_NAME ?? deployables.join('+');
   const global = provide(processName);
-  if (enabled) global.provider.register();
+  global.provider?.register();
   const own = new Map<DeployableName, DeployableTracing>();
   return {
     enabled,
@@ -111,13 +111,13 @@ export function startTracing(config: TracingEnv, deployables: readonly Deployabl
         const { provider, processor, resource } =
           deployables.length === 1 ? global : provide(config.OTEL_SERVICE_NAME ?? deployable);
         const name = `durable-workflow-backend/${deployable}`;
-        found = { tracer: enabled ? provider.getTracer(name) : trace.getTracer(name), processor, resource };
+        found = { tracer: provider?.getTracer(name) ?? trace.getTracer(name), processor, resource };
         own.set(deployable, found);
       }
       return found;
     },
     async shutdown() {
-      if (enabled) await Promise.all(providers.map((p) => p.shutdown()));
+      await Promise.all(providers.map((p) => p.shutdown()));
     },
   };
 }
