@@ -6,11 +6,12 @@ export const counterPath = z.object({ tenantId: resourceId, counterId: resourceI
 
 export const counterReadQuery = z
   .object({
-    minVersion: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .max(Number.MAX_SAFE_INTEGER)
+    // An empty `?minVersion=` is not a version: coercion would read it as 0, so it becomes NaN and is refused.
+    minVersion: z
+      .preprocess(
+        (value) => (value === '' ? Number.NaN : value),
+        z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      )
       .optional()
       .describe('Read-your-writes: wait briefly until the read model reflects at least this version'),
   })
